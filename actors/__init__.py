@@ -1,0 +1,1 @@
+"""Dramatiq actors. Import `actors.broker` (it sets the broker up) before any actor module."""

@@ -1,0 +1,67 @@
+"""Builds the Dramatiq broker: Redis (default), RabbitMQ for amqp:// URLs, StubBroker in tests.
+
+Importing this module installs a placeholder StubBroker so actor modules can be imported
+(and their options validated) anywhere; `setup_broker` then binds every actor to the
+real broker for this process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+from actors.middleware import ActorMetrics, WorkerPools
+from server.config import Config
+
+# Every module that declares actors; workers import all of them.
+ACTOR_MODULES: tuple[str, ...] = ("actors.system",)
+
+_placeholder = StubBroker()
+_placeholder.add_middleware(AsyncIO())
+dramatiq.set_broker(_placeholder)
+
+
+def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
+    """A broker for the config's BROKER_URL (or REDIS_URL), with our middleware."""
+    url = config.broker_url
+    broker: dramatiq.Broker
+    if stub:
+        broker = StubBroker()
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url, confirm_delivery=True)
+    else:
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    # AsyncIO first: WorkerPools runs its coroutines on the loop AsyncIO starts.
+    broker.add_middleware(AsyncIO())
+    broker.add_middleware(WorkerPools(config))
+    if not stub:
+        broker.add_middleware(ActorMetrics(config.redis.url))
+    return broker
+
+
+def iter_actors() -> Iterator[dramatiq.Actor[Any, Any]]:
+    """Every actor the project declares."""
+    for name in ACTOR_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, dramatiq.Actor):
+                yield value
+
+
+def setup_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
+    """Build the broker, make it global and bind every actor to it."""
+    broker = build_broker(config, stub=stub)
+    dramatiq.set_broker(broker)
+    for actor in iter_actors():
+        actor.broker = broker
+        broker.declare_actor(actor)
+    return broker

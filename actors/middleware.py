@@ -1,0 +1,98 @@
+"""Dramatiq middleware of ours: worker pools, and actor metrics reported through Redis."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import dramatiq
+import redis
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
+
+from actors.resources import close_resources, open_resources
+from server.config import Config
+from server.metrics import ACTOR_STATS_KEY
+
+log = logging.getLogger(__name__)
+
+
+class WorkerPools(Middleware):
+    """Opens Tortoise/Redis/HTTP pools in each worker process and closes them on shutdown."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None:
+            raise RuntimeError("the AsyncIO middleware must come before WorkerPools")
+        loop_thread.run_coroutine(open_resources(self.config))
+        log.info("worker pools open")
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(close_resources())
+        log.info("worker pools closed")
+
+
+class ActorMetrics(Middleware):
+    """Counts processed/failed/retried/dead-lettered messages and run time per actor in Redis.
+
+    Redis rather than a per-process registry, so the web process's /metrics sees every
+    worker on every host.
+    """
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+        self._client: redis.Redis | None = None
+        self._started: dict[str, float] = {}
+
+    @property
+    def client(self) -> redis.Redis:
+        if self._client is None:
+            self._client = redis.Redis.from_url(self.redis_url)
+        return self._client
+
+    def _add(self, message: dramatiq.Message[Any], **stats: float) -> None:
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for stat, value in stats.items():
+                    field = f"{message.actor_name}|{message.queue_name}|{stat}"
+                    pipe.hincrbyfloat(ACTOR_STATS_KEY, field, value)
+                pipe.execute()
+        except redis.RedisError:
+            # Metrics must never fail a message.
+            log.warning("could not record actor metrics", exc_info=True)
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+        self._started[message.message_id] = time.monotonic()
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message[Any],
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        started = self._started.pop(message.message_id, None)
+        duration_ms = (time.monotonic() - started) * 1000 if started is not None else 0.0
+        stats = {"processed": 1.0, "duration_ms": duration_ms}
+        if exception is not None:
+            stats["failed"] = 1.0
+        self._add(message, **stats)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+        self._started.pop(message.message_id, None)
+
+    def after_enqueue(
+        self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int | None
+    ) -> None:
+        if message.options.get("retries"):
+            self._add(message, retried=1.0)
+
+    def after_nack(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+        self._add(message, dead_lettered=1.0)

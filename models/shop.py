@@ -1,0 +1,34 @@
+"""An installed (or once installed) shop and its Admin API credentials."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Shop(Model):
+    """One merchant's store. Tokens are stored only as Fernet ciphertext (`*_enc`)."""
+
+    id = fields.BigIntField(primary_key=True)
+    domain = fields.CharField(max_length=255, unique=True)
+    # Fernet ciphertext of the offline access token and its refresh token; never plaintext.
+    access_token_enc = fields.TextField(null=True)
+    refresh_token_enc = fields.TextField(null=True)
+    access_token_expires_at = fields.DatetimeField(null=True)
+    refresh_token_expires_at = fields.DatetimeField(null=True)
+    scopes = fields.TextField(default="")
+    needs_reauth = fields.BooleanField(default=False)
+    installed_at = fields.DatetimeField(null=True)
+    uninstalled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "shops"
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def installed(self) -> bool:
+        return self.installed_at is not None and self.uninstalled_at is None

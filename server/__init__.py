@@ -1,0 +1,1 @@
+"""The aiohttp web application of the Shopify app backend."""

@@ -1,0 +1,83 @@
+"""The application factory: create_app(config) -> web.Application."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import aiohttp
+import orjson
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server import keys
+from server.config import Config
+from server.db import close_db, init_db
+from server.metrics import Metrics
+from server.middlewares import errors, metrics, request_context
+from server.routes import setup_routes
+
+if TYPE_CHECKING:
+    from dramatiq import Broker
+
+log = logging.getLogger(__name__)
+
+
+def _dumps(obj: object) -> str:
+    return orjson.dumps(obj).decode()
+
+
+async def tortoise_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The database pool."""
+    await init_db(app[keys.CONFIG])
+    yield
+    await close_db()
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The Redis pool (caches, rate limits, dedup keys)."""
+    client = Redis.from_url(app[keys.CONFIG].redis.url, health_check_interval=30)
+    app[keys.REDIS] = client
+    yield
+    await client.aclose()
+
+
+async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The one shared ClientSession (TLS verification on; per-call timeouts set by callers)."""
+    config = app[keys.CONFIG]
+    session = aiohttp.ClientSession(
+        json_serialize=_dumps,
+        timeout=aiohttp.ClientTimeout(total=config.shopify.request_timeout_s * 6),
+    )
+    app[keys.HTTP] = session
+    yield
+    await session.close()
+
+
+def _broker_ctx(broker: Broker) -> object:
+    async def broker_ctx(app: web.Application) -> AsyncIterator[None]:
+        """The Dramatiq broker this process sends with."""
+        app[keys.BROKER] = broker
+        yield
+        await asyncio.to_thread(broker.close)
+
+    return broker_ctx
+
+
+def create_app(config: Config, *, broker: Broker | None = None) -> web.Application:
+    """Build the web application; stores open in cleanup contexts, in this order."""
+    if broker is None:
+        from actors.broker import setup_broker
+
+        broker = setup_broker(config)
+    app = web.Application(
+        middlewares=[request_context, metrics, errors],
+        client_max_size=config.limits.max_body_bytes,
+    )
+    app[keys.CONFIG] = config
+    app[keys.METRICS] = Metrics()
+    app.cleanup_ctx.extend([tortoise_ctx, redis_ctx, http_ctx, _broker_ctx(broker)])  # type: ignore[list-item]
+    setup_routes(app)
+    return app

@@ -1,0 +1,209 @@
+"""`python -m server`: all-in-one (default), serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import Any
+
+from server.config import Config, ConfigError, load_config
+from server.logs import configure_logging
+
+log = logging.getLogger("server")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m server",
+        description=(
+            "Shopify app backend. With no command: all-in-one (embedded PostgreSQL and Redis "
+            "when DATABASE_URL / REDIS_URL are unset, migrations, web server and a worker pool)."
+        ),
+    )
+    parser.add_argument("--host", help="listen address (env HOST)")
+    parser.add_argument("--port", type=int, help="listen port; 0 picks a free one (env PORT)")
+    parser.add_argument("--processes", type=int, help="worker processes (env WORKER_PROCESSES)")
+    parser.add_argument("--threads", type=int, help="threads per worker process (env WORKER_THREADS)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web server (production)",
+                                description="Run the web server. Needs DATABASE_URL and REDIS_URL.")
+    serve.add_argument("--host", help="listen address (env HOST)")
+    serve.add_argument("--port", type=int, help="listen port (env PORT)")
+
+    worker = commands.add_parser(
+        "worker", help="run a Dramatiq worker pool",
+        description="Run a Dramatiq worker pool. Needs DATABASE_URL and REDIS_URL (BROKER_URL "
+                    "selects another broker; amqp://... is RabbitMQ).",
+    )
+    worker.add_argument("--processes", "-p", type=int, help="worker processes (env WORKER_PROCESSES)")
+    worker.add_argument("--threads", "-t", type=int, help="threads per process (env WORKER_THREADS)")
+    worker.add_argument("--queues", "-Q", nargs="+",
+                        help="only these queues (env WORKER_QUEUES, comma-separated; default all)")
+
+    commands.add_parser("migrate", help="apply pending database migrations",
+                        description="Apply every pending Aerich migration to DATABASE_URL.")
+    return parser
+
+
+def _env_with_flags(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    for flag, name in (("host", "HOST"), ("port", "PORT"), ("processes", "WORKER_PROCESSES"),
+                       ("threads", "WORKER_THREADS")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            env[name] = str(value)
+    queues = getattr(args, "queues", None)
+    if queues:
+        env["WORKER_QUEUES"] = ",".join(queues)
+    return env
+
+
+def _require_stores(config: Config, command: str) -> None:
+    for env, value in (("DATABASE_URL", config.database.url), ("REDIS_URL", config.redis.url)):
+        if not value:
+            raise ConfigError(
+                f"{env}: required for `{command}` (only the all-in-one command starts embedded stores)"
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the command; a config error is one line on stderr, exit 2."""
+    args = _parser().parse_args(argv)
+    env = _env_with_flags(args)
+    try:
+        config = load_config(env)
+        if args.command in {"serve", "worker", "migrate"}:
+            _require_stores(config, args.command)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)  # noqa: T201
+        return 2
+    configure_logging(config.logging, secrets=config.secret_values())
+    if args.command == "serve":
+        return _serve(config)
+    if args.command == "worker":
+        return _worker(config)
+    if args.command == "migrate":
+        return _migrate(config)
+    return _all_in_one(config, env)
+
+
+def _migrate(config: Config) -> int:
+    from server.db import apply_migrations
+
+    applied = asyncio.run(apply_migrations(config.database.url))
+    log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+    return 0
+
+
+def _worker(config: Config) -> int:
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    argv = ["actors.worker_main", "--processes", str(config.broker.processes),
+            "--threads", str(config.broker.threads), "--skip-logging",
+            "--worker-shutdown-timeout", str(int(config.app.shutdown_timeout_s * 1000))]
+    if config.broker.queues:
+        argv += ["--queues", *config.broker.queues]
+    log.info("starting worker pool", extra={"processes": config.broker.processes,
+                                            "threads": config.broker.threads,
+                                            "queues": list(config.broker.queues) or "all"})
+    code: Any = dramatiq_main(make_argument_parser().parse_args(argv))
+    return int(code or 0)
+
+
+def _serve(config: Config) -> int:
+    import uvloop
+
+    return uvloop.run(_run_web(config))
+
+
+async def _run_web(config: Config, *, on_ready: Any = None) -> int:
+    """Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pools."""
+    from aiohttp import web
+
+    from server.app import create_app
+    from server.logs import JsonAccessLogger
+
+    app = create_app(config)
+    runner = web.AppRunner(
+        app,
+        access_log_class=JsonAccessLogger,
+        access_log=logging.getLogger("server.access") if config.logging.access_log else None,
+        shutdown_timeout=config.app.shutdown_timeout_s,
+        handle_signals=False,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, config.app.host, config.app.port)
+    await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    port = sockets[0].getsockname()[1] if sockets else config.app.port
+    url = f"http://{config.app.host}:{port}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("serving on %s", url, extra={"url": url})
+    if on_ready is not None:
+        on_ready(url)
+    await stop.wait()
+    log.info("shutting down: finishing in-flight requests")
+    await runner.cleanup()
+    log.info("web server stopped")
+    return 0
+
+
+def _all_in_one(config: Config, env: dict[str, str]) -> int:
+    import uvloop
+
+    from server.db import apply_migrations
+    from server.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    # Signals are handled by the web loop; until then, turn them into a clean exit.
+    def early_exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, early_exit)
+    with ExitStack() as stack:
+        database_url, redis_url = config.database.url, config.redis.url
+        var_dir = config.app.var_dir
+        if not database_url:
+            database_url = stack.enter_context(EmbeddedPostgres(var_dir)).url
+        if not redis_url:
+            redis_url = stack.enter_context(EmbeddedRedis(var_dir)).url
+        config = config.with_stores(database_url=database_url, redis_url=redis_url)
+        applied = asyncio.run(apply_migrations(database_url))
+        log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+
+        worker_env = {**env, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        worker = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+            [sys.executable, "-m", "server", "worker"],
+            env=worker_env, start_new_session=True, stdin=subprocess.DEVNULL,
+        )
+        stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)
+
+        def ready(url: str) -> None:
+            print(f"Shopify app backend running at {url} (Ctrl-C to stop)", flush=True)  # noqa: T201
+
+        return uvloop.run(_run_web(config, on_ready=ready))
+    return 0
+
+
+def _stop_worker(worker: subprocess.Popen[bytes], *, timeout_s: float) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            log.warning("worker pool did not stop in time; killing it")
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(5)
+    log.info("worker pool stopped", extra={"exit_code": worker.returncode})

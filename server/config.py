@@ -1,0 +1,467 @@
+"""Typed, frozen configuration: defaults from config.toml, overridden by environment variables."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = ROOT / "config.toml"
+MASK = "**********"
+
+# env name -> (section, key). DESIGN.md's names are a contract; the others are ours.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "APP_ENV": ("app", "env"),
+    "HOST": ("app", "host"),
+    "PORT": ("app", "port"),
+    "SHOPIFY_APP_URL": ("app", "url"),
+    "VAR_DIR": ("app", "var_dir"),
+    "SHOPIFY_API_KEY": ("shopify", "api_key"),
+    "SHOPIFY_API_SECRET": ("shopify", "api_secret"),
+    "SHOPIFY_PREVIOUS_API_SECRET": ("shopify", "previous_api_secret"),
+    "SCOPES": ("shopify", "scopes"),
+    "SHOPIFY_API_VERSION": ("shopify", "api_version"),
+    "SHOPIFY_ADMIN_ORIGIN": ("shopify", "admin_origin"),
+    "DATABASE_URL": ("database", "url"),
+    "REDIS_URL": ("redis", "url"),
+    "BROKER_URL": ("broker", "url"),
+    "WORKER_PROCESSES": ("broker", "processes"),
+    "WORKER_THREADS": ("broker", "threads"),
+    "WORKER_QUEUES": ("broker", "queues"),
+    "TOKEN_ENCRYPTION_KEYS": ("security", "token_encryption_keys"),
+    "SESSION_SECRET": ("security", "session_secret"),
+    "LOG_LEVEL": ("logging", "level"),
+    "LOG_FILE": ("logging", "file"),
+    "LOG_FILE_MAX_BYTES": ("logging", "file_max_bytes"),
+    "LOG_FILE_BACKUP_COUNT": ("logging", "file_backup_count"),
+}
+_ENV_BY_KEY = {v: k for k, v in ENV_OVERRIDES.items()}
+
+
+class ConfigError(Exception):
+    """A missing or invalid setting; the message is one line naming the key."""
+
+
+class Secret:
+    """A string whose repr and str never show the value (starlette's `Secret` idea)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret value itself; only for the place that uses it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret('{MASK}')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by the mask, for logs and reprs."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    env: str
+    host: str
+    port: int
+    url: str
+    var_dir: Path
+    shutdown_timeout_s: float
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+@dataclass(frozen=True, slots=True)
+class ShopifyConfig:
+    api_key: str
+    api_secret: Secret
+    previous_api_secret: Secret | None
+    scopes: tuple[str, ...]
+    api_version: str
+    admin_origin: str
+    request_timeout_s: float
+
+    def shop_origin(self, shop: str) -> str:
+        """The origin of one shop's admin, e.g. https://x.myshopify.com."""
+        return self.admin_origin.replace("{shop}", shop).rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    url: str = field(repr=False)
+    pool_min: int
+    pool_max: int
+
+    @property
+    def display_url(self) -> str:
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class RedisConfig:
+    url: str = field(repr=False)
+
+    @property
+    def display_url(self) -> str:
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConfig:
+    url: str = field(repr=False)
+    processes: int
+    threads: int
+    queues: tuple[str, ...]
+
+    @property
+    def display_url(self) -> str:
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    token_encryption_keys: tuple[Secret, ...]
+    session_secret: Secret
+    oauth_timestamp_window_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class PixelConfig:
+    max_event_bytes: int
+    max_request_bytes: int
+    max_events_per_request: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str
+    file: str
+    file_max_bytes: int
+    file_backup_count: int
+    access_log: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    max_body_bytes: int
+    webhook_max_body_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    app: AppConfig
+    shopify: ShopifyConfig
+    database: DatabaseConfig
+    redis: RedisConfig
+    broker: BrokerConfig
+    security: SecurityConfig
+    pixel: PixelConfig
+    logging: LoggingConfig
+    limits: LimitsConfig
+
+    @property
+    def broker_url(self) -> str:
+        """The broker URL in force: BROKER_URL, else REDIS_URL."""
+        return self.broker.url or self.redis.url
+
+    def with_stores(self, *, database_url: str, redis_url: str) -> Config:
+        """A copy pointing at the given stores (used once embedded stores are up)."""
+        return replace(
+            self,
+            database=replace(self.database, url=database_url),
+            redis=replace(self.redis, url=redis_url),
+        )
+
+    def secret_values(self) -> list[str]:
+        """Every secret string in the config, for the log masking filter."""
+        values = [self.shopify.api_secret.reveal(), self.security.session_secret.reveal()]
+        if self.shopify.previous_api_secret:
+            values.append(self.shopify.previous_api_secret.reveal())
+        values.extend(k.reveal() for k in self.security.token_encryption_keys)
+        for url in (self.database.url, self.redis.url, self.broker.url):
+            password = urlsplit(url).password if url else None
+            if password:
+                values.append(password)
+        return [v for v in values if v]
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _where(section: str, key: str) -> str:
+    env = _ENV_BY_KEY.get((section, key))
+    return f"{env} ({section}.{key})" if env else f"{section}.{key}"
+
+
+class _Reader:
+    """Reads typed values out of the merged raw settings, naming the key in every error."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]]) -> None:
+        self.raw = raw
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        return self.raw.get(section, {}).get(key, default)
+
+    def str_(self, section: str, key: str, *, required: bool = True) -> str:
+        value = self.get(section, key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"{_where(section, key)}: expected a string")
+        value = value.strip()
+        if required and not value:
+            raise ConfigError(f"{_where(section, key)}: required but empty")
+        return value
+
+    def int_(self, section: str, key: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+        value = self.get(section, key)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{_where(section, key)}: expected an integer, got {value!r}") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            raise ConfigError(f"{_where(section, key)}: must be {bounds}, got {number}")
+        return number
+
+    def float_(self, section: str, key: str) -> float:
+        value = self.get(section, key)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{_where(section, key)}: expected a number, got {value!r}") from None
+        if number <= 0:
+            raise ConfigError(f"{_where(section, key)}: must be > 0")
+        return number
+
+    def bool_(self, section: str, key: str) -> bool:
+        value = self.get(section, key)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{_where(section, key)}: expected true or false, got {value!r}")
+
+    def url(self, section: str, key: str, *, schemes: set[str], required: bool = True) -> str:
+        value = self.str_(section, key, required=required)
+        if not value:
+            return value
+        parts = urlsplit(value)
+        host_optional = parts.scheme == "unix"
+        if parts.scheme not in schemes or not (parts.hostname or host_optional):
+            allowed = ", ".join(sorted(f"{s}://" for s in schemes))
+            raise ConfigError(f"{_where(section, key)}: not a valid URL (expected {allowed}...)")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ConfigError(f"{_where(section, key)}: not a valid URL (bad port)") from None
+        return value
+
+    def secret(self, section: str, key: str, *, required: bool) -> Secret:
+        value = self.str_(section, key, required=False)
+        if required and not value:
+            raise ConfigError(f"{_where(section, key)}: required in production mode")
+        return Secret(value)
+
+    def fernet_keys(self, section: str, key: str, *, required: bool) -> tuple[Secret, ...]:
+        value = self.get(section, key, "")
+        items = value if isinstance(value, list) else str(value).split(",")
+        keys = tuple(k.strip() for k in items if str(k).strip())
+        if required and not keys:
+            raise ConfigError(f"{_where(section, key)}: required in production mode")
+        for index, item in enumerate(keys, start=1):
+            try:
+                Fernet(item.encode())
+            except (ValueError, TypeError):
+                raise ConfigError(
+                    f"{_where(section, key)}: item {index} is not a valid Fernet key "
+                    "(32 url-safe base64-encoded bytes)"
+                ) from None
+        return tuple(Secret(k) for k in keys)
+
+
+def _read_toml(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"CONFIG_FILE: {path} does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"CONFIG_FILE: {path} is not valid TOML ({e})") from None
+
+
+def _dev_secrets(var_dir: Path) -> dict[str, str]:
+    """Secrets for development mode, made once and kept in var/ so restarts can decrypt."""
+    path = var_dir / "dev-secrets.toml"
+    if path.exists():
+        with path.open("rb") as fh:
+            return {k: str(v) for k, v in tomllib.load(fh).items()}
+    values = {
+        "api_secret": secrets.token_hex(32),
+        "token_encryption_keys": Fernet.generate_key().decode(),
+        "session_secret": Fernet.generate_key().decode(),
+    }
+    var_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("# generated for development mode; never use in production\n")
+        fh.writelines(f'{k} = "{v}"\n' for k, v in values.items())
+    return values
+
+
+_VERSION_RE = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+_SCOPE_RE = re.compile(r"^[a-z_]+$")
+_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None, *, path: Path | None = None
+) -> Config:
+    """Build the config from config.toml and the environment; raise ConfigError on bad input."""
+    env = os.environ if environ is None else environ
+    path = path or Path(env.get("CONFIG_FILE") or DEFAULT_CONFIG_FILE)
+    raw = _read_toml(path)
+    for name, (section, key) in ENV_OVERRIDES.items():
+        if name in env:
+            raw.setdefault(section, {})[key] = env[name]
+    r = _Reader(raw)
+
+    app_env = r.str_("app", "env")
+    if app_env not in {"development", "production"}:
+        raise ConfigError(f"{_where('app', 'env')}: must be development or production")
+    production = app_env == "production"
+    var_dir = Path(r.str_("app", "var_dir"))
+    if not var_dir.is_absolute():
+        var_dir = ROOT / var_dir
+
+    if not production:
+        # Fill only what is missing, so a developer can still set any of them.
+        needs = [
+            k
+            for s, k in (("shopify", "api_secret"), ("security", "token_encryption_keys"),
+                         ("security", "session_secret"))
+            if not str(r.get(s, k, "")).strip()
+        ]
+        if needs:
+            dev = _dev_secrets(var_dir)
+            for key in needs:
+                section = "shopify" if key == "api_secret" else "security"
+                raw.setdefault(section, {})[key] = dev[key]
+
+    app = AppConfig(
+        env=app_env,
+        host=r.str_("app", "host"),
+        port=r.int_("app", "port", maximum=65535),
+        url=r.url("app", "url", schemes={"http", "https"}).rstrip("/"),
+        var_dir=var_dir,
+        shutdown_timeout_s=r.float_("app", "shutdown_timeout_s"),
+    )
+
+    scopes = tuple(s.strip() for s in r.str_("shopify", "scopes").split(",") if s.strip())
+    bad = [s for s in scopes if not _SCOPE_RE.match(s)]
+    if bad:
+        raise ConfigError(f"{_where('shopify', 'scopes')}: not a valid scope: {bad[0]!r}")
+    api_version = r.str_("shopify", "api_version")
+    if not _VERSION_RE.match(api_version):
+        raise ConfigError(f"{_where('shopify', 'api_version')}: expected YYYY-MM, got {api_version!r}")
+    admin_origin = r.str_("shopify", "admin_origin")
+    if "{shop}" not in admin_origin:
+        raise ConfigError(f"{_where('shopify', 'admin_origin')}: must contain {{shop}}")
+    r.raw["shopify"]["_origin_check"] = admin_origin.replace("{shop}", "x.myshopify.com")
+    r.url("shopify", "_origin_check", schemes={"http", "https"})
+    previous = r.str_("shopify", "previous_api_secret", required=False)
+    shopify = ShopifyConfig(
+        api_key=r.str_("shopify", "api_key"),
+        api_secret=r.secret("shopify", "api_secret", required=True),
+        previous_api_secret=Secret(previous) if previous else None,
+        scopes=scopes,
+        api_version=api_version,
+        admin_origin=admin_origin,
+        request_timeout_s=r.float_("shopify", "request_timeout_s"),
+    )
+
+    database = DatabaseConfig(
+        url=r.url("database", "url", schemes={"postgres", "postgresql"}, required=False),
+        pool_min=r.int_("database", "pool_min", minimum=1),
+        pool_max=r.int_("database", "pool_max", minimum=1),
+    )
+    redis = RedisConfig(
+        url=r.url("redis", "url", schemes={"redis", "rediss", "unix"}, required=False)
+    )
+    queues = tuple(q.strip() for q in r.str_("broker", "queues", required=False).split(",") if q.strip())
+    broker = BrokerConfig(
+        url=r.url("broker", "url", schemes={"redis", "rediss", "amqp", "amqps"}, required=False),
+        processes=r.int_("broker", "processes", minimum=1),
+        threads=r.int_("broker", "threads", minimum=1),
+        queues=queues,
+    )
+    security = SecurityConfig(
+        token_encryption_keys=r.fernet_keys(
+            "security", "token_encryption_keys", required=production
+        ),
+        session_secret=_session_secret(r, required=production),
+        oauth_timestamp_window_s=r.int_("security", "oauth_timestamp_window_s", minimum=1),
+    )
+    pixel = PixelConfig(
+        max_event_bytes=r.int_("pixel", "max_event_bytes", minimum=1),
+        max_request_bytes=r.int_("pixel", "max_request_bytes", minimum=1),
+        max_events_per_request=r.int_("pixel", "max_events_per_request", minimum=1),
+    )
+    level = r.str_("logging", "level").upper()
+    if level not in _LEVELS:
+        raise ConfigError(f"{_where('logging', 'level')}: must be one of {', '.join(sorted(_LEVELS))}")
+    logging_cfg = LoggingConfig(
+        level=level,
+        file=r.str_("logging", "file", required=False),
+        file_max_bytes=r.int_("logging", "file_max_bytes", minimum=1024),
+        file_backup_count=r.int_("logging", "file_backup_count", minimum=1),
+        access_log=r.bool_("logging", "access_log"),
+    )
+    limits = LimitsConfig(
+        max_body_bytes=r.int_("limits", "max_body_bytes", minimum=1024),
+        webhook_max_body_bytes=r.int_("limits", "webhook_max_body_bytes", minimum=1024),
+    )
+    return Config(
+        app=app, shopify=shopify, database=database, redis=redis, broker=broker,
+        security=security, pixel=pixel, logging=logging_cfg, limits=limits,
+    )
+
+
+def _session_secret(r: _Reader, *, required: bool) -> Secret:
+    keys = r.fernet_keys("security", "session_secret", required=required)
+    if len(keys) > 1:
+        raise ConfigError(f"{_where('security', 'session_secret')}: expected one Fernet key")
+    return keys[0] if keys else Secret("")
+

@@ -1,0 +1,69 @@
+"""Tortoise ORM configuration and migrations (Aerich owns the schema)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+
+from server.config import ROOT, Config
+
+MODEL_MODULES = ["models", "aerich.models"]
+MIGRATIONS_DIR = ROOT / "migrations"
+
+
+def tortoise_config(database_url: str, *, pool_min: int = 1, pool_max: int = 10) -> dict[str, Any]:
+    """The Tortoise config dict for one PostgreSQL URL."""
+    scheme = urlsplit(database_url).scheme
+    if scheme == "postgresql":
+        database_url = "postgres" + database_url[len("postgresql"):]
+    connection = expand_db_url(database_url)
+    connection["credentials"].update(minsize=pool_min, maxsize=pool_max)
+    return {
+        "connections": {"default": connection},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def config_for(config: Config) -> dict[str, Any]:
+    """The Tortoise config dict for the app's config."""
+    return tortoise_config(
+        config.database.url, pool_min=config.database.pool_min, pool_max=config.database.pool_max
+    )
+
+
+async def init_db(config: Config) -> None:
+    """Open the pool; visible to every task and thread loop of this process."""
+    # The global fallback makes the context visible to request tasks and to the
+    # Dramatiq event-loop thread, which do not inherit the init task's contextvars.
+    await Tortoise.init(config=config_for(config), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    """Close the pool."""
+    await Tortoise.close_connections()
+
+
+async def apply_migrations(database_url: str, *, location: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every pending Aerich migration; returns the ones applied."""
+    from aerich import Command
+
+    command = Command(tortoise_config(database_url, pool_max=2), app="models",
+                      location=str(location))
+    async with command:
+        applied: list[str] = await command.upgrade(run_in_transaction=True)
+    return applied
+
+
+def __getattr__(name: str) -> Any:
+    # For the `aerich` CLI only (pyproject's [tool.aerich]); the service passes Config around.
+    if name == "TORTOISE_ORM":
+        url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+        return tortoise_config(url)
+    raise AttributeError(name)

