@@ -39,7 +39,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
     else:
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]
     # AsyncIO first: WorkerPools runs its coroutines on the loop AsyncIO starts.
     broker.add_middleware(AsyncIO())
     broker.add_middleware(WorkerPools(config))

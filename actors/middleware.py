@@ -9,6 +9,7 @@ from typing import Any
 import dramatiq
 import redis
 from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from actors.resources import close_resources, open_resources
@@ -56,7 +57,7 @@ class ActorMetrics(Middleware):
             self._client = redis.Redis.from_url(self.redis_url)
         return self._client
 
-    def _add(self, message: dramatiq.Message[Any], **stats: float) -> None:
+    def _add(self, message: MessageProxy | dramatiq.Message[Any], **stats: float) -> None:
         try:
             with self.client.pipeline(transaction=False) as pipe:
                 for stat, value in stats.items():
@@ -67,13 +68,15 @@ class ActorMetrics(Middleware):
             # Metrics must never fail a message.
             log.warning("could not record actor metrics", exc_info=True)
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def before_process_message(
+        self, broker: dramatiq.Broker, message: MessageProxy
+    ) -> None:
         self._started[message.message_id] = time.monotonic()
 
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message[Any],
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,
@@ -85,7 +88,7 @@ class ActorMetrics(Middleware):
             stats["failed"] = 1.0
         self._add(message, **stats)
 
-    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._started.pop(message.message_id, None)
 
     def after_enqueue(
@@ -94,5 +97,5 @@ class ActorMetrics(Middleware):
         if message.options.get("retries"):
             self._add(message, retried=1.0)
 
-    def after_nack(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._add(message, dead_lettered=1.0)

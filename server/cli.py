@@ -30,33 +30,54 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="listen address (env HOST)")
     parser.add_argument("--port", type=int, help="listen port; 0 picks a free one (env PORT)")
     parser.add_argument("--processes", type=int, help="worker processes (env WORKER_PROCESSES)")
-    parser.add_argument("--threads", type=int, help="threads per worker process (env WORKER_THREADS)")
+    parser.add_argument(
+        "--threads", type=int, help="threads per worker process (env WORKER_THREADS)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the web server (production)",
-                                description="Run the web server. Needs DATABASE_URL and REDIS_URL.")
+    serve = commands.add_parser(
+        "serve",
+        help="run the web server (production)",
+        description="Run the web server. Needs DATABASE_URL and REDIS_URL.",
+    )
     serve.add_argument("--host", help="listen address (env HOST)")
     serve.add_argument("--port", type=int, help="listen port (env PORT)")
 
     worker = commands.add_parser(
-        "worker", help="run a Dramatiq worker pool",
+        "worker",
+        help="run a Dramatiq worker pool",
         description="Run a Dramatiq worker pool. Needs DATABASE_URL and REDIS_URL (BROKER_URL "
-                    "selects another broker; amqp://... is RabbitMQ).",
+        "selects another broker; amqp://... is RabbitMQ).",
     )
-    worker.add_argument("--processes", "-p", type=int, help="worker processes (env WORKER_PROCESSES)")
-    worker.add_argument("--threads", "-t", type=int, help="threads per process (env WORKER_THREADS)")
-    worker.add_argument("--queues", "-Q", nargs="+",
-                        help="only these queues (env WORKER_QUEUES, comma-separated; default all)")
+    worker.add_argument(
+        "--processes", "-p", type=int, help="worker processes (env WORKER_PROCESSES)"
+    )
+    worker.add_argument(
+        "--threads", "-t", type=int, help="threads per process (env WORKER_THREADS)"
+    )
+    worker.add_argument(
+        "--queues",
+        "-Q",
+        nargs="+",
+        help="only these queues (env WORKER_QUEUES, comma-separated; default all)",
+    )
 
-    commands.add_parser("migrate", help="apply pending database migrations",
-                        description="Apply every pending Aerich migration to DATABASE_URL.")
+    commands.add_parser(
+        "migrate",
+        help="apply pending database migrations",
+        description="Apply every pending Aerich migration to DATABASE_URL.",
+    )
     return parser
 
 
 def _env_with_flags(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
-    for flag, name in (("host", "HOST"), ("port", "PORT"), ("processes", "WORKER_PROCESSES"),
-                       ("threads", "WORKER_THREADS")):
+    for flag, name in (
+        ("host", "HOST"),
+        ("port", "PORT"),
+        ("processes", "WORKER_PROCESSES"),
+        ("threads", "WORKER_THREADS"),
+    ):
         value = getattr(args, flag, None)
         if value is not None:
             env[name] = str(value)
@@ -107,15 +128,27 @@ def _worker(config: Config) -> int:
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
-    argv = ["actors.worker_main", "--processes", str(config.broker.processes),
-            "--threads", str(config.broker.threads), "--skip-logging",
-            "--worker-shutdown-timeout", str(int(config.app.shutdown_timeout_s * 1000))]
+    argv = [
+        "actors.worker_main",
+        "--processes",
+        str(config.broker.processes),
+        "--threads",
+        str(config.broker.threads),
+        "--skip-logging",
+        "--worker-shutdown-timeout",
+        str(int(config.app.shutdown_timeout_s * 1000)),
+    ]
     if config.broker.queues:
         argv += ["--queues", *config.broker.queues]
-    log.info("starting worker pool", extra={"processes": config.broker.processes,
-                                            "threads": config.broker.threads,
-                                            "queues": list(config.broker.queues) or "all"})
-    code: Any = dramatiq_main(make_argument_parser().parse_args(argv))
+    log.info(
+        "starting worker pool",
+        extra={
+            "processes": config.broker.processes,
+            "threads": config.broker.threads,
+            "queues": list(config.broker.queues) or "all",
+        },
+    )
+    code: Any = dramatiq_main(make_argument_parser().parse_args(argv))  # type: ignore[no-untyped-call]
     return int(code or 0)
 
 
@@ -184,9 +217,11 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
         log.info("migrations applied: %s", ", ".join(applied) or "none pending")
 
         worker_env = {**env, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-        worker = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        worker = subprocess.Popen(
             [sys.executable, "-m", "server", "worker"],
-            env=worker_env, start_new_session=True, stdin=subprocess.DEVNULL,
+            env=worker_env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
         )
         stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)
 
@@ -194,7 +229,6 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
             print(f"Shopify app backend running at {url} (Ctrl-C to stop)", flush=True)  # noqa: T201
 
         return uvloop.run(_run_web(config, on_ready=ready))
-    return 0
 
 
 def _stop_worker(worker: subprocess.Popen[bytes], *, timeout_s: float) -> None:

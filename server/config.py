@@ -250,7 +250,9 @@ class _Reader:
                 raise ValueError
             number = int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{_where(section, key)}: expected an integer, got {value!r}") from None
+            raise ConfigError(
+                f"{_where(section, key)}: expected an integer, got {value!r}"
+            ) from None
         if number < minimum or (maximum is not None and number > maximum):
             bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
             raise ConfigError(f"{_where(section, key)}: must be {bounds}, got {number}")
@@ -270,7 +272,16 @@ class _Reader:
         value = self.get(section, key)
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        if isinstance(value, str) and value.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        }:
             return value.lower() in {"1", "true", "yes", "on"}
         raise ConfigError(f"{_where(section, key)}: expected true or false, got {value!r}")
 
@@ -346,9 +357,7 @@ _SCOPE_RE = re.compile(r"^[a-z_]+$")
 _LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
-def load_config(
-    environ: Mapping[str, str] | None = None, *, path: Path | None = None
-) -> Config:
+def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None = None) -> Config:
     """Build the config from config.toml and the environment; raise ConfigError on bad input."""
     env = os.environ if environ is None else environ
     path = path or Path(env.get("CONFIG_FILE") or DEFAULT_CONFIG_FILE)
@@ -370,8 +379,11 @@ def load_config(
         # Fill only what is missing, so a developer can still set any of them.
         needs = [
             k
-            for s, k in (("shopify", "api_secret"), ("security", "token_encryption_keys"),
-                         ("security", "session_secret"))
+            for s, k in (
+                ("shopify", "api_secret"),
+                ("security", "token_encryption_keys"),
+                ("security", "session_secret"),
+            )
             if not str(r.get(s, k, "")).strip()
         ]
         if needs:
@@ -395,7 +407,9 @@ def load_config(
         raise ConfigError(f"{_where('shopify', 'scopes')}: not a valid scope: {bad[0]!r}")
     api_version = r.str_("shopify", "api_version")
     if not _VERSION_RE.match(api_version):
-        raise ConfigError(f"{_where('shopify', 'api_version')}: expected YYYY-MM, got {api_version!r}")
+        raise ConfigError(
+            f"{_where('shopify', 'api_version')}: expected YYYY-MM, got {api_version!r}"
+        )
     admin_origin = r.str_("shopify", "admin_origin")
     if "{shop}" not in admin_origin:
         raise ConfigError(f"{_where('shopify', 'admin_origin')}: must contain {{shop}}")
@@ -420,7 +434,9 @@ def load_config(
     redis = RedisConfig(
         url=r.url("redis", "url", schemes={"redis", "rediss", "unix"}, required=False)
     )
-    queues = tuple(q.strip() for q in r.str_("broker", "queues", required=False).split(",") if q.strip())
+    queues = tuple(
+        q.strip() for q in r.str_("broker", "queues", required=False).split(",") if q.strip()
+    )
     broker = BrokerConfig(
         url=r.url("broker", "url", schemes={"redis", "rediss", "amqp", "amqps"}, required=False),
         processes=r.int_("broker", "processes", minimum=1),
@@ -441,7 +457,9 @@ def load_config(
     )
     level = r.str_("logging", "level").upper()
     if level not in _LEVELS:
-        raise ConfigError(f"{_where('logging', 'level')}: must be one of {', '.join(sorted(_LEVELS))}")
+        raise ConfigError(
+            f"{_where('logging', 'level')}: must be one of {', '.join(sorted(_LEVELS))}"
+        )
     logging_cfg = LoggingConfig(
         level=level,
         file=r.str_("logging", "file", required=False),
@@ -454,8 +472,15 @@ def load_config(
         webhook_max_body_bytes=r.int_("limits", "webhook_max_body_bytes", minimum=1024),
     )
     return Config(
-        app=app, shopify=shopify, database=database, redis=redis, broker=broker,
-        security=security, pixel=pixel, logging=logging_cfg, limits=limits,
+        app=app,
+        shopify=shopify,
+        database=database,
+        redis=redis,
+        broker=broker,
+        security=security,
+        pixel=pixel,
+        logging=logging_cfg,
+        limits=limits,
     )
 
 
@@ -464,4 +489,3 @@ def _session_secret(r: _Reader, *, required: bool) -> Secret:
     if len(keys) > 1:
         raise ConfigError(f"{_where('security', 'session_secret')}: expected one Fernet key")
     return keys[0] if keys else Secret("")
-

@@ -20,7 +20,7 @@ def tortoise_config(database_url: str, *, pool_min: int = 1, pool_max: int = 10)
     """The Tortoise config dict for one PostgreSQL URL."""
     scheme = urlsplit(database_url).scheme
     if scheme == "postgresql":
-        database_url = "postgres" + database_url[len("postgresql"):]
+        database_url = "postgres" + database_url[len("postgresql") :]
     connection = expand_db_url(database_url)
     connection["credentials"].update(minsize=pool_min, maxsize=pool_max)
     return {
@@ -54,8 +54,9 @@ async def apply_migrations(database_url: str, *, location: Path = MIGRATIONS_DIR
     """Apply every pending Aerich migration; returns the ones applied."""
     from aerich import Command
 
-    command = Command(tortoise_config(database_url, pool_max=2), app="models",
-                      location=str(location))
+    command = Command(
+        tortoise_config(database_url, pool_max=2), app="models", location=str(location)
+    )
     async with command:
         applied: list[str] = await command.upgrade(run_in_transaction=True)
     return applied

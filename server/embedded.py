@@ -122,9 +122,19 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             log.info("initialising embedded PostgreSQL in %s", self.data_dir)
             subprocess.run(
-                [self._bin("initdb"), "-D", str(self.data_dir), "--auth=trust",
-                 "--encoding=utf8", "-U", "postgres"],
-                check=True, user=self._user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                [
+                    self._bin("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "--auth=trust",
+                    "--encoding=utf8",
+                    "-U",
+                    "postgres",
+                ],
+                check=True,
+                user=self._user,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
         else:
             # A server left behind by a killed run would hold the data dir: stop it first.
@@ -132,9 +142,23 @@ class EmbeddedPostgres:
         self.port = free_port()
         with self.log_file.open("ab") as out:
             self.proc = subprocess.Popen(
-                [self._bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                 "-h", "127.0.0.1", "-k", str(self.data_dir), "-c", "max_connections=200"],
-                user=self._user, stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+                [
+                    self._bin("postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-p",
+                    str(self.port),
+                    "-h",
+                    "127.0.0.1",
+                    "-k",
+                    str(self.data_dir),
+                    "-c",
+                    "max_connections=200",
+                ],
+                user=self._user,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
                 # Own session: a Ctrl-C on the terminal must not stop the database before
                 # the web server and workers have finished with it; stop() does, in order.
                 start_new_session=True,
@@ -146,9 +170,22 @@ class EmbeddedPostgres:
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
         result = subprocess.run(
-            [self._bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-             "-d", database, "-tAc", sql],
-            check=True, capture_output=True, text=True,
+            [
+                self._bin("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-tAc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return result.stdout.strip()
 
@@ -169,7 +206,8 @@ class EmbeddedPostgres:
         raise RuntimeError("embedded PostgreSQL did not become ready in time")
 
     def _ensure_database(self, name: str = DATABASE_NAME) -> None:
-        if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+        # `name` is our own constant, never input.
+        if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":  # noqa: S608
             self._psql(f'CREATE DATABASE "{name}"')
 
     def stop(self) -> None:
@@ -210,11 +248,28 @@ class EmbeddedRedis:
         _stop_stale_pid(pid_file, "redis-server")
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [str(binary), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.data_dir), "--save", "", "--pidfile", str(pid_file),
-             "--appendonly", "yes" if self.persist else "no",
-             "--logfile", str(self.data_dir / "redis.log"), "--daemonize", "no"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(binary),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--save",
+                "",
+                "--pidfile",
+                str(pid_file),
+                "--appendonly",
+                "yes" if self.persist else "no",
+                "--logfile",
+                str(self.data_dir / "redis.log"),
+                "--daemonize",
+                "no",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,  # see EmbeddedPostgres.start
         )
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -236,7 +291,9 @@ class EmbeddedRedis:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

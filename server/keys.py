@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import aiohttp
 from aiohttp import web
+from dramatiq import Broker
 from redis.asyncio import Redis
 
 from server.config import Config
-
-if TYPE_CHECKING:
-    from dramatiq import Broker
-
-    from server.metrics import Metrics
+from server.metrics import Metrics
 
 CONFIG = web.AppKey("config", Config)
 REDIS = web.AppKey("redis", Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-BROKER = web.AppKey("broker", "Broker")
-METRICS = web.AppKey("metrics", "Metrics")
+BROKER = web.AppKey("broker", Broker)
+METRICS = web.AppKey("metrics", Metrics)
+
+# Per-request state.
+REQUEST_ID = web.RequestKey("request_id", str)

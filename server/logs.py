@@ -69,9 +69,11 @@ class SecretMasker:
 
 masker = SecretMasker()
 
-_STANDARD_ATTRS = set(
-    logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__
-) | {"message", "asctime", "taskName"}
+_STANDARD_ATTRS = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -143,7 +145,7 @@ class JsonAccessLogger(AbstractAccessLogger):
             request.path,
             response.status,
             extra={
-                "request_id": request.get("request_id") or response.headers.get("X-Request-Id"),
+                "request_id": response.headers.get("X-Request-Id"),
                 "method": request.method,
                 "path": request.path,
                 "status": response.status,

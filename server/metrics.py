@@ -45,13 +45,19 @@ class DramatiqCollector(Collector):
         yield depth
         families = {
             "processed": CounterMetricFamily(
-                "dramatiq_actor_messages_processed", "Messages processed by actor", labels=["actor", "queue"]
+                "dramatiq_actor_messages_processed",
+                "Messages processed by actor",
+                labels=["actor", "queue"],
             ),
             "failed": CounterMetricFamily(
-                "dramatiq_actor_messages_failed", "Messages whose run raised", labels=["actor", "queue"]
+                "dramatiq_actor_messages_failed",
+                "Messages whose run raised",
+                labels=["actor", "queue"],
             ),
             "retried": CounterMetricFamily(
-                "dramatiq_actor_messages_retried", "Messages scheduled for retry", labels=["actor", "queue"]
+                "dramatiq_actor_messages_retried",
+                "Messages scheduled for retry",
+                labels=["actor", "queue"],
             ),
             "dead_lettered": CounterMetricFamily(
                 "dramatiq_actor_messages_dead_lettered",
@@ -109,12 +115,15 @@ class Metrics:
         elif hasattr(broker, "get_queue_message_counts"):
             for queue in queues:
                 # pika is blocking: keep it off the event loop.
-                ready, delayed, dead = await asyncio.to_thread(broker.get_queue_message_counts, queue)
+                ready, delayed, dead = await asyncio.to_thread(
+                    broker.get_queue_message_counts, queue
+                )
                 snapshot.queue_depth[(queue, "ready")] = float(ready)
                 snapshot.queue_depth[(queue, "delayed")] = float(delayed)
                 snapshot.queue_depth[(queue, "dead")] = float(dead)
         raw = await redis.hgetall(ACTOR_STATS_KEY)
         for key, value in raw.items():
-            actor, queue, stat = key.decode().split("|", 2)
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            actor, queue, stat = name.split("|", 2)
             snapshot.actor_stats[(actor, queue, stat)] = float(value)
         self.dramatiq.snapshot = snapshot

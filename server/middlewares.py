@@ -35,7 +35,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     """Take a sane X-Request-Id or make one; put it in the log context and the response."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[keys.REQUEST_ID] = request_id
     token = request_id_var.set(request_id)
     shop_token = shop_var.set(None)
     try:
@@ -81,7 +81,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise  # redirects and the like pass through
         headers = {
-            k: v for k, v in exc.headers.items() if k.lower() not in {"content-type", "content-length"}
+            k: v
+            for k, v in exc.headers.items()
+            if k.lower() not in {"content-type", "content-length"}
         }
         detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         if exc.status == 413:
@@ -94,5 +96,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception:
         # The one place a bare catch is right: log it whole, answer without internals.
         log.exception("unhandled error in %s %s", request.method, request.path)
-        return problem_response(500, "An unexpected error occurred; it has been logged.",
-                                request_id=request.get("request_id"))
+        return problem_response(
+            500,
+            "An unexpected error occurred; it has been logged.",
+            request_id=request.get(keys.REQUEST_ID),
+        )

@@ -27,7 +27,10 @@ PROBLEM = {
 
 
 def _json(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
 
 
 PATHS: dict[str, Any] = {
@@ -41,8 +44,12 @@ PATHS: dict[str, Any] = {
     "/metrics": {
         "get": {
             "summary": "Prometheus metrics",
-            "responses": {"200": {"description": "text exposition format",
-                                  "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            "responses": {
+                "200": {
+                    "description": "text exposition format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
         }
     },
 }

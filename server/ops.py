@@ -49,7 +49,7 @@ async def _timed(check: Awaitable[None]) -> str | None:
         await asyncio.wait_for(check, READY_CHECK_TIMEOUT_S)
     except TimeoutError:
         return "timed out"
-    except Exception as e:  # noqa: BLE001  (any failure means "not ready"; say which)
+    except Exception as e:
         return type(e).__name__
     return None
 
@@ -60,7 +60,10 @@ async def readyz(request: web.Request) -> web.Response:
     results = await asyncio.gather(
         _timed(_check_db()), _timed(_check_redis(request)), _timed(_check_broker(request))
     )
-    checks = {name: ("ok" if err is None else f"failed: {err}") for name, err in zip(names, results, strict=True)}
+    checks = {
+        name: ("ok" if err is None else f"failed: {err}")
+        for name, err in zip(names, results, strict=True)
+    }
     failed = [name for name, err in zip(names, results, strict=True) if err is not None]
     if failed:
         log.warning("not ready: %s", ", ".join(failed), extra={"checks": checks})
@@ -71,8 +74,9 @@ async def readyz(request: web.Request) -> web.Response:
             headers={"Retry-After": RETRY_AFTER_S},
             checks=checks,
         )
-    return web.json_response({"status": "ok", "checks": checks},
-                             dumps=lambda o: orjson.dumps(o).decode())
+    return web.json_response(
+        {"status": "ok", "checks": checks}, dumps=lambda o: orjson.dumps(o).decode()
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -86,7 +90,7 @@ async def metrics(request: web.Request) -> web.Response:
     except (TimeoutError, OSError, ConnectionError) as e:
         # Still serve the HTTP metrics; the broker's are stale until it is back.
         log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
-    except Exception as e:  # noqa: BLE001  (redis errors vary by client; metrics must not 500)
+    except Exception as e:
         log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
     body = generate_latest(instruments.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -60,6 +60,10 @@ class Problem(Exception):
     def response(self) -> web.Response:
         """This problem as a response."""
         return problem_response(
-            self.status, self.detail, title=self.title, type_=self.type_, headers=self.headers,
+            self.status,
+            self.detail,
+            title=self.title,
+            type_=self.type_,
+            headers=self.headers,
             **self.extra,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import ops, openapi
+from server import openapi, ops
 
 
 def setup_routes(app: web.Application) -> None:

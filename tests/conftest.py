@@ -1,0 +1,190 @@
+"""Shared fixtures: real PostgreSQL and Redis (from env, else embedded), configs, app clients.
+
+DATABASE_URL / REDIS_URL name the servers to use (`.ci/run` points them at the machine's
+services); when unset, the embedded servers are started for the test session, so the suite
+passes on a machine with no servers at all. Every run gets a fresh database with the
+migrations applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import dramatiq
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.fernet import Fernet
+from dramatiq.brokers.stub import StubBroker
+
+from server.config import Config, load_config
+from server.db import apply_migrations
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def store_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(PostgreSQL server URL, Redis URL): from env, else embedded for this session."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    from server.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    base = tmp_path_factory.mktemp("stores")
+    pg = EmbeddedPostgres(base) if not database_url else None
+    redis = EmbeddedRedis(base, persist=False) if not redis_url else None
+    try:
+        if pg is not None:
+            database_url = pg.start()
+        if redis is not None:
+            redis_url = redis.start()
+        yield database_url, redis_url
+    finally:
+        if redis is not None:
+            redis.stop()
+        if pg is not None:
+            pg.stop()
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _admin(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(store_servers: tuple[str, str]) -> Iterator[str]:
+    """A fresh database for this run, migrated; dropped at the end."""
+    server_url, _ = store_servers
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    try:
+        asyncio.run(apply_migrations(url))
+        yield url
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url(store_servers: tuple[str, str]) -> str:
+    return store_servers[1]
+
+
+@pytest.fixture(scope="session")
+def secrets_env() -> dict[str, str]:
+    """Secrets for the test run (made fresh, never from a file)."""
+    return {
+        "SHOPIFY_API_KEY": "test-api-key",
+        "SHOPIFY_API_SECRET": "test-api-secret-" + uuid.uuid4().hex,
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SESSION_SECRET": Fernet.generate_key().decode(),
+    }
+
+
+@pytest.fixture
+def base_env(
+    database_url: str, redis_url: str, secrets_env: dict[str, str], tmp_path: Path
+) -> dict[str, str]:
+    """The environment a test process of ours would get: real stores, test secrets."""
+    return {
+        **secrets_env,
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SHOPIFY_APP_URL": "https://app.example.test",
+        "VAR_DIR": str(tmp_path / "var"),
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture
+def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
+    """Build a Config from the base env plus overrides."""
+
+    def make(**overrides: str) -> Config:
+        return load_config({**base_env, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def config(make_config: Callable[..., Config]) -> Config:
+    return make_config()
+
+
+@pytest.fixture
+def stub_broker(config: Config) -> Iterator[StubBroker]:
+    """A StubBroker with our middleware and every actor bound to it."""
+    from actors.broker import setup_broker
+
+    broker = setup_broker(config, stub=True)
+    assert isinstance(broker, StubBroker)
+    broker.emit_after("process_boot")
+    yield broker
+    broker.flush_all()
+    broker.close()
+
+
+@pytest.fixture
+async def make_client(
+    aiohttp_client: Callable[..., Any], stub_broker: StubBroker
+) -> Callable[..., Any]:
+    """Start the real app (real PostgreSQL and Redis, stub broker) for a config."""
+
+    async def make(
+        config: Config, *, setup: Callable[[web.Application], None] | None = None
+    ) -> TestClient[Any, Any]:
+        from server.app import create_app
+        from server.logs import JsonAccessLogger
+
+        app = create_app(config, broker=stub_broker)
+        if setup is not None:
+            setup(app)
+        server = TestServer(app)
+        # The access logger the real server uses (so logging tests see its lines).
+        await server.start_server(access_log_class=JsonAccessLogger)
+        client: TestClient[Any, Any] = await aiohttp_client(server)
+        return client
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: Callable[..., Any], config: Config) -> TestClient[Any, Any]:
+    """The app on the test config."""
+    result: TestClient[Any, Any] = await make_client(config)
+    return result
+
+
+@pytest.fixture
+def redis_broker(config: Config) -> Iterator[dramatiq.Broker]:
+    """A real Redis broker for the test's config (for tests with a real worker)."""
+    from actors.broker import setup_broker
+
+    broker = setup_broker(config)
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Any]:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()

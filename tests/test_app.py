@@ -1,0 +1,141 @@
+"""The app factory and its edges: ops endpoints, problem+json, request ids, metrics."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from aiohttp import web
+
+from server.embedded import free_port
+from server.problem import Problem
+
+
+def _test_routes(app: web.Application) -> None:
+    # Routes that exercise the middleware; the real routes come from server/routes.py.
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read())
+
+    async def boom(request: web.Request) -> web.Response:
+        raise RuntimeError("internal detail: /etc/secret-path")
+
+    async def bad(request: web.Request) -> web.Response:
+        raise web.HTTPBadRequest(text="cursor is not valid")
+
+    async def problem(request: web.Request) -> web.Response:
+        raise Problem(409, "already running", run_id="r1")
+
+    app.router.add_post("/_test/echo", echo)
+    app.router.add_get("/_test/boom", boom)
+    app.router.add_get("/_test/bad", bad)
+    app.router.add_get("/_test/problem", problem)
+
+
+async def _assert_problem(response, status: int) -> dict:
+    assert response.status == status
+    assert response.content_type == "application/problem+json"
+    body = await response.json(content_type=None)
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == status
+    assert "Traceback" not in await response.text()
+    return body
+
+
+async def test_healthz(client):
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert (await response.json()) == {"status": "ok"}
+
+
+async def test_readyz_checks_every_store(client):
+    response = await client.get("/readyz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["checks"] == {"database": "ok", "redis": "ok", "broker": "ok"}
+
+
+async def test_readyz_503_names_redis_when_unreachable(make_client, make_config):
+    config = make_config(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    client = await make_client(config)
+    response = await client.get("/readyz")
+    body = await _assert_problem(response, 503)
+    assert response.headers["Retry-After"]
+    assert "redis" in body["detail"]
+    assert body["checks"]["redis"].startswith("failed")
+    assert body["checks"]["database"] == "ok"
+
+
+async def test_readyz_503_names_database_when_unreachable(make_client, make_config):
+    config = make_config(DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/x")
+    client = await make_client(config)
+    response = await client.get("/readyz")
+    body = await _assert_problem(response, 503)
+    assert "database" in body["detail"]
+    assert body["checks"]["redis"] == "ok"
+
+
+async def test_readyz_503_names_broker_when_unreachable(aiohttp_client, make_config):
+    from actors.broker import setup_broker
+    from server.app import create_app
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    config = make_config(BROKER_URL=dead)
+    broker = setup_broker(config)
+    client = await aiohttp_client(create_app(config, broker=broker))
+    response = await client.get("/readyz")
+    body = await _assert_problem(response, 503)
+    assert body["checks"] == {"database": "ok", "redis": "ok", "broker": body["checks"]["broker"]}
+    assert body["checks"]["broker"].startswith("failed")
+
+
+async def test_404_and_405_are_problem_json(client):
+    await _assert_problem(await client.get("/no/such/route"), 404)
+    await _assert_problem(await client.post("/healthz"), 405)
+
+
+async def test_413_400_409_500_are_problem_json(make_client, make_config):
+    config = make_config()
+    client = await make_client(config, setup=_test_routes)
+    too_big = b"x" * (config.limits.max_body_bytes + 1)
+    await _assert_problem(await client.post("/_test/echo", data=io.BytesIO(too_big)), 413)
+    body = await _assert_problem(await client.get("/_test/bad"), 400)
+    assert body["detail"] == "cursor is not valid"
+    body = await _assert_problem(await client.get("/_test/problem"), 409)
+    assert body["run_id"] == "r1"
+    response = await client.get("/_test/boom")
+    body = await _assert_problem(response, 500)
+    assert "secret-path" not in await response.text()
+    assert body["request_id"] == response.headers["X-Request-Id"]
+
+
+async def test_request_id_is_taken_or_made(client):
+    given = await client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["X-Request-Id"] == "abc-123"
+    made = await client.get("/healthz")
+    assert len(made.headers["X-Request-Id"]) == 32
+    junk = await client.get("/healthz", headers={"X-Request-Id": "x" * 300})
+    assert junk.headers["X-Request-Id"] != "x" * 300
+    missing = await client.get("/nope", headers={"X-Request-Id": "on-errors-too"})
+    assert missing.headers["X-Request-Id"] == "on-errors-too"
+
+
+async def test_metrics_count_requests_by_route_and_status(client):
+    await client.get("/healthz")
+    await client.get("/healthz")
+    await client.get("/nope")
+    text = await (await client.get("/metrics")).text()
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"} 2.0' in text
+    assert 'http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert "http_request_duration_seconds_bucket" in text
+    assert "dramatiq_queue_messages" in text
+
+
+async def test_openapi_lists_routes(client):
+    body = await (await client.get("/openapi.json")).json()
+    assert body["openapi"].startswith("3.")
+    assert {"/healthz", "/readyz", "/metrics"} <= set(body["paths"])
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+async def test_head_is_allowed_on_probes(client, path):
+    assert (await client.head(path)).status == 200

@@ -1,0 +1,130 @@
+"""JSON logs: fields, request context, rotation, and masking of anything token-like."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import orjson
+import pytest
+from aiohttp import web
+
+from server.config import MASK, LoggingConfig
+from server.logs import configure_logging, masker, shop_var
+
+TOKEN = "shpat_0123456789abcdef0123456789abcdef"
+REFRESH = "shprt_fedcba9876543210fedcba9876543210"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJkZXN0IjoiaHR0cHM6Ly94In0.c2lnbmF0dXJlLXZhbHVl"
+HMAC = "4712bf92ffc2917d15a2f5a273e39f0116667419aa4b6ac0b3baaf26fa3c4d20"
+
+
+@pytest.fixture
+def log_file(tmp_path: Path, config):
+    """Route logging to a JSON file for the test; restore the root logger after."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    path = tmp_path / "app.log"
+    cfg = dataclasses.replace(config.logging, file=str(path), level="DEBUG")
+    configure_logging(cfg, secrets=config.secret_values())
+    yield path
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    for handler in saved_handlers:
+        root.addHandler(handler)
+    root.setLevel(saved_level)
+
+
+def _lines(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_lines_are_json_with_the_standard_fields(log_file):
+    token = shop_var.set("shop-1.myshopify.com")
+    try:
+        logging.getLogger("server.test").info("synced %d products", 3, extra={"resource": "p"})
+    finally:
+        shop_var.reset(token)
+    (line,) = _lines(log_file)
+    assert line["level"] == "INFO"
+    assert line["logger"] == "server.test"
+    assert line["message"] == "synced 3 products"
+    assert line["shop"] == "shop-1.myshopify.com"
+    assert line["resource"] == "p"
+    assert line["time"].endswith("+00:00")
+
+
+async def test_a_token_never_appears_through_any_path(log_file, make_client, config):
+    log = logging.getLogger("server.test")
+    secret = config.shopify.api_secret.reveal()
+    fernet_key = config.security.token_encryption_keys[0].reveal()
+    # 1. message, 2. %-args, 3. extra fields, 4. a traceback, 5. other libraries' loggers
+    log.info("token is " + TOKEN)  # noqa: G003  (on purpose: the raw message path)
+    log.info("tokens %s %s %s", TOKEN, REFRESH, JWT)
+    log.info(
+        "headers",
+        extra={"headers": {"X-Shopify-Access-Token": TOKEN, "Authorization": f"Bearer {JWT}"}},
+    )
+    log.info("query: code=abc123def&hmac=%s&shop=x.myshopify.com", HMAC)
+    log.info("secrets %s %s", secret, fernet_key)
+    try:
+        raise RuntimeError(f"refresh failed for {REFRESH} with {TOKEN}")
+    except RuntimeError:
+        log.exception("boom")
+    logging.getLogger("dramatiq.worker").warning("message args: %r", {"access_token": TOKEN})
+    logging.getLogger("aiohttp.client").error("url http://u:%s@host/ failed", secret)
+
+    # 6. the access log and the error middleware, through a real request
+    async def leak(request: web.Request) -> web.Response:
+        raise RuntimeError(f"cannot use {TOKEN}")
+
+    def setup(app: web.Application) -> None:
+        app.router.add_get("/_test/leak/{anything}", leak)
+
+    client = await make_client(config, setup=setup)
+    response = await client.get(
+        f"/_test/leak/{TOKEN}",
+        params={"hmac": HMAC, "id_token": JWT},
+        headers={"Authorization": f"Bearer {JWT}", "Cookie": f"s={TOKEN}"},
+    )
+    assert response.status == 500
+
+    text = log_file.read_text()
+    for leaked in (TOKEN, REFRESH, JWT, HMAC, secret, fernet_key, "abc123def"):
+        assert leaked not in text
+    assert text.count(MASK) >= 10
+    messages = [line["message"] for line in _lines(log_file)]
+    assert "boom" in messages
+    assert any("unhandled error" in m for m in messages)
+    access = [line for line in _lines(log_file) if line.get("status") == 500]
+    assert access and access[0]["path"].startswith("/_test/leak/")
+    assert access[0]["request_id"] == response.headers["X-Request-Id"]
+
+
+def test_masker_leaves_ordinary_text_alone():
+    text = 'GET /api/products 200 status_code: 200 "count": 5 session_id=abc'
+    assert masker.mask(text) == text
+
+
+def test_rotating_file_keeps_size_and_count(tmp_path):
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    path = tmp_path / "rot.log"
+    cfg = LoggingConfig(
+        level="INFO", file=str(path), file_max_bytes=2048, file_backup_count=2, access_log=True
+    )
+    try:
+        configure_logging(cfg)
+        for i in range(200):
+            logging.getLogger("server.test").info("line %d %s", i, "x" * 50)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["rot.log", "rot.log.1", "rot.log.2"]
+    assert all((tmp_path / f).stat().st_size <= 2048 + 200 for f in files)

@@ -1,0 +1,90 @@
+"""The worker path end to end: a real Redis broker and a real `python -m server worker`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+from actors.broker import build_broker, iter_actors
+from actors.middleware import WorkerPools
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_broker_kind_follows_the_url(make_config):
+    redis_broker = build_broker(make_config())
+    rabbit = build_broker(make_config(BROKER_URL="amqp://guest:guest@127.0.0.1:5672/"))
+    stub = build_broker(make_config(), stub=True)
+    try:
+        assert isinstance(redis_broker, RedisBroker)
+        assert isinstance(rabbit, RabbitmqBroker)
+        assert isinstance(stub, StubBroker)
+        for broker in (redis_broker, rabbit, stub):
+            kinds = [type(m) for m in broker.middleware]
+            # AsyncIO must come before WorkerPools: the pools open on its loop.
+            assert kinds.index(AsyncIO) < kinds.index(WorkerPools)
+    finally:
+        for broker in (redis_broker, stub):
+            broker.close()
+
+
+def test_every_actor_names_its_limits():
+    for actor in iter_actors():
+        assert "max_retries" in actor.options, actor.actor_name
+        assert "time_limit" in actor.options, actor.actor_name
+        assert actor.queue_name
+
+
+@pytest.mark.worker
+async def test_ping_runs_in_a_real_worker_process(
+    base_env, redis_broker, redis_client, database_url, aiohttp_client, config
+):
+    from actors.system import ping
+    from server.app import create_app
+
+    assert ping.broker is redis_broker
+
+    env = {**os.environ, **base_env, "WORKER_PROCESSES": "1", "WORKER_THREADS": "2"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "server", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    reply_key = f"test:ping:{uuid.uuid4().hex}"
+    try:
+        ping.send(reply_key)
+        # Wait on the reply itself (BLPOP), in short rounds so a dead worker fails fast.
+        item = None
+        for _ in range(30):
+            item = await redis_client.blpop([reply_key], timeout=2)
+            if item is not None or worker.poll() is not None:
+                break
+        assert item is not None, "the worker did not answer within 60 s"
+        reply = orjson.loads(item[1])
+        assert reply["pid"] != os.getpid()
+        assert reply["database"] == database_url.rsplit("/", 1)[1]
+        assert reply["shops"] >= 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output.decode()[-3000:]
+    assert b"worker pools open" in output and b"worker pools closed" in output
+
+    # The web process's /metrics shows what the worker reported.
+    client = await aiohttp_client(create_app(config, broker=redis_broker))
+    text = await (await client.get("/metrics")).text()
+    assert 'dramatiq_actor_messages_processed_total{actor="ping",queue="default"}' in text
