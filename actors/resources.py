@@ -9,6 +9,7 @@ import orjson
 from redis.asyncio import Redis
 
 from server.config import Config
+from server.services import ShopifyServices, build_services
 
 
 @dataclass
@@ -18,6 +19,7 @@ class WorkerResources:
     config: Config
     redis: Redis
     http: aiohttp.ClientSession
+    services: ShopifyServices
 
 
 _current: WorkerResources | None = None
@@ -40,7 +42,10 @@ async def open_resources(config: Config) -> WorkerResources:
         json_serialize=lambda obj: orjson.dumps(obj).decode(),
         timeout=aiohttp.ClientTimeout(total=config.shopify.request_timeout_s * 6),
     )
-    _current = WorkerResources(config=config, redis=Redis.from_url(config.redis.url), http=http)
+    redis = Redis.from_url(config.redis.url)
+    _current = WorkerResources(
+        config=config, redis=redis, http=http, services=build_services(config, http, redis)
+    )
     return _current
 
 

@@ -17,6 +17,8 @@ class Shop(Model):
     access_token_expires_at = fields.DatetimeField(null=True)
     refresh_token_expires_at = fields.DatetimeField(null=True)
     scopes = fields.TextField(default="")
+    name = fields.CharField(max_length=255, default="")
+    currency_code = fields.CharField(max_length=8, default="")
     needs_reauth = fields.BooleanField(default=False)
     installed_at = fields.DatetimeField(null=True)
     uninstalled_at = fields.DatetimeField(null=True)

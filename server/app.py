@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import aiohttp
 import orjson
 from aiohttp import web
+from aiohttp.web_exceptions import NotAppKeyWarning
+from aiohttp_session import session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
 from server import keys
+from server.auth.session_auth import session_token_auth
 from server.config import Config
 from server.db import close_db, init_db
 from server.metrics import Metrics
 from server.middlewares import errors, metrics, request_context
 from server.routes import setup_routes
+from server.services import build_services
 
 if TYPE_CHECKING:
     from dramatiq import Broker
 
 log = logging.getLogger(__name__)
+
+# aiohttp-session 2.12 stores its session under a string request key; harmless, not ours.
+warnings.filterwarnings("ignore", category=NotAppKeyWarning, module="aiohttp_session")
+
+SESSION_MAX_AGE_S = 900  # an install round trip takes seconds; the nonce need not outlive it
 
 
 def _dumps(obj: object) -> str:
@@ -56,6 +68,28 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
+async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Shopify clients and the token store, over the shared session and Redis pool."""
+    services = build_services(app[keys.CONFIG], app[keys.HTTP], app[keys.REDIS])
+    app[keys.SERVICES] = services
+    app[keys.SHOPIFY] = services.shopify
+    app[keys.OAUTH] = services.oauth
+    app[keys.SHOP_TOKENS] = services.tokens
+    yield
+
+
+def _session_storage(config: Config) -> EncryptedCookieStorage:
+    # The OAuth nonce lives here: encrypted, HttpOnly, Lax, Secure when served over https.
+    return EncryptedCookieStorage(
+        Fernet(config.security.session_secret.reveal().encode()),
+        cookie_name="shopify_app_session",
+        max_age=SESSION_MAX_AGE_S,
+        httponly=True,
+        secure=config.app.url.startswith("https://"),
+        samesite="Lax",
+    )
+
+
 def _broker_ctx(broker: Broker) -> object:
     async def broker_ctx(app: web.Application) -> AsyncIterator[None]:
         """The Dramatiq broker this process sends with."""
@@ -73,11 +107,19 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
 
         broker = setup_broker(config)
     app = web.Application(
-        middlewares=[request_context, metrics, errors],
+        middlewares=[
+            request_context,
+            metrics,
+            session_middleware(_session_storage(config)),
+            errors,
+            session_token_auth,
+        ],
         client_max_size=config.limits.max_body_bytes,
     )
     app[keys.CONFIG] = config
     app[keys.METRICS] = Metrics()
-    app.cleanup_ctx.extend([tortoise_ctx, redis_ctx, http_ctx, _broker_ctx(broker)])  # type: ignore[list-item]
+    app.cleanup_ctx.extend(
+        [tortoise_ctx, redis_ctx, http_ctx, services_ctx, _broker_ctx(broker)]  # type: ignore[list-item]
+    )
     setup_routes(app)
     return app

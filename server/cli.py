@@ -1,4 +1,4 @@
-"""`python -m server`: all-in-one (default), serve, worker, migrate."""
+"""`python -m server`: all-in-one (default), serve, worker, migrate, rotate-keys."""
 
 from __future__ import annotations
 
@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         help="apply pending database migrations",
         description="Apply every pending Aerich migration to DATABASE_URL.",
     )
+    commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt every stored token with the newest key",
+        description="Re-encrypt every stored token with the first of TOKEN_ENCRYPTION_KEYS "
+        "(and encrypt any legacy plaintext token). Safe while the app runs: deploy the new "
+        "key list to web and workers first, then run this; drop the old key afterwards.",
+    )
     return parser
 
 
@@ -101,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = _env_with_flags(args)
     try:
         config = load_config(env)
-        if args.command in {"serve", "worker", "migrate"}:
+        if args.command in {"serve", "worker", "migrate", "rotate-keys"}:
             _require_stores(config, args.command)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)  # noqa: T201
@@ -113,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _worker(config)
     if args.command == "migrate":
         return _migrate(config)
+    if args.command == "rotate-keys":
+        return _rotate_keys(config)
     return _all_in_one(config, env)
 
 
@@ -121,6 +130,29 @@ def _migrate(config: Config) -> int:
 
     applied = asyncio.run(apply_migrations(config.database.url))
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+    return 0
+
+
+def _rotate_keys(config: Config) -> int:
+    from tortoise import Tortoise
+
+    from server.db import close_db, init_db
+    from server.security.crypto import TokenCipher
+    from server.security.rotation import reencrypt_tokens
+
+    keys = config.security.token_encryption_keys
+
+    async def run() -> int:
+        await init_db(config)
+        try:
+            return await reencrypt_tokens(
+                Tortoise.get_connection("default"), TokenCipher(keys), TokenCipher(keys[:1])
+            )
+        finally:
+            await close_db()
+
+    rows = asyncio.run(run())
+    log.info("rotate-keys: %d shop rows re-encrypted with the newest key", rows)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,15 @@ async def close_db() -> None:
 
 async def apply_migrations(database_url: str, *, location: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply every pending Aerich migration; returns the ones applied."""
+    # Tortoise keeps its state in a contextvar: a context of its own keeps this run apart
+    # from any Tortoise the caller has open (and lets callers migrate more than once).
+    task = asyncio.get_running_loop().create_task(
+        _apply_migrations(database_url, location), context=contextvars.Context()
+    )
+    return await task
+
+
+async def _apply_migrations(database_url: str, location: Path) -> list[str]:
     from aerich import Command
 
     command = Command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server import openapi, ops
+from server.auth import routes as auth
 
 
 def setup_routes(app: web.Application) -> None:
@@ -15,5 +16,8 @@ def setup_routes(app: web.Application) -> None:
             web.get("/readyz", ops.readyz, name="readyz", allow_head=True),
             web.get("/metrics", ops.metrics, name="metrics"),
             web.get("/openapi.json", openapi.openapi_json, name="openapi"),
+            web.get("/auth/install", auth.install, name="auth_install"),
+            web.get("/auth/callback", auth.callback, name="auth_callback"),
+            web.post("/auth/token-exchange", auth.token_exchange, name="auth_token_exchange"),
         ]
     )

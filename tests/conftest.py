@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -80,6 +81,32 @@ def database_url(store_servers: tuple[str, str]) -> Iterator[str]:
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+async def _truncate_all(url: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        tables = [
+            r["tablename"]
+            for r in await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'aerich'"
+            )
+        ]
+        if tables:
+            await connection.execute(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            )
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    """The run's database, emptied (every table but Aerich's) before the test."""
+    # A thread of its own: the test's event loop may already exist in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _truncate_all(database_url)).result()
+    return database_url
+
+
 @pytest.fixture(scope="session")
 def redis_url(store_servers: tuple[str, str]) -> str:
     return store_servers[1]
@@ -98,13 +125,13 @@ def secrets_env() -> dict[str, str]:
 
 @pytest.fixture
 def base_env(
-    database_url: str, redis_url: str, secrets_env: dict[str, str], tmp_path: Path
+    clean_database: str, redis_url: str, secrets_env: dict[str, str], tmp_path: Path
 ) -> dict[str, str]:
     """The environment a test process of ours would get: real stores, test secrets."""
     return {
         **secrets_env,
         "APP_ENV": "production",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": clean_database,
         "REDIS_URL": redis_url,
         "SHOPIFY_APP_URL": "https://app.example.test",
         "VAR_DIR": str(tmp_path / "var"),
@@ -188,3 +215,42 @@ async def redis_client(redis_url: str) -> AsyncIterator[Any]:
     client = Redis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def fake(
+    aiohttp_server: Callable[..., Any], secrets_env: dict[str, str]
+) -> AsyncIterator[Any]:
+    """The fake Shopify on loopback, with this run's app key and secret.
+
+    Fails the test if the app sent it any GraphQL operation invalid against the real schema.
+    """
+    from tests.fake_shopify import FakeShopify
+
+    shopify = FakeShopify(
+        api_key=secrets_env["SHOPIFY_API_KEY"],
+        api_secret=secrets_env["SHOPIFY_API_SECRET"],
+        restore_rate=50_000.0,
+    )
+    server = await aiohttp_server(shopify.app())
+    shopify.base_url = str(server.make_url("")).rstrip("/")
+    yield shopify
+    await shopify.close()
+    assert not shopify.invalid_operations, f"invalid GraphQL sent: {shopify.invalid_operations}"
+
+
+@pytest.fixture
+def shop_config(make_config: Callable[..., Config], fake: Any) -> Config:
+    """The app's config pointed at the fake Shopify (plain http app URL for the cookie jar)."""
+    return make_config(
+        SHOPIFY_ADMIN_ORIGIN=fake.admin_origin,
+        SHOPIFY_APP_URL="http://127.0.0.1:8080",
+        SCOPES="read_products,read_orders,read_customers,write_pixels",
+    )
+
+
+@pytest.fixture
+async def shop_client(make_client: Callable[..., Any], shop_config: Config) -> TestClient[Any, Any]:
+    """The app on the fake Shopify."""
+    result: TestClient[Any, Any] = await make_client(shop_config)
+    return result

@@ -18,7 +18,7 @@ from server.embedded import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["migrate"]])
+@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["migrate"], ["rotate-keys"]])
 def test_every_command_has_help(command):
     result = subprocess.run(
         [sys.executable, "-m", "server", *command, "--help"],

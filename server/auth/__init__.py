@@ -1,0 +1,1 @@
+"""Merchant install (OAuth), token exchange, and session-token auth of /api/*."""

@@ -1,0 +1,195 @@
+"""OAuth install and callback, and token exchange for embedded apps."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import secrets
+import time
+from urllib.parse import urlencode
+
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from actors.install import shop_installed
+from server import keys
+from server.auth.session_auth import unauthorized, verify_session_token
+from server.config import Config
+from server.logs import shop_var
+from server.problem import Problem
+from server.security.hmac import normalize_shop, verify_query_hmac
+from server.security.session_token import SessionTokenError
+from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthError
+from server.shops import missing_scopes
+from server.tasks import enqueue_or_503
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "oauth_state"
+STATE_SHOP_KEY = "oauth_shop"
+SPENT_STATE_TTL_S = 3600
+
+
+def _secrets(config: Config) -> list[str]:
+    values = [config.shopify.api_secret.reveal()]
+    if config.shopify.previous_api_secret:
+        values.append(config.shopify.previous_api_secret.reveal())
+    return values
+
+
+def _shop_or_400(value: str | None) -> str:
+    shop = normalize_shop(value)
+    if shop is None:
+        raise Problem(400, "shop must be a *.myshopify.com domain", title="Invalid shop")
+    return shop
+
+
+async def install(request: web.Request) -> web.Response:
+    """Start OAuth: a fresh nonce in the session cookie, then redirect to Shopify."""
+    config = request.app[keys.CONFIG]
+    query = request.query
+    if "hmac" in query and not verify_query_hmac(query, _secrets(config)):
+        raise Problem(401, "the request's HMAC does not verify", title="Invalid HMAC")
+    shop = _shop_or_400(query.get("shop"))
+    shop_var.set(shop)
+    nonce = secrets.token_urlsafe(32)
+    session = await new_session(request)
+    session[STATE_KEY] = nonce
+    session[STATE_SHOP_KEY] = shop
+    params = {
+        "client_id": config.shopify.api_key,
+        "scope": ",".join(config.shopify.scopes),
+        "redirect_uri": f"{config.app.url}/auth/callback",
+        "state": nonce,
+    }
+    location = f"{config.shopify.shop_origin(shop)}/admin/oauth/authorize?{urlencode(params)}"
+    log.info("install started", extra={"shop": shop})
+    raise web.HTTPFound(location)
+
+
+async def callback(request: web.Request) -> web.Response:
+    """Finish OAuth: HMAC, state (spent once), shop, timestamp; then exchange and store."""
+    config = request.app[keys.CONFIG]
+    query = request.query
+    if not verify_query_hmac(query, _secrets(config)):
+        raise Problem(
+            401, "the callback's HMAC is missing or does not verify", title="Invalid HMAC"
+        )
+    shop = _shop_or_400(query.get("shop"))
+    shop_var.set(shop)
+    _check_timestamp(query.get("timestamp"), window_s=config.security.oauth_timestamp_window_s)
+    code = query.get("code", "")
+    if not code:
+        raise Problem(400, "the callback has no authorization code", title="Missing code")
+
+    session = await get_session(request)
+    expected = session.pop(STATE_KEY, None)
+    expected_shop = session.pop(STATE_SHOP_KEY, None)
+    state = query.get("state", "")
+    if not expected or not state or not secrets.compare_digest(str(expected), state):
+        raise Problem(
+            403,
+            "state does not match this browser's install request; start again",
+            title="Invalid state",
+        )
+    if expected_shop != shop:
+        raise Problem(
+            403, "the callback is for another shop than the install request", title="Invalid state"
+        )
+    # A nonce is good once, even if an old copy of the cookie is replayed.
+    spent_key = f"oauth:state:spent:{hashlib.sha256(state.encode()).hexdigest()}"
+    if not await request.app[keys.REDIS].set(spent_key, 1, nx=True, ex=SPENT_STATE_TTL_S):
+        raise Problem(
+            403, "this install request was already used; start again", title="Invalid state"
+        )
+
+    try:
+        grant = await request.app[keys.OAUTH].exchange_code(shop, code)
+    except InvalidGrantError:
+        raise Problem(
+            400,
+            "Shopify refused the authorization code; start the install again",
+            title="Invalid code",
+        ) from None
+    except OAuthError as e:
+        raise Problem(
+            502,
+            f"Shopify's token endpoint failed ({e.status or 'no answer'})",
+            headers={"Retry-After": "5"},
+        ) from None
+    await _store_and_follow_up(request, shop, grant, installing=True)
+    raise web.HTTPFound(_admin_app_url(config, shop, query.get("host")))
+
+
+async def token_exchange(request: web.Request) -> web.Response:
+    """Exchange an App Bridge session token for an expiring offline token, and store it."""
+    try:
+        session = verify_session_token(request)
+    except SessionTokenError as e:
+        return unauthorized(str(e))
+    shop = session.shop
+    shop_var.set(shop)
+    token = request.headers["Authorization"].partition(" ")[2].strip()
+    try:
+        grant = await request.app[keys.OAUTH].token_exchange(shop, token)
+    except InvalidGrantError:
+        return unauthorized("Shopify refused the session token for token exchange")
+    except OAuthError as e:
+        raise Problem(
+            502,
+            f"Shopify's token endpoint failed ({e.status or 'no answer'})",
+            headers={"Retry-After": "5"},
+        ) from None
+    stored = await _store_and_follow_up(request, shop, grant, installing=False)
+    return web.json_response({"shop": shop, "scopes": stored.split(",") if stored else []})
+
+
+async def _store_and_follow_up(
+    request: web.Request, shop: str, grant: AccessTokenResponse, *, installing: bool
+) -> str:
+    config = request.app[keys.CONFIG]
+    missing = missing_scopes(config.shopify.scopes, grant.scope)
+    if missing:
+        # Nothing stored: the app cannot work without them.
+        raise Problem(
+            400,
+            f"the app needs these scopes, which were not granted: {', '.join(missing)}",
+            title="Scopes denied",
+            missing=missing,
+        )
+    await request.app[keys.SHOP_TOKENS].store_grant(shop, grant, installing=installing)
+    # What follows an install runs in workers (webhook registration, first sync).
+    await enqueue_or_503(shop_installed, shop)
+    log.info(
+        "shop authorized", extra={"shop": shop, "via": "oauth" if installing else "token_exchange"}
+    )
+    return grant.scope
+
+
+def _check_timestamp(value: str | None, *, window_s: int) -> None:
+    try:
+        timestamp = int(value or "")
+    except ValueError:
+        raise Problem(
+            400, "timestamp is missing or not a number", title="Invalid timestamp"
+        ) from None
+    if abs(time.time() - timestamp) > window_s:
+        raise Problem(
+            400, "the callback is too old (or from the future); start again", title="Stale request"
+        )
+
+
+def _admin_app_url(config: Config, shop: str, host: str | None) -> str:
+    """The app inside the Shopify admin: from `host` (base64 admin host) when it is sane."""
+    if host:
+        try:
+            padded = host + "=" * (-len(host) % 4)
+            decoded = base64.urlsafe_b64decode(padded.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            decoded = ""
+        store = shop.removesuffix(".myshopify.com")
+        if decoded in {f"admin.shopify.com/store/{store}", f"{shop}/admin"}:
+            return f"https://{decoded}/apps/{config.shopify.api_key}"
+    return f"{config.shopify.shop_origin(shop)}/admin/apps/{config.shopify.api_key}"

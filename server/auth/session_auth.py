@@ -1,0 +1,60 @@
+"""Session-token auth for every /api/* route (embedded admin, App Bridge id tokens)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from models import Shop
+from server import keys
+from server.logs import shop_var
+from server.problem import problem_response
+from server.security.session_token import (
+    SessionToken,
+    SessionTokenError,
+    bearer_token,
+    decode_session_token,
+)
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+# Shopify's convention: tells App Bridge to fetch a fresh session token and retry.
+RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+
+def unauthorized(detail: str) -> web.Response:
+    """401 problem+json with the retry header embedded apps expect."""
+    return problem_response(
+        401, detail, headers={RETRY_HEADER: "1", "WWW-Authenticate": 'Bearer realm="shopify"'}
+    )
+
+
+def verify_session_token(request: web.Request) -> SessionToken:
+    """The request's verified session token; raises SessionTokenError."""
+    config = request.app[keys.CONFIG]
+    secrets = [config.shopify.api_secret.reveal()]
+    if config.shopify.previous_api_secret:
+        secrets.append(config.shopify.previous_api_secret.reveal())
+    token = bearer_token(request.headers.get("Authorization"))
+    return decode_session_token(token, api_key=config.shopify.api_key, secrets=secrets)
+
+
+@web.middleware
+async def session_token_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate /api/* by session token; the handler gets the installed shop."""
+    if not request.path.startswith(API_PREFIX) or request.method == "OPTIONS":
+        return await handler(request)
+    try:
+        session = verify_session_token(request)
+    except SessionTokenError as e:
+        log.info("session token rejected: %s", e)
+        return unauthorized(str(e))
+    shop = await Shop.get_or_none(domain=session.shop)
+    if shop is None or shop.uninstalled_at is not None or shop.installed_at is None:
+        return unauthorized(f"{session.shop} has not installed the app")
+    request[keys.SHOP] = shop
+    shop_var.set(shop.domain)
+    return await handler(request)

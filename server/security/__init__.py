@@ -1,0 +1,1 @@
+"""Security primitives: HMACs, session tokens, token encryption at rest."""

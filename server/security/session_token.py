@@ -1,0 +1,87 @@
+"""Shopify session tokens (App Bridge id tokens): HS256 JWTs signed with the API secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+
+from server.security.hmac import normalize_shop
+
+LEEWAY_S = 10
+
+
+class SessionTokenError(Exception):
+    """The session token is missing, malformed, badly signed, expired or for another app."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionToken:
+    """The verified claims we use."""
+
+    shop: str
+    user_id: str | None
+    session_id: str | None
+    claims: dict[str, Any]
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer ...` header."""
+    if not authorization:
+        raise SessionTokenError("missing Authorization: Bearer session token")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise SessionTokenError("Authorization must be 'Bearer <session token>'")
+    return token.strip()
+
+
+def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) -> SessionToken:
+    """Verify signature, audience, exp/nbf (10 s leeway) and that iss and dest name one shop."""
+    claims: dict[str, Any] | None = None
+    last_error = "no secret configured"
+    for secret in secrets:
+        if not secret:
+            continue
+        try:
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                audience=api_key,
+                leeway=LEEWAY_S,
+                options={"require": ["exp", "nbf", "iss", "dest", "aud"]},
+            )
+            break
+        except jwt.InvalidSignatureError:
+            last_error = "signature does not verify"
+            continue
+        except jwt.ExpiredSignatureError:
+            raise SessionTokenError("session token expired") from None
+        except jwt.ImmatureSignatureError:
+            raise SessionTokenError("session token not yet valid") from None
+        except jwt.InvalidAudienceError:
+            raise SessionTokenError("session token is for another app (aud)") from None
+        except jwt.MissingRequiredClaimError as e:
+            raise SessionTokenError(f"session token lacks the {e.claim} claim") from None
+        except jwt.InvalidTokenError:
+            raise SessionTokenError("session token is malformed") from None
+    if claims is None:
+        raise SessionTokenError(f"session token rejected: {last_error}")
+    dest_host = urlsplit(str(claims["dest"])).hostname
+    iss_host = urlsplit(str(claims["iss"])).hostname
+    if not dest_host or dest_host != iss_host:
+        raise SessionTokenError("session token iss and dest name different shops")
+    shop = normalize_shop(dest_host)
+    if shop is None:
+        raise SessionTokenError("session token dest is not a valid shop domain")
+    sub = claims.get("sub")
+    sid = claims.get("sid")
+    return SessionToken(
+        shop=shop,
+        user_id=str(sub) if sub is not None else None,
+        session_id=str(sid) if sid is not None else None,
+        claims=claims,
+    )

@@ -1,0 +1,225 @@
+"""Shops and their Admin API tokens: store a grant, hand out a valid token, refresh once.
+
+Used by the web process (install, token exchange, API handlers) and by workers (sync,
+webhook registration), so it depends on neither routes nor actors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+from tortoise import Tortoise
+
+from models import Shop
+from server.security.crypto import TokenCipher
+from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthClient, OAuthError
+
+log = logging.getLogger(__name__)
+
+# Refresh when fewer than this remain (Shopify's advice: ~5 minutes before expiry).
+REFRESH_MARGIN = timedelta(minutes=5)
+# Shopify's offline access tokens live an hour; used when a refresh answer omits expires_in.
+DEFAULT_ACCESS_TOKEN_TTL_S = 3600
+LOCK_TTL_MS = 30_000
+LOCK_WAIT_S = 35.0
+LOCK_POLL_S = 0.05
+
+_RELEASE_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+
+
+class ShopTokenError(Exception):
+    """No usable Admin API token for the shop."""
+
+    def __init__(self, shop: str, reason: str) -> None:
+        self.shop = shop
+        super().__init__(f"{shop}: {reason}")
+
+
+class ShopNotInstalledError(ShopTokenError):
+    """The shop never installed the app, or uninstalled it."""
+
+
+class ReauthRequiredError(ShopTokenError):
+    """The shop's grant is gone (refresh refused or expired): the merchant must re-auth."""
+
+
+class TokenRefreshError(ShopTokenError):
+    """The refresh failed for a transient reason (network, 5xx); retry later."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _expiry(now: datetime, seconds: int | None) -> datetime | None:
+    return now + timedelta(seconds=seconds) if seconds else None
+
+
+def missing_scopes(requested: tuple[str, ...], granted_csv: str) -> list[str]:
+    """Requested scopes the grant lacks (a granted write_X covers a requested read_X)."""
+    granted = {s.strip() for s in granted_csv.split(",") if s.strip()}
+    missing = []
+    for scope in requested:
+        if scope in granted:
+            continue
+        if scope.startswith("read_") and f"write_{scope[5:]}" in granted:
+            continue
+        if scope.startswith("unauthenticated_read_") and (
+            f"unauthenticated_write_{scope[21:]}" in granted
+        ):
+            continue
+        missing.append(scope)
+    return missing
+
+
+@dataclass
+class ShopTokens:
+    """Stores grants encrypted and gives callers a valid access token, refreshing once."""
+
+    oauth: OAuthClient
+    cipher: TokenCipher
+    redis: Redis
+    _local_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    async def store_grant(self, shop: str, grant: AccessTokenResponse, *, installing: bool) -> Shop:
+        """Upsert the shop with the grant's tokens (encrypted); an install clears uninstall."""
+        now = utcnow()
+        access_enc = self.cipher.encrypt(grant.access_token)
+        refresh_enc = self.cipher.encrypt(grant.refresh_token) if grant.refresh_token else None
+        connection = Tortoise.get_connection("default")
+        # One statement: a reinstall after uninstall and a first install look the same.
+        await connection.execute_query(
+            """
+            INSERT INTO shops (domain, access_token_enc, refresh_token_enc,
+                               access_token_expires_at, refresh_token_expires_at, scopes,
+                               needs_reauth, installed_at, uninstalled_at, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, false, $7, NULL, $7, $7)
+            ON CONFLICT (domain) DO UPDATE SET
+                access_token_enc = EXCLUDED.access_token_enc,
+                refresh_token_enc = EXCLUDED.refresh_token_enc,
+                access_token_expires_at = EXCLUDED.access_token_expires_at,
+                refresh_token_expires_at = EXCLUDED.refresh_token_expires_at,
+                scopes = EXCLUDED.scopes,
+                needs_reauth = false,
+                installed_at = CASE WHEN $8 OR shops.uninstalled_at IS NOT NULL
+                                    OR shops.installed_at IS NULL
+                               THEN EXCLUDED.installed_at ELSE shops.installed_at END,
+                uninstalled_at = NULL,
+                updated_at = EXCLUDED.updated_at
+            """,
+            [
+                shop,
+                access_enc,
+                refresh_enc,
+                _expiry(now, grant.expires_in),
+                _expiry(now, grant.refresh_token_expires_in),
+                grant.scope,
+                now,
+                installing,
+            ],
+        )
+        return await Shop.get(domain=shop)
+
+    async def access_token(self, shop: str) -> str:
+        """A valid access token for the shop; refreshes (once, under a lock) when near expiry."""
+        row = await Shop.get_or_none(domain=shop)
+        self._check_usable(shop, row)
+        assert row is not None
+        if self._fresh(row):
+            return self._decrypt_access(row)
+        lock = self._local_locks.setdefault(shop, asyncio.Lock())
+        async with lock, self._redis_lock(shop):
+            # Someone may have refreshed while we waited: read again before refreshing.
+            row = await Shop.get_or_none(domain=shop)
+            self._check_usable(shop, row)
+            assert row is not None
+            if self._fresh(row):
+                return self._decrypt_access(row)
+            return await self._refresh(row)
+
+    async def mark_needs_reauth(self, shop: str) -> None:
+        """Flag the shop: API callers get a clear re-auth error until it installs again."""
+        await Shop.filter(domain=shop).update(needs_reauth=True, updated_at=utcnow())
+        log.warning("shop needs re-auth", extra={"shop": shop})
+
+    # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    def _check_usable(shop: str, row: Shop | None) -> None:
+        if row is None or row.uninstalled_at is not None or not row.access_token_enc:
+            raise ShopNotInstalledError(shop, "the app is not installed")
+        if row.needs_reauth:
+            raise ReauthRequiredError(shop, "the shop must authorize the app again")
+
+    @staticmethod
+    def _fresh(row: Shop) -> bool:
+        # No expiry: a legacy non-expiring offline token, valid until uninstall.
+        expires_at = row.access_token_expires_at
+        return expires_at is None or expires_at - utcnow() > REFRESH_MARGIN
+
+    def _decrypt_access(self, row: Shop) -> str:
+        assert row.access_token_enc is not None
+        return self.cipher.decrypt(row.access_token_enc)
+
+    async def _refresh(self, row: Shop) -> str:
+        shop = row.domain
+        refresh_expired = (
+            row.refresh_token_expires_at is not None and row.refresh_token_expires_at <= utcnow()
+        )
+        if not row.refresh_token_enc or refresh_expired:
+            await self.mark_needs_reauth(shop)
+            raise ReauthRequiredError(shop, "the access token expired and cannot be refreshed")
+        try:
+            grant = await self.oauth.refresh(shop, self.cipher.decrypt(row.refresh_token_enc))
+        except InvalidGrantError:
+            await self.mark_needs_reauth(shop)
+            raise ReauthRequiredError(shop, "Shopify refused the refresh token") from None
+        except OAuthError as e:
+            raise TokenRefreshError(
+                shop, f"token refresh failed: {e.status or 'no answer'}"
+            ) from None
+        now = utcnow()
+        # The new pair is stored before anyone uses it; a missing field never blanks the old.
+        values = {
+            "access_token_enc": self.cipher.encrypt(grant.access_token),
+            "access_token_expires_at": now
+            + timedelta(seconds=grant.expires_in or DEFAULT_ACCESS_TOKEN_TTL_S),
+            "updated_at": now,
+        }
+        if grant.refresh_token:
+            values["refresh_token_enc"] = self.cipher.encrypt(grant.refresh_token)
+            values["refresh_token_expires_at"] = _expiry(now, grant.refresh_token_expires_in)
+        await Shop.filter(id=row.id).update(**values)
+        log.info("access token refreshed", extra={"shop": shop})
+        return grant.access_token
+
+    def _redis_lock(self, shop: str) -> _RedisLock:
+        return _RedisLock(self.redis, f"lock:token-refresh:{shop}")
+
+
+class _RedisLock:
+    """A cross-process lock (SET NX PX; released only by its owner)."""
+
+    def __init__(self, redis: Redis, key: str) -> None:
+        self.redis = redis
+        self.key = key
+        self.owner = uuid.uuid4().hex
+
+    async def __aenter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOCK_WAIT_S
+        while not await self.redis.set(self.key, self.owner, nx=True, px=LOCK_TTL_MS):
+            if loop.time() > deadline:
+                raise TokenRefreshError(self.key.rsplit(":", 1)[-1], "refresh lock timed out")
+            await asyncio.sleep(LOCK_POLL_S)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.redis.eval(_RELEASE_LOCK, 1, self.key, self.owner)
