@@ -1,0 +1,33 @@
+"""How each table takes part in privacy requests (export, customer redact, shop redact).
+
+Every model that links to a shop or a customer declares a `privacy` rule; the privacy
+actors work from these rules alone, and a test walks every model to make sure none is
+forgotten. A new table without a rule fails that test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRule:
+    """One table's part in privacy requests.
+
+    - `shop_field`: the filter key naming the shop (e.g. "shop_id", or "shop__domain").
+    - `customer_fields`: filter keys that identify a customer's rows, by what they hold:
+      {"id": "customer_id"} (Shopify's numeric customer id), {"email": "email"}, or a join
+      like {"id": "order__customer_id"}. Empty when the table holds nothing of customers.
+    - `on_customer_redact`: delete the customer's rows, or anonymise them in place
+      (set `anonymise` values) when the rows must stay (e.g. order totals for the merchant).
+    - `export`: whether the table's rows of the customer go into a data_request export.
+    - `on_shop_redact`: "delete" for every table but the audit record of the redaction.
+    """
+
+    shop_field: str = "shop_id"
+    customer_fields: dict[str, str] = field(default_factory=dict)
+    on_customer_redact: Literal["delete", "anonymise", "none"] = "none"
+    anonymise: dict[str, Any] = field(default_factory=dict)
+    export: bool = False
+    on_shop_redact: Literal["delete", "keep"] = "delete"
