@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -12,6 +16,8 @@ import jwt
 from models import Shop
 from server.config import Config
 from server.security.crypto import TokenCipher
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_session_token(
@@ -74,3 +80,63 @@ async def install_shop(
         },
     )
     return shop
+
+
+class WorkerProcess:
+    """A real `python -m server worker` pool in a subprocess (its own session)."""
+
+    def __init__(self, env: dict[str, str], *, processes: int = 1, threads: int = 2) -> None:
+        import os
+
+        self.env = {
+            **os.environ,
+            **env,
+            "WORKER_PROCESSES": str(processes),
+            "WORKER_THREADS": str(threads),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.output = ""
+
+    def __enter__(self) -> WorkerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> int:
+        """SIGTERM and wait; returns the exit code and keeps the output."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=60)
+        self.output = out.decode(errors="replace")
+        return int(self.proc.returncode)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.stop()
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m server ARGS` with the given env on top of ours."""
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )

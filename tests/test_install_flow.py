@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from models import Shop
 from server.app import create_app
-from tests.helpers import bearer
+from tests.helpers import WorkerProcess, bearer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "acme-store.myshopify.com"
@@ -33,30 +29,20 @@ async def test_token_exchange_then_worker_records_the_shop_profile(
 
     broker = setup_broker(config)
     client = await aiohttp_client(create_app(config, broker=broker))
-    env = {**os.environ, **base_env, **overrides, "WORKER_PROCESSES": "1", "WORKER_THREADS": "2"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "server", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        response = await client.post("/auth/token-exchange", headers=bearer(config, SHOP))
-        assert response.status == 200, await response.text()
-        expected = fake.shop(SHOP).data.shop["name"]
-        # Wait on the effect itself: the worker writes the shop's name.
-        shop = await Shop.get(domain=SHOP)
-        for _ in range(300):
+    with WorkerProcess({**base_env, **overrides}) as worker:
+        try:
+            response = await client.post("/auth/token-exchange", headers=bearer(config, SHOP))
+            assert response.status == 200, await response.text()
+            expected = fake.shop(SHOP).data.shop["name"]
+            # Wait on the effect itself: the worker writes the shop's name.
             shop = await Shop.get(domain=SHOP)
-            if shop.name or worker.poll() is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert shop.name == expected
-        assert shop.currency_code
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=60)
-        broker.close()
-    assert worker.returncode == 0, output.decode()[-3000:]
+            for _ in range(300):
+                shop = await Shop.get(domain=SHOP)
+                if shop.name or not worker.alive():
+                    break
+                await asyncio.sleep(0.1)
+            assert shop.name == expected
+            assert shop.currency_code
+        finally:
+            broker.close()
+        assert worker.stop() == 0, worker.output[-3000:]

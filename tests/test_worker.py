@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from dramatiq.middleware import AsyncIO
 
 from actors.broker import build_broker, iter_actors
 from actors.middleware import WorkerPools
+from tests.helpers import WorkerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,34 +53,22 @@ async def test_ping_runs_in_a_real_worker_process(
 
     assert ping.broker is redis_broker
 
-    env = {**os.environ, **base_env, "WORKER_PROCESSES": "1", "WORKER_THREADS": "2"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "server", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     reply_key = f"test:ping:{uuid.uuid4().hex}"
-    try:
+    with WorkerProcess(base_env) as worker:
         ping.send(reply_key)
         # Wait on the reply itself (BLPOP), in short rounds so a dead worker fails fast.
         item = None
         for _ in range(30):
             item = await redis_client.blpop([reply_key], timeout=2)
-            if item is not None or worker.poll() is not None:
+            if item is not None or not worker.alive():
                 break
         assert item is not None, "the worker did not answer within 60 s"
         reply = orjson.loads(item[1])
         assert reply["pid"] != os.getpid()
         assert reply["database"] == database_url.rsplit("/", 1)[1]
         assert reply["shops"] >= 0
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=60)
-    assert worker.returncode == 0, output.decode()[-3000:]
-    assert b"worker pools open" in output and b"worker pools closed" in output
+        assert worker.stop() == 0, worker.output[-3000:]
+    assert "worker pools open" in worker.output and "worker pools closed" in worker.output
 
     # The web process's /metrics shows what the worker reported.
     client = await aiohttp_client(create_app(config, broker=redis_broker))
