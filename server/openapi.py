@@ -33,7 +33,45 @@ def _json(description: str) -> dict[str, Any]:
     }
 
 
+_REDIRECT = {"description": "redirect", "headers": {"Location": {"schema": {"type": "string"}}}}
+
 PATHS: dict[str, Any] = {
+    "/auth/install": {
+        "get": {
+            "summary": "Start OAuth: nonce in the session cookie, redirect to Shopify's authorize",
+            "parameters": [
+                {"name": "shop", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "hmac", "in": "query", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {"302": _REDIRECT, "400": PROBLEM, "401": PROBLEM},
+        }
+    },
+    "/auth/callback": {
+        "get": {
+            "summary": "Finish OAuth: verify HMAC, state, shop, timestamp; store the token",
+            "responses": {
+                "302": _REDIRECT,
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "403": PROBLEM,
+                "502": PROBLEM,
+                "503": PROBLEM,
+            },
+        }
+    },
+    "/auth/token-exchange": {
+        "post": {
+            "summary": "Exchange a session token (Bearer) for an expiring offline token",
+            "security": [{"sessionToken": []}],
+            "responses": {
+                "200": _json("shop and granted scopes"),
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "502": PROBLEM,
+                "503": PROBLEM,
+            },
+        }
+    },
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("alive")}}},
     "/readyz": {
         "get": {
@@ -61,6 +99,11 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Shopify app backend", "version": "0.1.0"},
         "paths": PATHS,
+        "components": {
+            "securitySchemes": {
+                "sessionToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
     }
 
 

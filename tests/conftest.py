@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,18 +28,19 @@ from dramatiq.brokers.stub import StubBroker
 
 from server.config import Config, load_config
 from server.db import apply_migrations
+from tests.helpers import embedded_base_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def store_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def store_servers() -> Iterator[tuple[str, str]]:
     """(PostgreSQL server URL, Redis URL): from env, else embedded for this session."""
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
     from server.embedded import EmbeddedPostgres, EmbeddedRedis
 
-    base = tmp_path_factory.mktemp("stores")
+    base = embedded_base_dir()
     pg = EmbeddedPostgres(base) if not database_url else None
     redis = EmbeddedRedis(base, persist=False) if not redis_url else None
     try:
@@ -52,6 +54,7 @@ def store_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             redis.stop()
         if pg is not None:
             pg.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -140,3 +141,12 @@ def run_cli(
         timeout=timeout_s,
         check=False,
     )
+
+
+def embedded_base_dir() -> Path:
+    """A directory for embedded servers outside pytest's tmp tree.
+
+    pytest resets /tmp/pytest-of-<user> to mode 0700 at every session start; the embedded
+    PostgreSQL runs as another user when we are root and must keep traversing its path.
+    """
+    return Path(tempfile.mkdtemp(prefix="shopify-app-stores-"))

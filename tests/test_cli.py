@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import psutil
 import pytest
 
 from server.embedded import free_port
+from tests.helpers import embedded_base_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,8 +56,9 @@ def _get(url: str) -> int:
 
 
 @pytest.mark.slow
-def test_all_in_one_boots_embedded_stores_and_leaves_nothing_behind(tmp_path, secrets_env):
+def test_all_in_one_boots_embedded_stores_and_leaves_nothing_behind(secrets_env):
     """No DATABASE_URL / REDIS_URL: embedded PostgreSQL + Redis, web + worker, clean stop."""
+    tmp_path = embedded_base_dir()
     port = free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BROKER_URL"}
@@ -108,3 +111,4 @@ def test_all_in_one_boots_embedded_stores_and_leaves_nothing_behind(tmp_path, se
     ]
     assert not alive, f"processes left behind: {alive}"
     assert (tmp_path / "var" / "pgdata" / "PG_VERSION").exists()
+    shutil.rmtree(tmp_path, ignore_errors=True)
