@@ -112,3 +112,66 @@ def test_all_in_one_boots_embedded_stores_and_leaves_nothing_behind(secrets_env)
     assert not alive, f"processes left behind: {alive}"
     assert (tmp_path / "var" / "pgdata" / "PG_VERSION").exists()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.slow
+async def test_serve_finishes_in_flight_requests_on_sigterm(base_env, redis_url):
+    """SIGTERM while a request is in flight: it still gets its answer, then a clean exit."""
+    import asyncio
+
+    import aiohttp
+
+    accepted = asyncio.Event()
+
+    async def blackhole(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Accepts Redis connections and never answers: /readyz waits on its 2 s timeout.
+        accepted.set()
+        await reader.read(-1)
+        writer.close()
+
+    hole = await asyncio.start_server(blackhole, "127.0.0.1", 0)
+    hole_port = hole.sockets[0].getsockname()[1]
+    port = free_port()
+    env = {
+        **os.environ,
+        **base_env,
+        "PORT": str(port),
+        "REDIS_URL": f"redis://127.0.0.1:{hole_port}/0",
+        "BROKER_URL": redis_url,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            while True:  # the health probe itself tells when the server listens
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    assert proc.returncode is None
+                    await asyncio.sleep(0.1)
+            in_flight = asyncio.ensure_future(session.get(f"http://127.0.0.1:{port}/readyz"))
+            await asyncio.wait_for(accepted.wait(), 10)  # the request is now waiting on Redis
+            proc.send_signal(signal.SIGTERM)
+            response = await asyncio.wait_for(in_flight, 20)
+            assert response.status == 503
+            body = await response.json(content_type=None)
+            assert body["checks"]["redis"] == "failed: timed out"
+            response.release()
+        code = await asyncio.wait_for(proc.wait(), 30)
+        assert code == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        hole.close()
+        await hole.wait_closed()
