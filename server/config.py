@@ -162,6 +162,19 @@ class PixelConfig:
     max_event_bytes: int
     max_request_bytes: int
     max_events_per_request: int
+    max_string_chars: int
+    max_future_skew_s: int
+    key_cache_ttl_s: float
+    flush_interval_ms: int
+    flush_max_events: int
+    flush_max_bytes: int
+    enqueue_timeout_s: float
+    retry_after_s: int
+    shop_events_per_s: int
+    shop_burst_events: int
+    ip_requests_per_s: int
+    ip_burst_requests: int
+    rate_lease_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +467,19 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         max_event_bytes=r.int_("pixel", "max_event_bytes", minimum=1),
         max_request_bytes=r.int_("pixel", "max_request_bytes", minimum=1),
         max_events_per_request=r.int_("pixel", "max_events_per_request", minimum=1),
+        max_string_chars=r.int_("pixel", "max_string_chars", minimum=16),
+        max_future_skew_s=r.int_("pixel", "max_future_skew_s"),
+        key_cache_ttl_s=r.float_("pixel", "key_cache_ttl_s"),
+        flush_interval_ms=r.int_("pixel", "flush_interval_ms", maximum=1000),
+        flush_max_events=r.int_("pixel", "flush_max_events", minimum=1),
+        flush_max_bytes=r.int_("pixel", "flush_max_bytes", minimum=1024),
+        enqueue_timeout_s=r.float_("pixel", "enqueue_timeout_s"),
+        retry_after_s=r.int_("pixel", "retry_after_s", minimum=1),
+        shop_events_per_s=r.int_("pixel", "shop_events_per_s", minimum=1),
+        shop_burst_events=r.int_("pixel", "shop_burst_events", minimum=1),
+        ip_requests_per_s=r.int_("pixel", "ip_requests_per_s", minimum=1),
+        ip_burst_requests=r.int_("pixel", "ip_burst_requests", minimum=1),
+        rate_lease_s=r.float_("pixel", "rate_lease_s"),
     )
     level = r.str_("logging", "level").upper()
     if level not in _LEVELS:

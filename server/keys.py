@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from models import Shop
 from server.config import Config
 from server.metrics import Metrics
+from server.pixel.ingest import PixelIngest
 from server.services import ShopifyServices
 from server.shopify.client import ShopifyClient
 from server.shopify.oauth import OAuthClient
@@ -24,6 +25,7 @@ SERVICES = web.AppKey("services", ShopifyServices)
 SHOPIFY = web.AppKey("shopify", ShopifyClient)
 OAUTH = web.AppKey("oauth", OAuthClient)
 SHOP_TOKENS = web.AppKey("shop_tokens", ShopTokens)
+PIXEL = web.AppKey("pixel", PixelIngest)
 
 # Per-request state.
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -90,6 +90,49 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/pixel/events": {
+        "post": {
+            "summary": "Web Pixel events (public, CORS open): {accountID, version?, events[<=500]}",
+            "responses": {
+                "202": _json("queued: {accepted, rejected: [{index, reason}]}"),
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "413": PROBLEM,
+                "429": PROBLEM,
+                "503": PROBLEM,
+            },
+        },
+        "options": {"summary": "CORS preflight", "responses": {"204": {"description": "ok"}}},
+    },
+    "/api/extension": {
+        "get": {
+            "summary": "The shop's Web Pixel: status, version, last event, version history",
+            "responses": {"200": _json("extension status"), "401": PROBLEM},
+        }
+    },
+    "/api/extension/activate": {
+        "post": {
+            "summary": "Create or update the shop's web pixel (webPixelCreate/webPixelUpdate)",
+            "responses": {
+                "200": _json("extension status"),
+                "401": PROBLEM,
+                "422": PROBLEM,
+                "503": PROBLEM,
+            },
+        }
+    },
+    "/api/extension/deactivate": {
+        "post": {
+            "summary": "Delete the web pixel (webPixelDelete); its ingest key stops working",
+            "responses": {"200": _json("extension status"), "401": PROBLEM, "422": PROBLEM},
+        }
+    },
+    "/api/analytics/summary": {
+        "get": {
+            "summary": "Daily counts, the checkout funnel and revenue (?from=&to=, UTC days)",
+            "responses": {"200": _json("summary"), "400": PROBLEM, "401": PROBLEM},
+        }
+    },
 }
 
 

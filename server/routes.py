@@ -6,10 +6,15 @@ from aiohttp import web
 
 from server import openapi, ops
 from server.auth import routes as auth
+from server.pixel import analytics as pixel_analytics
+from server.pixel import extension as pixel_extension
+from server.pixel import handlers as pixel
 
 
 def setup_routes(app: web.Application) -> None:
     """Register every route on the app."""
+    # The pixel ingest service opens after the stores and broker it uses.
+    app.cleanup_ctx.append(pixel.pixel_ctx)
     app.add_routes(
         [
             web.get("/healthz", ops.healthz, name="healthz", allow_head=True),
@@ -19,5 +24,21 @@ def setup_routes(app: web.Application) -> None:
             web.get("/auth/install", auth.install, name="auth_install"),
             web.get("/auth/callback", auth.callback, name="auth_callback"),
             web.post("/auth/token-exchange", auth.token_exchange, name="auth_token_exchange"),
+            web.post("/pixel/events", pixel.post_events, name="pixel_events"),
+            web.route("OPTIONS", "/pixel/events", pixel.preflight, name="pixel_events_preflight"),
+            web.get("/api/extension", pixel_extension.get_extension, name="extension"),
+            web.post(
+                "/api/extension/activate",
+                pixel_extension.activate_extension,
+                name="extension_activate",
+            ),
+            web.post(
+                "/api/extension/deactivate",
+                pixel_extension.deactivate_extension,
+                name="extension_deactivate",
+            ),
+            web.get(
+                "/api/analytics/summary", pixel_analytics.get_summary, name="analytics_summary"
+            ),
         ]
     )

@@ -1,0 +1,127 @@
+"""The Web Pixel extension per shop, the events it posts, and their daily aggregates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.shop import Shop
+
+PIXEL_STATUS_ACTIVE = "active"
+PIXEL_STATUS_INACTIVE = "inactive"
+
+
+class WebPixel(Model):
+    """The shop's web pixel: its Shopify id, settings and the public key its events carry."""
+
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.OneToOneRelation[Shop] = fields.OneToOneField(
+        "models.Shop", related_name="web_pixel", on_delete=fields.CASCADE
+    )
+    shop_id: int
+    # Shopify's gid://shopify/WebPixel/...; None until webPixelCreate succeeded.
+    web_pixel_id = fields.CharField(max_length=255, null=True)
+    status = fields.CharField(max_length=16, default=PIXEL_STATUS_INACTIVE)
+    settings: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    # Public by design (it ships in the storefront's pixel settings); it only lets a client
+    # post events for this shop, and stops being accepted on deactivation.
+    ingest_key = fields.CharField(max_length=64, unique=True)
+    version = fields.CharField(max_length=32, null=True)
+    activated_at = fields.DatetimeField(null=True)
+    deactivated_at = fields.DatetimeField(null=True)
+    last_event_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "web_pixels"
+
+    @property
+    def active(self) -> bool:
+        return self.status == PIXEL_STATUS_ACTIVE
+
+
+class WebPixelVersion(Model):
+    """One extension version seen posting events for a shop (the version history)."""
+
+    id = fields.BigIntField(primary_key=True)
+    web_pixel: fields.ForeignKeyRelation[WebPixel] = fields.ForeignKeyField(
+        "models.WebPixel", related_name="versions", on_delete=fields.CASCADE
+    )
+    web_pixel_id: int
+    version = fields.CharField(max_length=32)
+    first_seen_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "web_pixel_versions"
+        unique_together = (("web_pixel", "version"),)
+
+
+class PixelEvent(Model):
+    """One customer event as the pixel posted it (sanitised); unique per shop and event id."""
+
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop", related_name="pixel_events", on_delete=fields.CASCADE, db_index=False
+    )
+    shop_id: int
+    event_id = fields.CharField(max_length=255)
+    name = fields.CharField(max_length=255)
+    timestamp = fields.DatetimeField()
+    client_id = fields.CharField(max_length=255)
+    seq = fields.BigIntField()
+    type = fields.CharField(max_length=16)
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "pixel_events"
+        # The dedup key the pipeline's ON CONFLICT relies on.
+        unique_together = (("shop", "event_id"),)
+        # Aggregation and the summary read one shop's events by time.
+        indexes = (Index(fields=("shop_id", "timestamp"), name="idx_pixel_events_shop_ts"),)
+
+
+class PixelDailyAggregate(Model):
+    """Per shop, UTC day and event name: how many events and distinct clients."""
+
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop", related_name="pixel_daily_aggregates", on_delete=fields.CASCADE, db_index=False
+    )
+    shop_id: int
+    day = fields.DateField()
+    name = fields.CharField(max_length=255)
+    count = fields.BigIntField()
+    distinct_clients = fields.BigIntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "pixel_daily_aggregates"
+        unique_together = (("shop", "day", "name"),)
+
+
+class PixelDailyRevenue(Model):
+    """Per shop, UTC day and currency: completed checkouts and their revenue."""
+
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop", related_name="pixel_daily_revenue", on_delete=fields.CASCADE, db_index=False
+    )
+    shop_id: int
+    day = fields.DateField()
+    currency = fields.CharField(max_length=8)
+    orders = fields.BigIntField()
+    revenue = fields.DecimalField(max_digits=20, decimal_places=4)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "pixel_daily_revenue"
+        unique_together = (("shop", "day", "currency"),)
+

@@ -1,0 +1,1 @@
+"""The Web Pixel extension: ingest endpoint, management API and analytics summary."""

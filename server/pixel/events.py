@@ -1,0 +1,231 @@
+"""The Web Pixels event envelope: validation by index and sanitising (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+
+STANDARD_EVENTS = frozenset(
+    {
+        "alert_displayed",
+        "cart_viewed",
+        "checkout_address_info_submitted",
+        "checkout_completed",
+        "checkout_contact_info_submitted",
+        "checkout_shipping_info_submitted",
+        "checkout_started",
+        "collection_viewed",
+        "page_viewed",
+        "payment_info_submitted",
+        "product_added_to_cart",
+        "product_removed_from_cart",
+        "product_viewed",
+        "search_submitted",
+        "ui_extension_errored",
+    }
+)
+DOM_EVENTS = frozenset(
+    {"clicked", "form_submitted", "input_blurred", "input_changed", "input_focused"}
+)
+EVENT_TYPES = frozenset({"standard", "dom", "custom"})
+CONTEXT_KEYS = ("document", "navigator", "window")
+
+MAX_ID_CHARS = 255
+MAX_DEPTH = 12
+_CUSTOM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:./ -]{0,254}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$")
+_EMAIL_RE = re.compile(r"[^@\s/?&=]+@[^@\s/?&=]+\.[A-Za-z]{2,}")
+_PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+# A long run of token alphabet (JWTs, API keys, session ids, signed values).
+_TOKEN_VALUE_RE = re.compile(r"^[A-Za-z0-9_\-.~+/=]{24,}$")
+_SENSITIVE_KEYS = frozenset(
+    {
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth",
+        "authorization",
+        "password",
+        "pass",
+        "pwd",
+        "secret",
+        "key",
+        "api_key",
+        "apikey",
+        "code",
+        "session",
+        "sessionid",
+        "sid",
+        "signature",
+        "sig",
+        "hmac",
+        "email",
+        "phone",
+        "tel",
+    }
+)
+
+
+class EnvelopeError(ValueError):
+    """One event is not a valid Web Pixels envelope; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one event may hold."""
+
+    max_event_bytes: int
+    max_string_chars: int
+    max_future_skew_s: int
+
+
+def _id_string(event: dict[str, Any], key: str) -> str:
+    value = event.get(key)
+    if not isinstance(value, str) or not value:
+        raise EnvelopeError(f"{key} must be a non-empty string")
+    if len(value) > MAX_ID_CHARS:
+        raise EnvelopeError(f"{key} is longer than {MAX_ID_CHARS} characters")
+    if _CONTROL_RE.search(value):
+        raise EnvelopeError(f"{key} contains control characters")
+    return value
+
+
+def _timestamp(value: Any, *, now: datetime, max_future_skew_s: int) -> str:
+    if not isinstance(value, str) or not value:
+        raise EnvelopeError("timestamp must be an ISO 8601 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise EnvelopeError("timestamp is not ISO 8601") from None
+    if parsed.tzinfo is None:
+        raise EnvelopeError("timestamp has no time zone")
+    if parsed - now > timedelta(seconds=max_future_skew_s):
+        raise EnvelopeError("timestamp is in the future")
+    # Normalised so PostgreSQL parses exactly what Python validated.
+    return parsed.astimezone(UTC).isoformat()
+
+
+def _clean_query(query: str) -> str:
+    kept = []
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        lowered = key.lower()
+        if (
+            lowered in _SENSITIVE_KEYS
+            or lowered.endswith(("token", "secret", "password"))
+            or _EMAIL_RE.search(value)
+            or _EMAIL_RE.search(key)
+            or (_PHONE_RE.match(value) and sum(c.isdigit() for c in value) >= 7)
+            or _TOKEN_VALUE_RE.match(value)
+        ):
+            continue
+        kept.append((key, value))
+    return urlencode(kept)
+
+
+def clean_url_like(value: str) -> str:
+    """Drop query parameters that carry e-mail addresses, phone numbers or tokens."""
+    if value.startswith("?"):
+        cleaned = _clean_query(value[1:])
+        return f"?{cleaned}" if cleaned else ""
+    question = value.find("?")
+    if question < 0 or ("://" not in value[:question] and not value.startswith("/")):
+        return value
+    fragment = ""
+    rest = value[question + 1 :]
+    hash_at = rest.find("#")
+    if hash_at >= 0:
+        rest, fragment = rest[:hash_at], rest[hash_at:]
+    cleaned = _clean_query(rest)
+    base = value[:question]
+    return f"{base}?{cleaned}{fragment}" if cleaned else f"{base}{fragment}"
+
+
+def _sanitise(value: Any, *, max_chars: int, depth: int) -> Any:
+    if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL's jsonb cannot hold NUL; one such string must not sink a batch.
+            value = value.replace("\x00", "")
+        if "?" in value:
+            value = clean_url_like(value)
+        return value[:max_chars]
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return {}
+        return {
+            str(k).replace("\x00", "")[:max_chars]: _sanitise(v, max_chars=max_chars, depth=depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return []
+        return [_sanitise(v, max_chars=max_chars, depth=depth + 1) for v in value]
+    return value
+
+
+def validate_event(
+    event: Any, *, limits: Limits, now: datetime, check_size: bool = True
+) -> dict[str, Any]:
+    """The sanitised envelope of one event, or EnvelopeError naming what is wrong."""
+    if not isinstance(event, dict):
+        raise EnvelopeError("event must be an object")
+    if check_size and len(orjson.dumps(event)) > limits.max_event_bytes:
+        raise EnvelopeError(f"event is larger than {limits.max_event_bytes} bytes")
+    event_id = _id_string(event, "id")
+    name = _id_string(event, "name")
+    type_ = event.get("type")
+    if type_ not in EVENT_TYPES:
+        raise EnvelopeError("type must be one of standard, dom, custom")
+    if type_ == "standard" and name not in STANDARD_EVENTS:
+        raise EnvelopeError(f"{name!r} is not a standard event")
+    if type_ == "dom" and name not in DOM_EVENTS:
+        raise EnvelopeError(f"{name!r} is not a DOM event")
+    if type_ == "custom" and (
+        name in STANDARD_EVENTS or name in DOM_EVENTS or not _CUSTOM_NAME_RE.match(name)
+    ):
+        raise EnvelopeError(f"{name!r} is not a valid custom event name")
+    client_id = _id_string(event, "clientId")
+    seq = event.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
+        raise EnvelopeError("seq must be a non-negative integer")
+    timestamp = _timestamp(
+        event.get("timestamp"), now=now, max_future_skew_s=limits.max_future_skew_s
+    )
+    context = event.get("context", {})
+    if context is None:
+        context = {}
+    if not isinstance(context, dict):
+        raise EnvelopeError("context must be an object")
+    data = event.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise EnvelopeError("data must be an object")
+    max_chars = limits.max_string_chars
+    return {
+        "event_id": event_id,
+        "name": name,
+        "ts": timestamp,
+        "client_id": client_id,
+        "seq": seq,
+        "type": type_,
+        "context": {
+            k: _sanitise(context[k], max_chars=max_chars, depth=1)
+            for k in CONTEXT_KEYS
+            if k in context
+        },
+        "data": _sanitise(data, max_chars=max_chars, depth=1),
+    }
+
+
+def valid_version(value: Any) -> str | None:
+    """The extension version a post names, if it is a sane one."""
+    if isinstance(value, str) and _VERSION_RE.match(value):
+        return value
+    return None

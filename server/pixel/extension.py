@@ -1,0 +1,242 @@
+"""Managing the shop's Web Pixel: activate (webPixelCreate/Update), status, deactivate."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+from tortoise.exceptions import IntegrityError
+
+from models import Shop, WebPixel, WebPixelVersion
+from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE
+from server import keys
+from server.pixel.ingest import IngestKeys
+from server.problem import Problem
+from server.shopify import (
+    ShopCredentials,
+    ShopifyAuthError,
+    ShopifyClient,
+    ShopifyConnectionError,
+    ShopifyError,
+    ShopifyServerError,
+    ShopifyThrottledError,
+    ShopifyUserError,
+)
+from server.shops import ShopTokenError
+
+log = logging.getLogger(__name__)
+
+INGEST_KEY_BYTES = 24
+RETRY_AFTER_S = "5"
+
+
+def new_ingest_key() -> str:
+    """A random public ingest key (the pixel's `accountID` setting)."""
+    return secrets.token_urlsafe(INGEST_KEY_BYTES)
+
+
+def pixel_settings(pixel: WebPixel) -> dict[str, str]:
+    """The settings webPixelCreate/Update get; they match shopify.extension.toml's schema."""
+    return {"accountID": pixel.ingest_key}
+
+
+async def _pixel_for(shop: Shop) -> WebPixel:
+    pixel = await WebPixel.get_or_none(shop_id=shop.id)
+    if pixel is not None:
+        return pixel
+    try:
+        return await WebPixel.create(shop_id=shop.id, ingest_key=new_ingest_key())
+    except IntegrityError:
+        # A concurrent activation made it first.
+        return await WebPixel.get(shop_id=shop.id)
+
+
+def _is_code(error: ShopifyUserError, code: str) -> bool:
+    return any(isinstance(e, dict) and e.get("code") == code for e in error.user_errors)
+
+
+async def activate(shop: Shop, *, shopify: ShopifyClient, creds: ShopCredentials) -> WebPixel:
+    """Create (or update) the shop's web pixel with our settings, then mark it active."""
+    pixel = await _pixel_for(shop)
+    settings = pixel_settings(pixel)
+    remote: dict[str, Any] | None = None
+    if pixel.web_pixel_id:
+        try:
+            remote = await shopify.update_web_pixel(creds, pixel.web_pixel_id, settings)
+        except ShopifyUserError as e:
+            if not _is_code(e, "NOT_FOUND"):
+                raise
+            remote = None  # deleted on Shopify's side: create it again below
+    if remote is None:
+        try:
+            remote = await shopify.create_web_pixel(creds, settings)
+        except ShopifyUserError as e:
+            if not _is_code(e, "TAKEN"):
+                raise
+            # The app already has a pixel on the shop (made before we stored its id).
+            existing = await shopify.get_web_pixel(creds)
+            if existing is None:
+                raise
+            remote = await shopify.update_web_pixel(creds, str(existing["id"]), settings)
+    now = datetime.now(UTC)
+    pixel.web_pixel_id = str(remote["id"])
+    pixel.settings = settings
+    pixel.status = PIXEL_STATUS_ACTIVE
+    pixel.activated_at = now
+    await pixel.save()
+    return pixel
+
+
+async def mark_inactive(pixel: WebPixel, ingest_keys: IngestKeys | None = None) -> None:
+    """Stop accepting the pixel's key (in this process at once; elsewhere within the TTL)."""
+    pixel.status = PIXEL_STATUS_INACTIVE
+    pixel.deactivated_at = datetime.now(UTC)
+    await pixel.save(update_fields=["status", "deactivated_at", "updated_at"])
+    if ingest_keys is not None:
+        ingest_keys.forget(pixel.ingest_key)
+
+
+async def deactivate(
+    shop: Shop, *, shopify: ShopifyClient, creds: ShopCredentials, ingest_keys: IngestKeys
+) -> WebPixel | None:
+    """Delete the web pixel on Shopify and stop accepting its ingest key."""
+    pixel = await WebPixel.get_or_none(shop_id=shop.id)
+    if pixel is None:
+        return None
+    # Locally first: the key must stop working even if Shopify's delete fails.
+    await mark_inactive(pixel, ingest_keys)
+    if pixel.web_pixel_id:
+        try:
+            await shopify.delete_web_pixel(creds, pixel.web_pixel_id)
+        except ShopifyUserError as e:
+            if not _is_code(e, "NOT_FOUND"):
+                raise
+        pixel.web_pixel_id = None
+        await pixel.save(update_fields=["web_pixel_id", "updated_at"])
+    return pixel
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def describe(shop: Shop) -> dict[str, Any]:
+    """The GET /api/extension body: status, version, last event and version history."""
+    pixel = await WebPixel.get_or_none(shop_id=shop.id)
+    if pixel is None:
+        return {
+            "status": "not_created",
+            "version": None,
+            "web_pixel_id": None,
+            "last_event_at": None,
+            "activated_at": None,
+            "deactivated_at": None,
+            "versions": [],
+        }
+    versions = await WebPixelVersion.filter(web_pixel_id=pixel.id).order_by("-last_seen_at")
+    return {
+        "status": pixel.status,
+        "version": pixel.version,
+        "web_pixel_id": pixel.web_pixel_id,
+        "last_event_at": _iso(pixel.last_event_at),
+        "activated_at": _iso(pixel.activated_at),
+        "deactivated_at": _iso(pixel.deactivated_at),
+        "versions": [
+            {
+                "version": v.version,
+                "first_seen_at": _iso(v.first_seen_at),
+                "last_seen_at": _iso(v.last_seen_at),
+            }
+            for v in versions
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda o: orjson.dumps(o).decode())
+
+
+async def _credentials(request: web.Request, shop: Shop) -> ShopCredentials:
+    try:
+        token = await request.app[keys.SHOP_TOKENS].access_token(shop.domain)
+    except ShopTokenError as e:
+        raise Problem(
+            401,
+            "The shop must authorise the app again before the pixel can be managed",
+            headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
+        ) from e
+    return ShopCredentials(shop=shop.domain, access_token=token)
+
+
+def _shopify_problem(error: ShopifyError) -> Problem:
+    if isinstance(error, ShopifyUserError):
+        messages = "; ".join(
+            str(e.get("message") or e.get("code") or "error")
+            for e in error.user_errors
+            if isinstance(e, dict)
+        )
+        return Problem(
+            422,
+            f"Shopify refused the web pixel change: {messages or 'userErrors'}",
+            title="Shopify user error",
+            user_errors=[
+                {"field": e.get("field"), "code": e.get("code"), "message": e.get("message")}
+                for e in error.user_errors
+                if isinstance(e, dict)
+            ],
+        )
+    if isinstance(error, ShopifyAuthError):
+        return Problem(
+            401,
+            "Shopify rejected the app's access token; the shop must authorise the app again",
+            headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
+        )
+    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
+        return Problem(
+            503, "Shopify is unavailable; retry later", headers={"Retry-After": RETRY_AFTER_S}
+        )
+    return Problem(502, "Shopify answered the web pixel change with an error")
+
+
+async def get_extension(request: web.Request) -> web.Response:
+    """GET /api/extension."""
+    return _json(await describe(request[keys.SHOP]))
+
+
+async def activate_extension(request: web.Request) -> web.Response:
+    """POST /api/extension/activate."""
+    shop = request[keys.SHOP]
+    creds = await _credentials(request, shop)
+    try:
+        pixel = await activate(shop, shopify=request.app[keys.SHOPIFY], creds=creds)
+    except ShopifyError as e:
+        log.warning("web pixel activation failed: %s", type(e).__name__)
+        raise _shopify_problem(e) from e
+    request.app[keys.PIXEL].keys.forget(pixel.ingest_key)
+    return _json(await describe(shop))
+
+
+async def deactivate_extension(request: web.Request) -> web.Response:
+    """POST /api/extension/deactivate."""
+    shop = request[keys.SHOP]
+    ingest_keys = request.app[keys.PIXEL].keys
+    pixel = await WebPixel.get_or_none(shop_id=shop.id)
+    if pixel is not None and pixel.web_pixel_id:
+        creds = await _credentials(request, shop)
+    else:
+        creds = ShopCredentials(shop=shop.domain, access_token="")  # nothing to call Shopify for
+    try:
+        await deactivate(
+            shop, shopify=request.app[keys.SHOPIFY], creds=creds, ingest_keys=ingest_keys
+        )
+    except ShopifyError as e:
+        log.warning("web pixel deletion failed: %s", type(e).__name__)
+        raise _shopify_problem(e) from e
+    return _json(await describe(shop))

@@ -1,0 +1,167 @@
+"""POST /pixel/events: the public endpoint the Web Pixel posts storefront events to.
+
+CORS is open to every origin (custom pixels send `Origin: null`) without credentials; the
+ingest key in the body is what identifies the shop, never the Origin.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+from redis.exceptions import RedisError
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from server import keys
+from server.pixel.committer import BrokerUnavailable
+from server.pixel.events import EnvelopeError, valid_version, validate_event
+from server.pixel.ingest import PixelIngest, encode_part
+from server.pixel.ratelimit import Rate, RateLimited
+from server.problem import Problem
+
+log = logging.getLogger(__name__)
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    # The pixel reads Retry-After on 429/503; cross-origin it must be exposed.
+    "Access-Control-Expose-Headers": "Retry-After, X-Request-Id",
+}
+PREFLIGHT_MAX_AGE_S = 86400
+_HEADER_LIST_RE = re.compile(r"^[A-Za-z0-9\-, ]{0,200}$")
+MAX_KEY_CHARS = 64
+# What a store call can raise when the store is down or unreachable.
+_STORE_ERRORS = (OSError, TimeoutError, ConnectionError, DBConnectionError, OperationalError)
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def _problem(status: int, detail: str, *, retry_after: str | None = None, **extra: Any) -> Problem:
+    headers = dict(CORS_HEADERS)
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return Problem(status, detail, headers=headers, **extra)
+
+
+async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ingest service (group commit flusher, key cache, rate limiter)."""
+    ingest = PixelIngest(app[keys.CONFIG].pixel, redis=app[keys.REDIS], broker=app[keys.BROKER])
+    ingest.start()
+    app[keys.PIXEL] = ingest
+    yield
+    await ingest.close()
+
+
+async def preflight(request: web.Request) -> web.Response:
+    """CORS preflight, cached by the browser for a day."""
+    requested = request.headers.get("Access-Control-Request-Headers", "")
+    allow_headers = requested if requested and _HEADER_LIST_RE.match(requested) else "Content-Type"
+    return web.Response(
+        status=204,
+        headers={
+            **CORS_HEADERS,
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": allow_headers,
+            "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_S),
+        },
+    )
+
+
+async def _take(ingest: PixelIngest, rate: Rate, key: str, cost: int) -> None:
+    try:
+        await ingest.limiter.take(rate, key, cost)
+    except RateLimited as e:
+        raise _problem(
+            429,
+            f"Too many requests: the {e.scope} rate limit is exceeded",
+            retry_after=str(e.retry_after_s),
+        ) from e
+    except (RedisError, *_STORE_ERRORS) as e:
+        log.warning("rate limit store unavailable: %s", type(e).__name__)
+        raise _problem(
+            503, "Rate limiting is unavailable; retry later", retry_after=ingest.retry_after
+        ) from e
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    too_big = f"Request body is larger than {limit} bytes"
+    if request.content_length is not None and request.content_length > limit:
+        raise _problem(413, too_big)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as e:
+        raise _problem(413, too_big) from e
+    if len(body) > limit:
+        raise _problem(413, too_big)
+    return body
+
+
+async def post_events(request: web.Request) -> web.Response:
+    """Validate a batch of pixel events, queue the valid ones, answer 202 with the rejects."""
+    ingest = request.app[keys.PIXEL]
+    config = ingest.config
+    await _take(ingest, ingest.ip_rate, request.remote or "unknown", 1)
+    body = await _read_body(request, config.max_request_bytes)
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise _problem(400, "Body is not valid JSON") from e
+    if not isinstance(document, dict):
+        raise _problem(400, "Body must be a JSON object with accountID and events")
+    account_id = document.get("accountID")
+    if not isinstance(account_id, str) or not 0 < len(account_id) <= MAX_KEY_CHARS:
+        raise _problem(400, "accountID must be a non-empty string")
+    events = document.get("events")
+    if not isinstance(events, list) or not events:
+        raise _problem(400, "events must be a non-empty array")
+    if len(events) > config.max_events_per_request:
+        raise _problem(413, f"At most {config.max_events_per_request} events per request")
+
+    try:
+        state = await ingest.keys.get(account_id)
+    except _STORE_ERRORS as e:
+        log.warning("ingest key lookup failed: %s", type(e).__name__)
+        raise _problem(503, "Database unavailable; retry later", retry_after=ingest.retry_after) from e
+    if state is None or not state.active:
+        raise _problem(401, "accountID is not an active ingest key")
+
+    now = datetime.now(UTC)
+    # No event can exceed the per-event limit when the whole body is under it.
+    check_size = len(body) > config.max_event_bytes
+    accepted: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, event in enumerate(events):
+        try:
+            accepted.append(
+                validate_event(event, limits=ingest.limits, now=now, check_size=check_size)
+            )
+        except EnvelopeError as e:
+            rejected.append({"index": index, "reason": str(e)})
+    if not accepted:
+        raise _problem(400, "No event in the batch is valid", rejected=rejected)
+
+    await _take(ingest, ingest.shop_rate, str(state.shop_id), len(accepted))
+    part = encode_part(
+        shop_id=state.shop_id,
+        received_at=now.isoformat(),
+        version=valid_version(document.get("version")),
+        events=accepted,
+    )
+    try:
+        await ingest.committer.commit(part, events=len(accepted))
+    except BrokerUnavailable as e:
+        raise _problem(
+            503, "The event queue is unavailable; nothing was accepted", retry_after=ingest.retry_after
+        ) from e
+    return web.json_response(
+        {"accepted": len(accepted), "rejected": rejected},
+        status=202,
+        headers=CORS_HEADERS,
+        dumps=_dumps,
+    )

@@ -1,0 +1,109 @@
+"""The pixel ingest service of a web process: key lookup, rate limits, group commit."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from dramatiq import Broker
+from redis.asyncio import Redis
+from tortoise import Tortoise
+
+from server.config import PixelConfig
+from server.pixel.committer import GroupCommitter
+from server.pixel.events import Limits
+from server.pixel.ratelimit import Rate, RateLimiter
+
+_MAX_CACHED_KEYS = 100_000
+_LOOKUP = """
+SELECT w.shop_id, w.status = 'active' AS active
+FROM web_pixels w JOIN shops s ON s.id = w.shop_id
+WHERE w.ingest_key = $1 AND s.installed_at IS NOT NULL AND s.uninstalled_at IS NULL
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    """What an ingest key stands for: its shop, and whether it is accepted."""
+
+    shop_id: int
+    active: bool
+
+
+class IngestKeys:
+    """Ingest key -> shop, cached per process for `ttl_s` (unknown keys too)."""
+
+    def __init__(self, *, ttl_s: float) -> None:
+        self._ttl_s = ttl_s
+        self._cache: dict[str, tuple[float, KeyState | None]] = {}
+
+    async def get(self, key: str) -> KeyState | None:
+        """The key's state, from the cache or the database (errors propagate: 503)."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        connection = Tortoise.get_connection("default")
+        rows = await connection.execute_query_dict(_LOOKUP, [key])
+        state = KeyState(int(rows[0]["shop_id"]), bool(rows[0]["active"])) if rows else None
+        if len(self._cache) >= _MAX_CACHED_KEYS:
+            self._cache.clear()
+        self._cache[key] = (now + self._ttl_s, state)
+        return state
+
+    def forget(self, key: str) -> None:
+        """Drop a key from this process's cache (after activation or deactivation)."""
+        self._cache.pop(key, None)
+
+
+class PixelIngest:
+    """Everything POST /pixel/events needs, opened and closed with the app."""
+
+    def __init__(self, config: PixelConfig, *, redis: Redis, broker: Broker) -> None:
+        from actors.pixel import persist_pixel_events
+
+        self.config = config
+        self.limits = Limits(
+            max_event_bytes=config.max_event_bytes,
+            max_string_chars=config.max_string_chars,
+            max_future_skew_s=config.max_future_skew_s,
+        )
+        self.keys = IngestKeys(ttl_s=config.key_cache_ttl_s)
+        self.limiter = RateLimiter(redis, lease_s=config.rate_lease_s)
+        self.shop_rate = Rate("shop", config.shop_events_per_s, config.shop_burst_events)
+        self.ip_rate = Rate("ip", config.ip_requests_per_s, config.ip_burst_requests)
+        self._broker = broker
+        self._actor = persist_pixel_events
+        self.committer = GroupCommitter(
+            self._send,
+            max_events=config.flush_max_events,
+            max_bytes=config.flush_max_bytes,
+            interval_s=config.flush_interval_ms / 1000,
+            timeout_s=config.enqueue_timeout_s,
+        )
+
+    def _send(self, payload: str) -> Any:
+        # Runs in the committer's thread: Dramatiq's enqueue is blocking I/O.
+        return self._broker.enqueue(self._actor.message(payload))
+
+    @property
+    def retry_after(self) -> str:
+        return str(max(1, math.ceil(self.config.retry_after_s)))
+
+    def start(self) -> None:
+        self.committer.start()
+
+    async def close(self) -> None:
+        await self.committer.close()
+
+
+def encode_part(
+    *, shop_id: int, received_at: str, version: str | None, events: list[dict[str, Any]]
+) -> str:
+    """One request's batch as the JSON the persist actor reads."""
+    return orjson.dumps(
+        {"shop_id": shop_id, "received_at": received_at, "version": version, "events": events}
+    ).decode()

@@ -1,0 +1,131 @@
+"""Token-bucket rate limits shared through Redis, without a Redis round trip per request.
+
+The bucket of truth lives in Redis (a Lua script refills and takes atomically, on Redis's
+clock). Each process leases a slice of it (`lease_s` worth of the rate) and spends that
+locally; only when the slice is spent does a request wait for one script call. A key that
+Redis refused is blocked locally until the time Redis named, so a flood costs no round trips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+# Returns {granted, wait_ms}: granted >= min_tokens, or 0 and how long until min_tokens exist.
+_TAKE = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
+local need = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1])
+local ts = tonumber(b[2])
+if tokens == nil or ts == nil then
+  tokens = burst
+  ts = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+local granted = 0
+local wait_ms = 0
+if tokens >= need then
+  granted = math.min(want, math.floor(tokens))
+  tokens = tokens - granted
+else
+  wait_ms = math.ceil((need - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {granted, wait_ms}
+"""
+
+_LEASE_LIFETIME_S = 1.0
+_MAX_TRACKED_KEYS = 50_000
+
+
+class RateLimited(Exception):
+    """Over the limit; retry after `retry_after_s` seconds."""
+
+    def __init__(self, scope: str, retry_after_s: int) -> None:
+        super().__init__(f"{scope} rate limit exceeded")
+        self.scope = scope
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A token bucket: `per_s` tokens a second, at most `burst` saved up."""
+
+    scope: str
+    per_s: int
+    burst: int
+
+
+@dataclass(slots=True)
+class _Lease:
+    tokens: float = 0.0
+    expires: float = 0.0
+    blocked_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RateLimiter:
+    """Leases tokens from Redis buckets and spends them locally."""
+
+    def __init__(self, redis: Redis, *, lease_s: float, prefix: str = "ratelimit:pixel") -> None:
+        self._redis = redis
+        self._lease_s = lease_s
+        self._prefix = prefix
+        self._leases: dict[str, _Lease] = {}
+        self._script = redis.register_script(_TAKE)
+
+    def _prune(self, now: float) -> None:
+        stale = [
+            k
+            for k, v in self._leases.items()
+            if v.expires < now and v.blocked_until < now and not v.lock.locked()
+        ]
+        for key in stale:
+            del self._leases[key]
+
+    async def take(self, rate: Rate, key: str, cost: int = 1) -> None:
+        """Spend `cost` tokens of `key`'s bucket, or raise RateLimited (RedisError if down)."""
+        name = f"{self._prefix}:{rate.scope}:{key}"
+        now = time.monotonic()
+        lease = self._leases.get(name)
+        if lease is None:
+            if len(self._leases) >= _MAX_TRACKED_KEYS:
+                self._prune(now)
+            lease = self._leases[name] = _Lease()
+        if lease.blocked_until > now:
+            raise RateLimited(rate.scope, max(1, math.ceil(lease.blocked_until - now)))
+        if lease.expires > now and lease.tokens >= cost:
+            lease.tokens -= cost
+            return
+        async with lease.lock:
+            # Another request may have refilled the lease while this one waited.
+            now = time.monotonic()
+            if lease.blocked_until > now:
+                raise RateLimited(rate.scope, max(1, math.ceil(lease.blocked_until - now)))
+            if lease.expires > now and lease.tokens >= cost:
+                lease.tokens -= cost
+                return
+            need = min(cost, rate.burst)
+            want = max(need, math.ceil(rate.per_s * self._lease_s))
+            ttl_ms = math.ceil(rate.burst / rate.per_s * 1000) + 1000
+            granted, wait_ms = await self._script(
+                keys=[name], args=[rate.per_s, rate.burst, want, need, ttl_ms]
+            )
+            now = time.monotonic()
+            if int(granted) < need:
+                lease.blocked_until = now + int(wait_ms) / 1000
+                raise RateLimited(rate.scope, max(1, math.ceil(int(wait_ms) / 1000)))
+            left = lease.tokens if lease.expires > now else 0.0
+            lease.tokens = max(0.0, left + int(granted) - cost)
+            lease.expires = now + _LEASE_LIFETIME_S

@@ -1,0 +1,144 @@
+"""The real extension source in headless Chromium: it batches events and the server stores them.
+
+The page stands in for Shopify's pixel sandbox: it provides `register` with `analytics`,
+`browser`, `settings` and `init`, loads extensions/web-pixel/src/index.js (its one import
+removed), fires standard, DOM and custom events, then hides the page. The page is served
+from another origin than the app, so CORS is exercised by a real browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from models import PixelEvent
+from tests.pixel_helpers import clear_rate_limits, drain_pixel_queue, pixel_shop
+
+ROOT = Path(__file__).resolve().parent.parent
+PIXEL_SOURCE = ROOT / "extensions" / "web-pixel" / "src" / "index.js"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+HARNESS = """<!doctype html>
+<html><head><title>pixel harness</title></head><body><pre id="out">running</pre>
+<script>
+const pending = [];
+const realFetch = window.fetch.bind(window);
+window.fetch = (url, options) => {
+  const p = realFetch(url, options).then((r) => r.status, (e) => 'error:' + e);
+  pending.push(p);
+  return p.then((status) => ({status, headers: {get: () => null}}));
+};
+const subscribers = {};
+window.register = (fn) => fn({
+  analytics: {subscribe: (name, cb) => { (subscribers[name] = subscribers[name] || []).push(cb); }},
+  browser: {cookie: {get: async () => ''}, localStorage: {getItem: async () => null}},
+  settings: {accountID: %(key)s},
+  init: {context: {}, data: {}},
+});
+</script>
+<script>%(pixel)s</script>
+<script>
+let seq = 0;
+const ctx = {document: {location: {href: 'https://shop.example/p?variant=1&email=a%%40b.co'},
+             title: 'P'}, navigator: {language: 'en'}, window: {innerWidth: 800}};
+function fire(stream, name, type, data) {
+  seq += 1;
+  const event = {id: %(prefix)s + seq, name, type, clientId: 'browser-client', seq,
+                 timestamp: new Date().toISOString(), context: ctx, data};
+  for (const cb of subscribers[stream] || []) cb(event);
+}
+fire('all_standard_events', 'page_viewed', 'standard', {});
+fire('all_standard_events', 'product_viewed', 'standard', {productVariant: {id: '1'}});
+fire('all_dom_events', 'clicked', 'dom', {element: {id: 'buy'}});
+fire('all_standard_events', 'product_added_to_cart', 'standard', {cartLine: {quantity: 1}});
+fire('all_custom_events', 'my_app:wishlist', 'custom', {sku: 'A'});
+// The page is hidden: the pixel must flush what it holds, with fetch keepalive.
+Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+document.dispatchEvent(new Event('visibilitychange'));
+fire('all_standard_events', 'checkout_completed', 'standard',
+     {checkout: {totalPrice: {amount: 10.5, currencyCode: 'EUR'}, currencyCode: 'EUR'}});
+setTimeout(async () => {
+  const statuses = await Promise.all(pending);
+  document.getElementById('out').textContent = 'done ' + JSON.stringify(statuses);
+}, 50);
+</script></body></html>
+"""
+
+
+def _pixel_script(ingest_url: str) -> str:
+    source = PIXEL_SOURCE.read_text()
+    source = re.sub(r"^import .*?;\n", "", source, flags=re.M)
+    source = source.replace("export function", "function")
+    return source.replace("'https://app.example.com/pixel/events'", orjson.dumps(ingest_url).decode())
+
+
+async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
+    client, config, stub_broker, redis_client, aiohttp_server, tmp_path
+):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is required (apt-get install -y chromium)"
+    await clear_rate_limits(redis_client)
+    shop, pixel = await pixel_shop(config)
+    prefix = f"b-{uuid.uuid4().hex[:8]}-"
+    ingest_url = str(client.make_url("/pixel/events"))
+    page = HARNESS % {
+        "key": orjson.dumps(pixel.ingest_key).decode(),
+        "pixel": _pixel_script(ingest_url),
+        "prefix": orjson.dumps(prefix).decode(),
+    }
+
+    async def harness(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", harness)
+    page_server = await aiohttp_server(site)  # another origin than the app
+
+    process = await asyncio.create_subprocess_exec(
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        str(page_server.make_url("/")),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    dom = stdout.decode()
+    match = re.search(r"done (\[.*?\])", dom)
+    assert match, f"the page did not finish: {dom[-2000:]} {stderr.decode()[-2000:]}"
+    statuses = orjson.loads(match.group(1))
+    # Five events batched before the page was hidden, then the urgent checkout_completed.
+    assert statuses and all(s == 202 for s in statuses), statuses
+    assert len(statuses) < 6
+
+    await drain_pixel_queue(stub_broker)
+    rows = await PixelEvent.filter(shop_id=shop.id).order_by("seq")
+    assert [r.name for r in rows] == [
+        "page_viewed",
+        "product_viewed",
+        "clicked",
+        "product_added_to_cart",
+        "my_app:wishlist",
+        "checkout_completed",
+    ]
+    assert all(r.event_id.startswith(prefix) for r in rows)
+    assert rows[0].context["document"]["location"]["href"] == "https://shop.example/p?variant=1"
+    await pixel.refresh_from_db()
+    assert pixel.version == "1.0.0"

@@ -1,0 +1,72 @@
+"""The extension management API against the fake Shopify (webPixelCreate/Update/Delete)."""
+
+from __future__ import annotations
+
+import orjson
+
+from models import WebPixel
+from tests.helpers import bearer, install_shop
+from tests.pixel_helpers import clear_rate_limits, envelope
+
+
+async def _installed(fake, config) -> str:
+    domain = f"ext-{id(fake) % 100000}-{len(fake.shops)}.myshopify.com"
+    fake.add_shop(domain)
+    await install_shop(config, domain, access_token=fake.issue_token(domain))
+    return domain
+
+
+async def test_activate_status_deactivate(shop_client, shop_config, fake, redis_client):
+    await clear_rate_limits(redis_client)
+    domain = await _installed(fake, shop_config)
+    headers = bearer(shop_config, domain)
+
+    body = await (await shop_client.get("/api/extension", headers=headers)).json()
+    assert body["status"] == "not_created"
+
+    response = await shop_client.post("/api/extension/activate", headers=headers)
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["status"] == "active" and body["web_pixel_id"]
+    pixel = await WebPixel.get(shop__domain=domain)
+    remote = fake.shop(domain).pixel
+    assert remote is not None and remote["id"] == pixel.web_pixel_id
+    assert orjson.loads(remote["settings"]) == {"accountID": pixel.ingest_key}
+
+    # Activating again updates the same pixel (webPixelUpdate), same key.
+    response = await shop_client.post("/api/extension/activate", headers=headers)
+    assert response.status == 200
+    assert fake.shop(domain).pixel["id"] == pixel.web_pixel_id
+
+    post = {"accountID": pixel.ingest_key, "events": [envelope()]}
+    assert (await shop_client.post("/pixel/events", data=orjson.dumps(post))).status == 202
+
+    response = await shop_client.post("/api/extension/deactivate", headers=headers)
+    assert response.status == 200
+    assert (await response.json())["status"] == "inactive"
+    assert fake.shop(domain).pixel is None
+    assert (await shop_client.post("/pixel/events", data=orjson.dumps(post))).status == 401
+
+
+async def test_activation_recovers_a_pixel_shopify_lost(shop_client, shop_config, fake):
+    domain = await _installed(fake, shop_config)
+    headers = bearer(shop_config, domain)
+    assert (await shop_client.post("/api/extension/activate", headers=headers)).status == 200
+    # Shopify lost the pixel and someone else made one: create answers TAKEN, update NOT_FOUND.
+    fake.shop(domain).pixel = {"__typename": "WebPixel", "id": "gid://shopify/WebPixel/1",
+                               "settings": "{}"}
+    pixel = await WebPixel.get(shop__domain=domain)
+    pixel.web_pixel_id = "gid://shopify/WebPixel/404"
+    await pixel.save()
+    response = await shop_client.post("/api/extension/activate", headers=headers)
+    # Recovered: the existing pixel is found and updated with our settings.
+    assert response.status == 200, await response.text()
+    assert orjson.loads(fake.shop(domain).pixel["settings"]) == {"accountID": pixel.ingest_key}
+
+
+async def test_management_needs_a_session_token(shop_client):
+    for path in ("/api/extension", "/api/extension/activate", "/api/extension/deactivate"):
+        method = shop_client.get if path == "/api/extension" else shop_client.post
+        response = await method(path)
+        assert response.status == 401
+        assert response.content_type == "application/problem+json"

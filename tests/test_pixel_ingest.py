@@ -1,0 +1,333 @@
+"""POST /pixel/events: validation by index, limits, CORS, keys, rate limits, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from models import PixelEvent, WebPixel
+from server.embedded import free_port
+from server.pixel.committer import BrokerUnavailable, GroupCommitter
+from tests.pixel_helpers import (
+    clear_rate_limits,
+    drain_pixel_queue,
+    envelope,
+    pixel_shop,
+    queued,
+)
+
+URL = "/pixel/events"
+
+
+@pytest.fixture(autouse=True)
+async def _fresh_rate_limits(redis_client):
+    # Buckets live in Redis (shared by design), keyed by IP and shop id: start each test full.
+    await clear_rate_limits(redis_client)
+
+
+async def _problem(response, status: int) -> dict:
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    body = await response.json(content_type=None)
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+async def _post(client, key: str, events: list, **extra):
+    return await client.post(URL, data=orjson.dumps({"accountID": key, "events": events, **extra}))
+
+
+async def test_valid_batch_is_queued_then_stored_sanitised(client, config, stub_broker):
+    shop, pixel = await pixel_shop(config)
+    secret_link = (
+        "https://shop.example/p?variant=2&email=ann%40example.com&utm=x"
+        "&phone=%2B44%2020%207946%200958&t=eyJhbGciOiJIUzI1NiJ9abcdefghijklmnop&access_token=z"
+    )
+    first = envelope("product_viewed", seq=1, data={"productVariant": {"id": "1"}})
+    first["context"]["document"]["location"]["href"] = secret_link
+    first["context"]["document"]["title"] = "x" * 5000
+    first["context"]["extra"] = {"not": "kept"}
+    first["unknownTopLevel"] = "dropped"
+    second = envelope("clicked", seq=2, data={"element": {"id": "buy"}})
+    third = envelope("my_app:signup", type="custom", seq=3, data={"plan": "pro"})
+
+    response = await _post(client, pixel.ingest_key, [first, second, third], version="1.2.0")
+    assert response.status == 202, await response.text()
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert await response.json() == {"accepted": 3, "rejected": []}
+    assert [m.actor_name for m in queued(stub_broker)] == ["persist_pixel_events"]
+
+    await drain_pixel_queue(stub_broker)
+    rows = {e.event_id: e for e in await PixelEvent.filter(shop_id=shop.id)}
+    assert set(rows) == {first["id"], second["id"], third["id"]}
+    stored = rows[first["id"]]
+    assert stored.name == "product_viewed" and stored.client_id == "client-1" and stored.seq == 1
+    assert stored.type == "standard"
+    assert set(stored.context) == {"document", "navigator", "window"}
+    href = stored.context["document"]["location"]["href"]
+    assert href == "https://shop.example/p?variant=2&utm=x"
+    assert len(stored.context["document"]["title"]) == config.pixel.max_string_chars
+    assert stored.data == {"productVariant": {"id": "1"}}
+    assert rows[third["id"]].type == "custom"
+    await pixel.refresh_from_db()
+    assert pixel.version == "1.2.0" and pixel.last_event_at is not None
+
+
+BAD_EVENTS = [
+    ("not an object", "event must be an object"),
+    ({"name": "page_viewed"}, "id must be"),
+    (envelope(name="no_such_event"), "not a standard event"),
+    (envelope(type="weird"), "type must be"),
+    (envelope("page_viewed", type="dom"), "not a DOM event"),
+    (envelope("page_viewed", type="custom"), "not a valid custom event name"),
+    (envelope(clientId=""), "clientId must be"),
+    (envelope(seq=-1), "seq must be"),
+    (envelope(seq="1"), "seq must be"),
+    (envelope(seq=True), "seq must be"),
+    (envelope(timestamp="yesterday"), "not ISO 8601"),
+    (envelope(timestamp="2026-01-01T00:00:00"), "no time zone"),
+    (
+        envelope(timestamp=(datetime.now(UTC) + timedelta(days=3)).isoformat()),
+        "in the future",
+    ),
+    (envelope(context=[1]), "context must be an object"),
+    (envelope(data="x"), "data must be an object"),
+    (envelope(id="x" * 300), "longer than 255"),
+    (envelope(id="a\x00b"), "control characters"),
+]
+
+
+@pytest.mark.parametrize(("bad", "reason"), BAD_EVENTS)
+async def test_invalid_events_are_rejected_by_index(client, config, stub_broker, bad, reason):
+    _, pixel = await pixel_shop(config)
+    good = envelope()
+    response = await _post(client, pixel.ingest_key, [good, bad, envelope()])
+    assert response.status == 202, await response.text()
+    body = await response.json()
+    assert body["accepted"] == 2
+    assert len(body["rejected"]) == 1 and body["rejected"][0]["index"] == 1
+    assert reason in body["rejected"][0]["reason"]
+
+
+async def test_all_invalid_is_400_and_queues_nothing(client, config, stub_broker):
+    _, pixel = await pixel_shop(config)
+    response = await _post(client, pixel.ingest_key, [envelope(seq=-1), envelope(name="nope")])
+    body = await _problem(response, 400)
+    assert [r["index"] for r in body["rejected"]] == [0, 1]
+    assert queued(stub_broker) == []
+
+
+async def test_event_over_32kb_is_rejected_by_index(client, config, stub_broker):
+    _, pixel = await pixel_shop(config)
+    big = envelope(data={"blob": "x" * config.pixel.max_event_bytes})
+    response = await _post(client, pixel.ingest_key, [envelope(), big])
+    assert response.status == 202
+    body = await response.json()
+    assert body["accepted"] == 1
+    assert body["rejected"][0]["index"] == 1 and "larger than" in body["rejected"][0]["reason"]
+
+
+async def test_request_limits_are_413(client, config, stub_broker):
+    _, pixel = await pixel_shop(config)
+    too_many = [envelope() for _ in range(config.pixel.max_events_per_request + 1)]
+    await _problem(await _post(client, pixel.ingest_key, too_many), 413)
+    # Under the per-event limit each, over the per-request body limit together.
+    chunk = "y" * 30_000
+    heavy = [envelope(data={"blob": chunk}) for _ in range(20)]
+    await _problem(await _post(client, pixel.ingest_key, heavy), 413)
+    # Without a Content-Length (chunked) the limit holds as well.
+    body = orjson.dumps({"accountID": pixel.ingest_key, "events": heavy})
+    await _problem(await client.post(URL, data=io.BytesIO(body)), 413)
+    assert queued(stub_broker) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[]", "JSON object"),
+        (orjson.dumps({"events": [envelope()]}), "accountID"),
+        (orjson.dumps({"accountID": "k", "events": []}), "non-empty array"),
+        (orjson.dumps({"accountID": "k", "events": {"a": 1}}), "non-empty array"),
+    ],
+)
+async def test_malformed_bodies_are_400(client, stub_broker, body, detail):
+    problem = await _problem(await client.post(URL, data=body), 400)
+    assert detail in problem["detail"]
+    assert queued(stub_broker) == []
+
+
+async def test_unknown_and_deactivated_keys_are_401(client, config, stub_broker):
+    await _problem(await _post(client, "no-such-key", [envelope()]), 401)
+    _, inactive = await pixel_shop(config, active=False)
+    await _problem(await _post(client, inactive.ingest_key, [envelope()]), 401)
+    assert queued(stub_broker) == []
+
+
+async def test_uninstalled_shop_key_is_401(client, config, stub_broker):
+    shop, pixel = await pixel_shop(config)
+    shop.uninstalled_at = datetime.now(UTC)
+    await shop.save()
+    await _problem(await _post(client, pixel.ingest_key, [envelope()]), 401)
+
+
+async def test_cors_preflight_and_responses_allow_any_origin(client, config, stub_broker):
+    preflight = await client.options(
+        URL,
+        headers={
+            "Origin": "null",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
+    assert int(preflight.headers["Access-Control-Max-Age"]) >= 3600
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
+
+    _, pixel = await pixel_shop(config)
+    response = await client.post(
+        URL,
+        data=orjson.dumps({"accountID": pixel.ingest_key, "events": [envelope()]}),
+        headers={"Origin": "null", "Content-Type": "text/plain;charset=UTF-8"},
+    )
+    assert response.status == 202
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
+
+
+async def test_same_event_id_in_two_batches_is_one_row(client, config, stub_broker):
+    shop, pixel = await pixel_shop(config)
+    event = envelope("product_viewed")
+    for _ in range(2):
+        response = await _post(client, pixel.ingest_key, [event, envelope()])
+        assert response.status == 202
+    # Twice in one request, too.
+    response = await _post(client, pixel.ingest_key, [event, event])
+    assert response.status == 202
+    await drain_pixel_queue(stub_broker)
+    assert await PixelEvent.filter(shop_id=shop.id, event_id=event["id"]).count() == 1
+    assert await PixelEvent.filter(shop_id=shop.id).count() == 3
+
+
+async def test_ip_rate_limit_is_429_with_retry_after(make_client, make_config, stub_broker):
+    config = make_config()
+    from dataclasses import replace
+
+    config = replace(config, pixel=replace(config.pixel, ip_requests_per_s=1, ip_burst_requests=3))
+    client = await make_client(config)
+    _, pixel = await pixel_shop(config)
+    statuses = []
+    for _ in range(4):
+        response = await _post(client, pixel.ingest_key, [envelope()])
+        statuses.append(response.status)
+    assert statuses[:3] == [202, 202, 202]
+    assert statuses[3] == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    await _problem(response, 429)
+    assert len(queued(stub_broker)) == 3
+
+
+async def test_shop_rate_limit_counts_events(make_client, make_config, stub_broker, redis_client):
+    config = make_config()
+    from dataclasses import replace
+
+    config = replace(
+        config, pixel=replace(config.pixel, shop_events_per_s=1, shop_burst_events=10)
+    )
+    client = await make_client(config)
+    shop, pixel = await pixel_shop(config)
+    first = await _post(client, pixel.ingest_key, [envelope() for _ in range(8)])
+    assert first.status == 202
+    second = await _post(client, pixel.ingest_key, [envelope() for _ in range(5)])
+    body = await _problem(second, 429)
+    assert "shop" in body["detail"]
+    assert int(second.headers["Retry-After"]) >= 1
+    # The bucket lives in Redis, so every web process shares it.
+    assert await redis_client.exists(f"ratelimit:pixel:shop:{shop.id}") == 1
+    await drain_pixel_queue(stub_broker)
+    assert await PixelEvent.filter(shop_id=shop.id).count() == 8
+
+
+async def test_broker_down_is_503_and_accepts_nothing(aiohttp_client, make_config, stub_broker):
+    from actors.broker import setup_broker
+    from server.app import create_app
+
+    config = make_config(BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    broker = setup_broker(config)
+    try:
+        client = await aiohttp_client(create_app(config, broker=broker))
+        shop, pixel = await pixel_shop(config)
+        response = await _post(client, pixel.ingest_key, [envelope(), envelope()])
+        body = await _problem(response, 503)
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "nothing was accepted" in body["detail"]
+        assert await PixelEvent.filter(shop_id=shop.id).count() == 0
+    finally:
+        broker.close()
+
+
+async def test_concurrent_requests_share_broker_messages(make_client, make_config, stub_broker):
+    config = make_config()
+    from dataclasses import replace
+
+    config = replace(config, pixel=replace(config.pixel, flush_interval_ms=50))
+    client = await make_client(config)
+    shop, pixel = await pixel_shop(config)
+    responses = await asyncio.gather(
+        *(_post(client, pixel.ingest_key, [envelope(), envelope()]) for _ in range(30))
+    )
+    assert [r.status for r in responses] == [202] * 30
+    messages = queued(stub_broker)
+    assert 1 <= len(messages) < 30
+    batches = [b for m in messages for b in orjson.loads(m.args[0])["batches"]]
+    assert len(batches) == 30 and sum(len(b["events"]) for b in batches) == 60
+    await drain_pixel_queue(stub_broker)
+    assert await PixelEvent.filter(shop_id=shop.id).count() == 60
+
+
+async def test_group_commit_sends_off_the_event_loop_and_fails_whole_flushes():
+    loop_thread = threading.get_ident()
+    sent: list[tuple[int, str]] = []
+    fail = False
+
+    def send(payload: str) -> None:
+        if fail:
+            raise ConnectionError("broker down")
+        sent.append((threading.get_ident(), payload))
+
+    committer = GroupCommitter(
+        send, max_events=100, max_bytes=1 << 20, interval_s=0.01, timeout_s=5
+    )
+    committer.start()
+    try:
+        await asyncio.gather(*(committer.commit(f'{{"n":{i}}}', events=1) for i in range(10)))
+        assert sent and all(thread != loop_thread for thread, _ in sent)
+        parts = [b for _, p in sent for b in orjson.loads(p)["batches"]]
+        assert sorted(b["n"] for b in parts) == list(range(10))
+        fail = True
+        results = await asyncio.gather(
+            *(committer.commit("{}", events=1) for _ in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(r, BrokerUnavailable) for r in results)
+    finally:
+        await committer.close()
+
+
+async def test_deactivated_pixel_key_stops_being_accepted(client, config, stub_broker):
+    _, pixel = await pixel_shop(config)
+    assert (await _post(client, pixel.ingest_key, [envelope()])).status == 202
+    from server import keys
+    from server.pixel.extension import mark_inactive
+
+    await mark_inactive(pixel, client.app[keys.PIXEL].keys)
+    await _problem(await _post(client, pixel.ingest_key, [envelope()]), 401)
+    assert (await WebPixel.get(id=pixel.id)).status == "inactive"
