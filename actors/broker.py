@@ -19,7 +19,12 @@ from actors.middleware import ActorMetrics, WorkerPools
 from server.config import Config
 
 # Every module that declares actors; workers import all of them.
-ACTOR_MODULES: tuple[str, ...] = ("actors.system", "actors.install")
+ACTOR_MODULES: tuple[str, ...] = (
+    "actors.system",
+    "actors.install",
+    "actors.privacy",
+    "actors.webhooks",
+)
 
 _placeholder = StubBroker()
 _placeholder.add_middleware(AsyncIO())

@@ -1,5 +1,7 @@
 """Tortoise ORM models, one domain per module. Aerich reads every model listed here."""
 
+from models.compliance import ComplianceRequest, PrivacyAudit
 from models.shop import Shop
+from models.webhooks import WebhookDelivery
 
-__all__ = ["Shop"]
+__all__ = ["ComplianceRequest", "PrivacyAudit", "Shop", "WebhookDelivery"]

@@ -19,10 +19,17 @@ class PrivacyRule:
     - `customer_fields`: filter keys that identify a customer's rows, by what they hold:
       {"id": "customer_id"} (Shopify's numeric customer id), {"email": "email"}, or a join
       like {"id": "order__customer_id"}. Empty when the table holds nothing of customers.
+      Keys the privacy actors understand (each matched when the request carries it):
+      "id" (numeric customer id), "gid" (gid://shopify/Customer/<id>), "email"
+      (case-insensitive), "phone", "order_id" (numeric ids of the request's
+      `orders_requested` / `orders_to_redact`), "order_gid" (gid://shopify/Order/<id>).
     - `on_customer_redact`: delete the customer's rows, or anonymise them in place
       (set `anonymise` values) when the rows must stay (e.g. order totals for the merchant).
     - `export`: whether the table's rows of the customer go into a data_request export.
     - `on_shop_redact`: "delete" for every table but the audit record of the redaction.
+      A `shop_field` ending in "domain" is matched against the shop's domain, any other
+      against the Shop row's primary key (so a table may also reach the shop through a
+      join, e.g. "web_pixel__shop_id").
     """
 
     shop_field: str = "shop_id"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import openapi, ops
+from server import compliance, openapi, ops, webhooks
 from server.auth import routes as auth
 
 
@@ -19,5 +19,14 @@ def setup_routes(app: web.Application) -> None:
             web.get("/auth/install", auth.install, name="auth_install"),
             web.get("/auth/callback", auth.callback, name="auth_callback"),
             web.post("/auth/token-exchange", auth.token_exchange, name="auth_token_exchange"),
+            web.post("/webhooks", webhooks.receive_webhook, name="webhooks"),
+            web.get(
+                "/api/compliance/requests", compliance.list_requests, name="compliance_requests"
+            ),
+            web.get(
+                "/api/compliance/requests/{request_id}/export",
+                compliance.download_export,
+                name="compliance_export",
+            ),
         ]
     )
