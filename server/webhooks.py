@@ -48,7 +48,8 @@ _DB_DOWN = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
+    asyncpg.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.ObjectNotInPrerequisiteStateError,  # database not accepting connections
     asyncpg.TooManyConnectionsError,
     DBConnectionError,
     OperationalError,
@@ -196,7 +197,7 @@ async def _record_and_enqueue(
     """Insert the delivery row and send its message in one transaction; the outcome."""
     outcome = "queued" if route is not None else "ignored"
     async with in_transaction() as conn:
-        _, rows = await conn.execute_query(
+        rows = await conn.execute_query_dict(
             _RECORD_SQL,
             [
                 shop,
