@@ -170,7 +170,8 @@ def _q(key: str, value: Any) -> Q:
 
 def _rows(model: type[Model], where: Q, conn: BaseDBAsyncClient) -> Q:
     # Matching through a subquery keeps every rule's joins inside one DELETE/UPDATE.
-    return Q(pk__in=Subquery(model.filter(where).using_db(conn).values("pk")))
+    pk = model._meta.pk_attr
+    return _q(f"{pk}__in", Subquery(model.filter(where).using_db(conn).values(pk)))
 
 
 async def lock_shop(conn: BaseDBAsyncClient, domain: str) -> None:
@@ -212,7 +213,16 @@ async def record_audit(
     rows_affected: dict[str, int],
     note: str = "",
 ) -> None:
-    """Upsert the request's audit row as completed now."""
+    """Record the request as completed now; a retry keeps the first completion's record."""
+    done = (
+        await PrivacyAudit.filter(
+            shop_domain=domain, topic=topic, event_id=event_id, completed_at__isnull=False
+        )
+        .using_db(conn)
+        .exists()
+    )
+    if done:
+        return
     await PrivacyAudit.update_or_create(
         defaults={
             "requested_at": at,

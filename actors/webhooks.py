@@ -27,6 +27,11 @@ async def app_uninstalled(
     topic: str, shop: str, payload: dict[str, Any], delivery: dict[str, Any] | None = None
 ) -> None:
     """app/uninstalled: every UNINSTALL_STEPS step, unless the shop reinstalled since."""
+    await uninstall_shop(shop, delivery)
+
+
+async def uninstall_shop(shop: str, delivery: dict[str, Any] | None) -> None:
+    """Run UNINSTALL_STEPS for the shop, unless a reinstall superseded this uninstall."""
     at = requested_at(delivery)
     row = await Shop.get_or_none(domain=shop)
     if row is not None and row.installed and row.installed_at is not None and row.installed_at > at:
