@@ -13,6 +13,7 @@ from actors.privacy import customers_data_request, customers_redact, requested_a
 from actors.resources import resources
 from actors.uninstall import UNINSTALL_STEPS
 from models import Shop
+from server.services import ShopifyServices
 from server.shopify.errors import ShopifyAuthError
 from server.shops import ShopTokenError
 from server.webhook_topics import SUBSCRIBED_TOPICS, graphql_topic
@@ -109,9 +110,16 @@ def plan_subscriptions(
 async def register_webhooks(shop: str) -> None:
     """Make the shop's webhook subscriptions match SUBSCRIBED_TOPICS at APP_URL/webhooks."""
     res = resources()
-    client = res.services.shopify
-    creds = await res.services.credentials(shop)
-    uri = f"{res.config.app.url}/webhooks"
+    await sync_subscriptions(res.services, shop=shop, app_url=res.config.app.url)
+
+
+async def sync_subscriptions(
+    services: ShopifyServices, *, shop: str, app_url: str
+) -> SubscriptionPlan:
+    """List the shop's subscriptions and apply the plan; returns what it changed."""
+    client = services.shopify
+    creds = await services.credentials(shop)
+    uri = f"{app_url}/webhooks"
     existing = await client.list_webhook_subscriptions(creds)
     plan = plan_subscriptions(existing, topics=SUBSCRIBED_TOPICS, uri=uri)
     for sub_id in plan.delete:
@@ -129,3 +137,4 @@ async def register_webhooks(shop: str) -> None:
             "subscriptions_deleted": len(plan.delete),
         },
     )
+    return plan
