@@ -63,6 +63,26 @@ TOPIC_ROUTES: dict[str, TopicRoute] = {
 }
 
 
+@dramatiq.actor(queue_name=WEBHOOKS_QUEUE, max_retries=10, time_limit=60_000)
+def dispatch_webhooks(messages: list[dict[str, Any]]) -> None:
+    """Fan one group commit of deliveries out to their topic actors.
+
+    The web process sends one message per flush (see server/webhooks.py) so a burst of
+    deliveries costs one broker round trip; here each goes to its topic's queue. A retry
+    after a partial fan-out sends some again: every topic actor is idempotent.
+    """
+    for message in messages:
+        route = TOPIC_ROUTES.get(message["topic"])
+        if route is None:  # a route removed between deploys: nothing handles it now
+            log.warning("no route for queued topic %s", message["topic"])
+            continue
+        args = (message["topic"], message["shop"], message["payload"])
+        if route.with_delivery:
+            route.actor.send(*args, delivery=message["delivery"])
+        else:
+            route.actor.send(*args)
+
+
 # ------------------------------------------------------------------ registration
 
 
