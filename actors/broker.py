@@ -19,7 +19,13 @@ from actors.middleware import ActorMetrics, WorkerPools
 from server.config import Config
 
 # Every module that declares actors; workers import all of them.
-ACTOR_MODULES: tuple[str, ...] = ("actors.system", "actors.install", "actors.pixel")
+ACTOR_MODULES: tuple[str, ...] = (
+    "actors.system",
+    "actors.install",
+    "actors.pixel",
+    "actors.privacy",
+    "actors.webhooks",
+)
 
 _placeholder = StubBroker()
 _placeholder.add_middleware(AsyncIO())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from actors.webhooks import register_webhooks
 from models import Shop
 from server.shops import ShopTokenError
 
@@ -16,7 +18,7 @@ log = logging.getLogger(__name__)
 
 @dramatiq.actor(queue_name="shops", max_retries=5, time_limit=120_000, throws=(ShopTokenError,))
 async def shop_installed(shop: str) -> None:
-    """Check the new token against the Admin API and record the shop's profile."""
+    """Check the new token, record the shop's profile, then register its webhooks."""
     services = resources().services
     creds = await services.credentials(shop)
     info = await services.shopify.shop_info(creds)
@@ -24,3 +26,5 @@ async def shop_installed(shop: str) -> None:
         name=str(info.get("name") or ""), currency_code=str(info.get("currencyCode") or "")
     )
     log.info("shop profile recorded", extra={"shop": shop})
+    # send is blocking I/O: off the worker's event loop.
+    await asyncio.to_thread(register_webhooks.send, shop)

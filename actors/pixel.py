@@ -56,11 +56,15 @@ def parse_payload(payload: str) -> list[dict[str, Any]]:
 _INSERT_EVENTS = """
 WITH inserted AS (
 INSERT INTO pixel_events
-    (shop_id, event_id, name, "timestamp", client_id, seq, type, context, data, received_at)
+    (shop_id, event_id, name, "timestamp", client_id, seq, type, context, data, received_at,
+     customer_email, customer_phone)
 SELECT (b->>'shop_id')::bigint, e->>'event_id', e->>'name', (e->>'ts')::timestamptz,
        e->>'client_id', (e->>'seq')::bigint, e->>'type',
        coalesce(e->'context', '{}'::jsonb), coalesce(e->'data', '{}'::jsonb),
-       (b->>'received_at')::timestamptz
+       (b->>'received_at')::timestamptz,
+       -- Checkout events name the buyer: kept as columns for privacy requests.
+       nullif(lower(left(e->'data'->'checkout'->>'email', 320)), ''),
+       nullif(left(e->'data'->'checkout'->>'phone', 64), '')
 FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
 CROSS JOIN LATERAL jsonb_array_elements(b -> 'events') AS e
 -- A shop deleted (shop/redact) after its events were queued: drop them, don't fail.

@@ -1,5 +1,6 @@
 """Tortoise ORM models, one domain per module. Aerich reads every model listed here."""
 
+from models.compliance import ComplianceRequest, PrivacyAudit
 from models.pixel import (
     PixelDailyAggregate,
     PixelDailyRevenue,
@@ -8,12 +9,16 @@ from models.pixel import (
     WebPixelVersion,
 )
 from models.shop import Shop
+from models.webhooks import WebhookDelivery
 
 __all__ = [
+    "ComplianceRequest",
     "PixelDailyAggregate",
     "PixelDailyRevenue",
     "PixelEvent",
+    "PrivacyAudit",
     "Shop",
     "WebPixel",
     "WebPixelVersion",
+    "WebhookDelivery",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+from models.privacy import PrivacyRule
 
 if TYPE_CHECKING:
     from models.shop import Shop
@@ -37,6 +39,8 @@ class WebPixel(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
+
     class Meta:
         table = "web_pixels"
 
@@ -56,6 +60,8 @@ class WebPixelVersion(Model):
     version = fields.CharField(max_length=32)
     first_seen_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
+
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="web_pixel__shop_id")
 
     class Meta:
         table = "web_pixel_versions"
@@ -79,13 +85,30 @@ class PixelEvent(Model):
     context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     received_at = fields.DatetimeField()
+    # Who the event names, when it does (checkout events carry the buyer's e-mail/phone):
+    # the keys privacy requests find a customer's events by.
+    customer_email = fields.CharField(max_length=320, null=True)
+    customer_phone = fields.CharField(max_length=64, null=True)
+
+    # The browser (clientId) that a checkout tied to a customer: its other events are theirs.
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(
+        shop_field="shop_id",
+        customer_fields={"email": "customer_email", "phone": "customer_phone"},
+        linked_by="client_id",
+        on_customer_redact="delete",
+        export=True,
+    )
 
     class Meta:
         table = "pixel_events"
         # The dedup key the pipeline's ON CONFLICT relies on.
         unique_together = (("shop", "event_id"),)
         # Aggregation and the summary read one shop's events by time.
-        indexes = (Index(fields=("shop_id", "timestamp"), name="idx_pixel_events_shop_ts"),)
+        indexes = (
+            Index(fields=("shop_id", "timestamp"), name="idx_pixel_events_shop_ts"),
+            Index(fields=("shop_id", "customer_email"), name="idx_pixel_events_shop_email"),
+            Index(fields=("shop_id", "client_id"), name="idx_pixel_events_shop_client"),
+        )
 
 
 class PixelDailyAggregate(Model):
@@ -101,6 +124,9 @@ class PixelDailyAggregate(Model):
     count = fields.BigIntField()
     distinct_clients = fields.BigIntField()
     updated_at = fields.DatetimeField(auto_now=True)
+
+    # Counts only: nothing of a customer, so customer redaction leaves them.
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
 
     class Meta:
         table = "pixel_daily_aggregates"
@@ -120,6 +146,8 @@ class PixelDailyRevenue(Model):
     orders = fields.BigIntField()
     revenue = fields.DecimalField(max_digits=20, decimal_places=4)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
 
     class Meta:
         table = "pixel_daily_revenue"

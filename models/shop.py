@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.models import Model
+
+from models.privacy import PrivacyRule
 
 
 class Shop(Model):
@@ -24,6 +28,9 @@ class Shop(Model):
     uninstalled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    # shop/redact deletes the row itself (its PrivacyAudit record remains).
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="domain")
 
     class Meta:
         table = "shops"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -23,8 +23,10 @@ from server.config import Config
 from server.db import close_db, init_db
 from server.metrics import Metrics
 from server.middlewares import errors, metrics, request_context
+from server.pixel.handlers import pixel_ctx
 from server.routes import setup_routes
 from server.services import build_services
+from server.webhooks import webhook_committer_ctx
 
 if TYPE_CHECKING:
     from dramatiq import Broker
@@ -90,7 +92,7 @@ def _session_storage(config: Config) -> EncryptedCookieStorage:
     )
 
 
-def _broker_ctx(broker: Broker) -> object:
+def _broker_ctx(broker: Broker) -> Callable[[web.Application], AsyncIterator[None]]:
     async def broker_ctx(app: web.Application) -> AsyncIterator[None]:
         """The Dramatiq broker this process sends with."""
         app[keys.BROKER] = broker
@@ -119,7 +121,16 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
     app[keys.CONFIG] = config
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.extend(
-        [tortoise_ctx, redis_ctx, http_ctx, services_ctx, _broker_ctx(broker)]  # type: ignore[list-item]
+        [
+            tortoise_ctx,
+            redis_ctx,
+            http_ctx,
+            services_ctx,
+            _broker_ctx(broker),
+            # After the stores they write to, so they flush before those close.
+            webhook_committer_ctx,
+            pixel_ctx,
+        ]
     )
     setup_routes(app)
     return app

@@ -72,6 +72,65 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/webhooks": {
+        "post": {
+            "summary": "Shopify webhook delivery (HMAC over the raw body; dedup on event id)",
+            "parameters": [
+                {"name": h, "in": "header", "required": req, "schema": {"type": "string"}}
+                for h, req in (
+                    ("X-Shopify-Hmac-Sha256", True),
+                    ("X-Shopify-Topic", True),
+                    ("X-Shopify-Shop-Domain", True),
+                    ("X-Shopify-Event-Id", False),
+                    ("X-Shopify-Webhook-Id", False),
+                    ("X-Shopify-Triggered-At", False),
+                    ("X-Shopify-API-Version", False),
+                )
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "200": _json('{"status": "queued" | "duplicate" | "ignored"}'),
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "413": PROBLEM,
+                "503": PROBLEM,
+            },
+        }
+    },
+    "/api/compliance/requests": {
+        "get": {
+            "summary": "The shop's customers/data_request exports (status, due date), newest first",
+            "security": [{"sessionToken": []}],
+            "parameters": [
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 250}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": _json('{"items": [...], "next_cursor": "<opaque>" | null}'),
+                "400": PROBLEM,
+                "401": PROBLEM,
+            },
+        }
+    },
+    "/api/compliance/requests/{request_id}/export": {
+        "get": {
+            "summary": "Download one completed data request's export (JSON attachment)",
+            "security": [{"sessionToken": []}],
+            "parameters": [
+                {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "responses": {
+                "200": _json("the request and its export"),
+                "401": PROBLEM,
+                "404": PROBLEM,
+                "409": PROBLEM,
+                "410": PROBLEM,
+            },
+        }
+    },
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("alive")}}},
     "/readyz": {
         "get": {

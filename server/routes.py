@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import openapi, ops
+from server import compliance, openapi, ops, webhooks
 from server.auth import routes as auth
 from server.pixel import analytics as pixel_analytics
 from server.pixel import extension as pixel_extension
@@ -13,8 +13,6 @@ from server.pixel import handlers as pixel
 
 def setup_routes(app: web.Application) -> None:
     """Register every route on the app."""
-    # The pixel ingest service opens after the stores and broker it uses.
-    app.cleanup_ctx.append(pixel.pixel_ctx)
     app.add_routes(
         [
             web.get("/healthz", ops.healthz, name="healthz", allow_head=True),
@@ -39,6 +37,15 @@ def setup_routes(app: web.Application) -> None:
             ),
             web.get(
                 "/api/analytics/summary", pixel_analytics.get_summary, name="analytics_summary"
+            ),
+            web.post("/webhooks", webhooks.receive_webhook, name="webhooks"),
+            web.get(
+                "/api/compliance/requests", compliance.list_requests, name="compliance_requests"
+            ),
+            web.get(
+                "/api/compliance/requests/{request_id}/export",
+                compliance.download_export,
+                name="compliance_export",
             ),
         ]
     )

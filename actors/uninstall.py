@@ -1,0 +1,49 @@
+"""What `app/uninstalled` does, as a list of steps other features plug into.
+
+Each step takes the shop's domain, is idempotent (Shopify may deliver app/uninstalled more
+than once) and must not need the shop's token (it is revoked by the time we hear of it).
+Steps run in order; a failing step fails the message and the whole list is retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from tortoise import Tortoise
+from tortoise.expressions import Subquery
+
+from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE, WebPixel
+from models.shop import Shop
+
+UninstallStep = Callable[[str], Awaitable[None]]
+
+
+async def revoke_shop_access(shop: str) -> None:
+    """Mark the shop uninstalled and delete its tokens, in one statement."""
+    now = datetime.now(UTC)
+    await Tortoise.get_connection("default").execute_query(
+        """
+        UPDATE shops SET
+            uninstalled_at = COALESCE(uninstalled_at, $2),
+            access_token_enc = NULL,
+            refresh_token_enc = NULL,
+            access_token_expires_at = NULL,
+            refresh_token_expires_at = NULL,
+            needs_reauth = false,
+            updated_at = $2
+        WHERE domain = $1
+        """,
+        [shop, now],
+    )
+
+
+async def deactivate_pixel(shop: str) -> None:
+    """The shop's web pixel stops being active; its ingest key is refused from now on."""
+    of_shop = Subquery(Shop.filter(domain=shop).values("id"))
+    await WebPixel.filter(shop_id__in=of_shop, status=PIXEL_STATUS_ACTIVE).update(
+        status=PIXEL_STATUS_INACTIVE, deactivated_at=datetime.now(UTC)
+    )
+
+
+UNINSTALL_STEPS: tuple[UninstallStep, ...] = (revoke_shop_access, deactivate_pixel)

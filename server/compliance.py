@@ -1,0 +1,102 @@
+"""The merchant's privacy requests: list them and download each customer's export."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from models import ComplianceRequest
+from server import keys
+from server.problem import Problem
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 250
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"cr:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "cr":
+            raise ValueError(cursor)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Problem(400, "cursor is not one this API returned", title="Invalid cursor") from None
+
+
+def _limit(request: web.Request) -> int:
+    value = request.query.get("limit", str(DEFAULT_LIMIT))
+    try:
+        limit = int(value)
+    except ValueError:
+        raise Problem(400, "limit must be an integer", title="Invalid limit") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Problem(400, f"limit must be between 1 and {MAX_LIMIT}", title="Invalid limit")
+    return limit
+
+
+def _item(request: ComplianceRequest) -> dict[str, Any]:
+    return {
+        "id": request.id,
+        "topic": request.topic,
+        "status": request.status,
+        "data_request_id": request.data_request_id,
+        "customer": {
+            "id": request.customer_id,
+            "email": request.customer_email,
+            "phone": request.customer_phone,
+        },
+        "orders_requested": request.orders_requested,
+        "requested_at": request.requested_at,
+        "due_at": request.due_at,
+        "completed_at": request.completed_at,
+        "export_url": f"/api/compliance/requests/{request.id}/export"
+        if request.status == "completed"
+        else None,
+    }
+
+
+def _json(body: Any, **headers: str) -> web.Response:
+    return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers)
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    """The shop's compliance requests, newest first, cursor-paginated."""
+    shop = request[keys.SHOP]
+    limit = _limit(request)
+    query = ComplianceRequest.filter(shop_id=shop.id)
+    cursor = request.query.get("cursor")
+    if cursor:
+        query = query.filter(id__lt=_decode_cursor(cursor))
+    rows = await query.order_by("-id").limit(limit + 1)
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1].id) if len(rows) > limit else None
+    return _json({"items": [_item(r) for r in page], "next_cursor": next_cursor})
+
+
+async def download_export(request: web.Request) -> web.Response:
+    """One completed request's export, as a JSON attachment."""
+    shop = request[keys.SHOP]
+    try:
+        request_id = int(request.match_info["request_id"])
+    except ValueError:
+        raise Problem(404, "no such compliance request") from None
+    row = await ComplianceRequest.get_or_none(id=request_id, shop_id=shop.id)
+    if row is None:
+        raise Problem(404, "no such compliance request")
+    if row.status == "redacted":
+        raise Problem(410, "the customer was redacted since; the export is gone")
+    if row.status != "completed" or row.export is None:
+        raise Problem(409, "the export is not built yet", headers={"Retry-After": "60"})
+    return _json(
+        {**_item(row), "export": row.export},
+        **{"Content-Disposition": f'attachment; filename="data-request-{row.id}.json"'},
+    )
