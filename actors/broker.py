@@ -16,10 +16,11 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from actors.middleware import ActorMetrics, WorkerPools
+from actors.scheduler import SyncScheduler
 from server.config import Config
 
 # Every module that declares actors; workers import all of them.
-ACTOR_MODULES: tuple[str, ...] = ("actors.system", "actors.install")
+ACTOR_MODULES: tuple[str, ...] = ("actors.system", "actors.install", "actors.sync")
 
 _placeholder = StubBroker()
 _placeholder.add_middleware(AsyncIO())
@@ -45,6 +46,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
     broker.add_middleware(WorkerPools(config))
     if not stub:
         broker.add_middleware(ActorMetrics(config.redis.url))
+        broker.add_middleware(SyncScheduler(config))
     return broker
 
 

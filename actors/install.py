@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from actors.sync import sync_shop
 from models import Shop
 from server.shops import ShopTokenError
 
@@ -24,3 +26,5 @@ async def shop_installed(shop: str) -> None:
         name=str(info.get("name") or ""), currency_code=str(info.get("currencyCode") or "")
     )
     log.info("shop profile recorded", extra={"shop": shop})
+    # A successful install starts a full sync (sent only once the token proved good).
+    await asyncio.to_thread(sync_shop.send, shop, "full", "install")

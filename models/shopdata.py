@@ -8,7 +8,7 @@ the schema (Aerich) and for privacy rules.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.models import Model
@@ -29,10 +29,10 @@ class Product(Model):
     status = fields.CharField(max_length=32, default="")
     vendor = fields.CharField(max_length=255, default="")
     product_type = fields.CharField(max_length=255, default="")
-    tags = fields.JSONField(default=list)
+    tags: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     seen_run_id = fields.BigIntField(null=True)
     synced_at = fields.DatetimeField()
 
@@ -58,7 +58,7 @@ class ProductVariant(Model):
     price = fields.DecimalField(max_digits=20, decimal_places=4, null=True)
     inventory_quantity = fields.IntField(null=True)
     updated_at = fields.DatetimeField(null=True)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     privacy: ClassVar[PrivacyRule] = PrivacyRule()
 
@@ -87,7 +87,7 @@ class Order(Model):
     processed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     seen_run_id = fields.BigIntField(null=True)
     synced_at = fields.DatetimeField()
 
@@ -120,7 +120,7 @@ class OrderLineItem(Model):
     sku = fields.CharField(max_length=255, default="")
     variant_id = fields.BigIntField(null=True)
     price = fields.DecimalField(max_digits=20, decimal_places=4, null=True)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     privacy: ClassVar[PrivacyRule] = PrivacyRule(
         customer_fields={"id": "customer_id"},
@@ -155,7 +155,7 @@ class Transaction(Model):
     created_at = fields.DatetimeField(null=True)
     processed_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     privacy: ClassVar[PrivacyRule] = PrivacyRule(
         customer_fields={"id": "customer_id"},
@@ -182,14 +182,14 @@ class Customer(Model):
     first_name = fields.CharField(max_length=255, default="")
     last_name = fields.CharField(max_length=255, default="")
     state = fields.CharField(max_length=32, default="")
-    tags = fields.JSONField(default=list)
+    tags: fields.JSONField[list[str]] = fields.JSONField(default=list)
     orders_count = fields.BigIntField(null=True)
     amount_spent = fields.DecimalField(max_digits=20, decimal_places=4, null=True)
     currency = fields.CharField(max_length=8, default="")
     verified_email = fields.BooleanField(null=True)
     created_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     seen_run_id = fields.BigIntField(null=True)
     synced_at = fields.DatetimeField()
 
