@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server import openapi, ops
 from server.auth import routes as auth
+from server.sync import api as sync_api
 
 
 def setup_routes(app: web.Application) -> None:
@@ -19,5 +20,6 @@ def setup_routes(app: web.Application) -> None:
             web.get("/auth/install", auth.install, name="auth_install"),
             web.get("/auth/callback", auth.callback, name="auth_callback"),
             web.post("/auth/token-exchange", auth.token_exchange, name="auth_token_exchange"),
+            *sync_api.routes(),
         ]
     )

@@ -74,7 +74,7 @@ async def start_runs(
         kinds.append("incremental" if mark is not None else "full")
         sinces.append(mark - timedelta(seconds=overlap_s) if mark is not None else None)
         marks_in.append(mark)
-    _, created = await _conn().execute_query(
+    created = await _conn().execute_query_dict(
         "INSERT INTO sync_runs (shop_id, resource, kind, mode, status, trigger, group_id, since,"
         " max_updated_at, bulk_records_done, fetched, upserted, deleted, pages, resumed,"
         " created_at)"
@@ -107,7 +107,7 @@ async def start_runs(
 
 async def claim(run_id: int) -> SyncRun | None:
     """Mark the run running (a resumed run keeps its checkpoint and first start time)."""
-    _, rows = await _conn().execute_query(
+    rows = await _conn().execute_query_dict(
         "UPDATE sync_runs SET status = 'running', started_at = COALESCE(started_at, now()),"
         " heartbeat_at = now(), resumed = resumed + (CASE WHEN started_at IS NULL THEN 0"
         " ELSE 1 END) WHERE id = $1 AND status IN ('pending', 'running') RETURNING id",
@@ -154,7 +154,8 @@ async def heartbeat(run_id: int) -> None:
 
 
 async def _update(run_id: int, assignments: str, params: list[Any]) -> None:
-    _, rows = await _conn().execute_query(
+    # execute_query drops the rows of UPDATE ... RETURNING; the dict variant keeps them.
+    rows = await _conn().execute_query_dict(
         f"UPDATE sync_runs SET {assignments}, heartbeat_at = now()"  # noqa: S608 (table and column names are constants)
         " WHERE id = $1 AND status = 'running' RETURNING id",
         [run_id, *params],

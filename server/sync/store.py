@@ -218,7 +218,8 @@ class WriteResult:
 
 
 async def _ids(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> set[int]:
-    _, rows = await conn.execute_query(sql, params)
+    # execute_query drops the rows of INSERT/UPDATE ... RETURNING; the dict variant keeps them.
+    rows = await conn.execute_query_dict(sql, params)
     return {int(r["shopify_id"]) for r in rows}
 
 
