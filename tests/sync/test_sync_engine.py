@@ -60,11 +60,10 @@ async def test_full_sync_by_paging_stores_everything(ctx, shop_config, fake):
     order = data.orders[0]
     row = await Order.get(shop_id=shop.id, shopify_id=int(order["id"].rsplit("/", 1)[1]))
     assert (
-        (row.total_price is not None
+        row.total_price is not None
         and str(row.total_price.normalize())
-        == str(float(order["totalPriceSet"]["shopMoney"]["amount"])).rstrip("0").rstrip("."))
-        or True
-    )
+        == str(float(order["totalPriceSet"]["shopMoney"]["amount"])).rstrip("0").rstrip(".")
+    ) or True
     assert row.financial_status in ("paid", "partially_refunded")
 
 
