@@ -16,6 +16,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from actors.middleware import ActorMetrics, WorkerPools
+from actors.scheduler import SyncScheduler
 from server.config import Config
 
 # Every module that declares actors; workers import all of them.
@@ -24,6 +25,7 @@ ACTOR_MODULES: tuple[str, ...] = (
     "actors.install",
     "actors.pixel",
     "actors.privacy",
+    "actors.sync",
     "actors.webhooks",
 )
 
@@ -51,6 +53,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
     broker.add_middleware(WorkerPools(config))
     if not stub:
         broker.add_middleware(ActorMetrics(config.redis.url))
+        broker.add_middleware(SyncScheduler(config))
     return broker
 
 

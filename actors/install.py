@@ -9,6 +9,7 @@ import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from actors.sync import sync_shop
 from actors.webhooks import register_webhooks
 from models import Shop
 from server.shops import ShopTokenError
@@ -28,3 +29,5 @@ async def shop_installed(shop: str) -> None:
     log.info("shop profile recorded", extra={"shop": shop})
     # send is blocking I/O: off the worker's event loop.
     await asyncio.to_thread(register_webhooks.send, shop)
+    # A successful install starts a full sync (sent only once the token proved good).
+    await asyncio.to_thread(sync_shop.send, shop, "full", "install")

@@ -15,6 +15,7 @@ from tortoise.expressions import Subquery
 
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE, WebPixel
 from models.shop import Shop
+from server.sync.runs import cancel_shop_syncs
 
 UninstallStep = Callable[[str], Awaitable[None]]
 
@@ -46,4 +47,8 @@ async def deactivate_pixel(shop: str) -> None:
     )
 
 
-UNINSTALL_STEPS: tuple[UninstallStep, ...] = (revoke_shop_access, deactivate_pixel)
+UNINSTALL_STEPS: tuple[UninstallStep, ...] = (
+    revoke_shop_access,
+    cancel_shop_syncs,
+    deactivate_pixel,
+)

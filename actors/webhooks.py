@@ -11,12 +11,13 @@ import dramatiq
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.privacy import customers_data_request, customers_redact, requested_at, shop_redact
 from actors.resources import resources
+from actors.sync import apply_data_webhook
 from actors.uninstall import UNINSTALL_STEPS
 from models import Shop
 from server.services import ShopifyServices
 from server.shopify.errors import ShopifyAuthError
 from server.shops import ShopTokenError
-from server.webhook_topics import SUBSCRIBED_TOPICS, graphql_topic
+from server.webhook_topics import DATA_TOPICS, SUBSCRIBED_TOPICS, graphql_topic
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ class TopicRoute:
 
 
 # Every topic the endpoint hands to an actor; anything else is recorded and ignored.
-# The sync's data topics join at merge with one line:
-#   **{topic: TopicRoute(apply_data_webhook) for topic in DATA_TOPICS},
 TOPIC_ROUTES: dict[str, TopicRoute] = {
+    # products/*, orders/*, customers/*: the sync keeps its rows fresh from these.
+    **{topic: TopicRoute(apply_data_webhook) for topic in DATA_TOPICS},
     "app/uninstalled": TopicRoute(app_uninstalled, with_delivery=True),
     "customers/data_request": TopicRoute(customers_data_request, with_delivery=True),
     "customers/redact": TopicRoute(customers_redact, with_delivery=True),

@@ -9,15 +9,33 @@ from models.pixel import (
     WebPixelVersion,
 )
 from models.shop import Shop
+from models.shopdata import (
+    Customer,
+    Order,
+    OrderLineItem,
+    Product,
+    ProductVariant,
+    SyncTombstone,
+    Transaction,
+)
+from models.sync import SyncRun
 from models.webhooks import WebhookDelivery
 
 __all__ = [
     "ComplianceRequest",
+    "Customer",
+    "Order",
+    "OrderLineItem",
     "PixelDailyAggregate",
     "PixelDailyRevenue",
     "PixelEvent",
     "PrivacyAudit",
+    "Product",
+    "ProductVariant",
     "Shop",
+    "SyncRun",
+    "SyncTombstone",
+    "Transaction",
     "WebPixel",
     "WebPixelVersion",
     "WebhookDelivery",

@@ -39,6 +39,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WORKER_QUEUES": ("broker", "queues"),
     "TOKEN_ENCRYPTION_KEYS": ("security", "token_encryption_keys"),
     "SESSION_SECRET": ("security", "session_secret"),
+    "SYNC_INTERVAL_S": ("sync", "interval_s"),
+    "SYNC_OVERLAP_S": ("sync", "overlap_s"),
+    "SYNC_BULK_THRESHOLD": ("sync", "bulk_threshold"),
+    "SYNC_LEASE_S": ("sync", "lease_s"),
     "LOG_LEVEL": ("logging", "level"),
     "LOG_FILE": ("logging", "file"),
     "LOG_FILE_MAX_BYTES": ("logging", "file_max_bytes"),
@@ -193,6 +197,23 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncConfig:
+    """Per-shop data sync: schedule, watermark overlap, bulk threshold, page sizes, leases."""
+
+    interval_s: int  # periodic incremental sync of every installed shop
+    overlap_s: int  # incremental syncs start this long before the last watermark
+    bulk_threshold: int  # a full sync of more objects than this uses a bulk operation
+    products_page_size: int
+    orders_page_size: int
+    customers_page_size: int
+    write_batch: int  # rows per upsert statement on the bulk path
+    lease_s: int  # a sync's lock lease, renewed at every checkpoint
+    bulk_timeout_s: int
+    bulk_poll_interval_s: float
+    cache_ttl_s: int  # API list pages in Redis (versioned per shop; the TTL only frees memory)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     app: AppConfig
     shopify: ShopifyConfig
@@ -203,6 +224,7 @@ class Config:
     pixel: PixelConfig
     logging: LoggingConfig
     limits: LimitsConfig
+    sync: SyncConfig
 
     @property
     def broker_url(self) -> str:
@@ -497,6 +519,19 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         max_body_bytes=r.int_("limits", "max_body_bytes", minimum=1024),
         webhook_max_body_bytes=r.int_("limits", "webhook_max_body_bytes", minimum=1024),
     )
+    sync = SyncConfig(
+        interval_s=r.int_("sync", "interval_s", minimum=1),
+        overlap_s=r.int_("sync", "overlap_s", minimum=0, maximum=86_400),
+        bulk_threshold=r.int_("sync", "bulk_threshold", minimum=0),
+        products_page_size=r.int_("sync", "products_page_size", minimum=1, maximum=250),
+        orders_page_size=r.int_("sync", "orders_page_size", minimum=1, maximum=250),
+        customers_page_size=r.int_("sync", "customers_page_size", minimum=1, maximum=250),
+        write_batch=r.int_("sync", "write_batch", minimum=1, maximum=10_000),
+        lease_s=r.int_("sync", "lease_s", minimum=1),
+        bulk_timeout_s=r.int_("sync", "bulk_timeout_s", minimum=1),
+        bulk_poll_interval_s=r.float_("sync", "bulk_poll_interval_s"),
+        cache_ttl_s=r.int_("sync", "cache_ttl_s", minimum=1),
+    )
     return Config(
         app=app,
         shopify=shopify,
@@ -507,6 +542,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         pixel=pixel,
         logging=logging_cfg,
         limits=limits,
+        sync=sync,
     )
 
 

@@ -94,6 +94,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.api_cache = Counter(
+            "api_cache_lookups",
+            "API list page cache lookups by resource and result (hit, miss, bypass)",
+            ["resource", "result"],
+            registry=self.registry,
+        )
         self.dramatiq = DramatiqCollector()
         self.registry.register(self.dramatiq)
 

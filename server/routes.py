@@ -9,6 +9,7 @@ from server.auth import routes as auth
 from server.pixel import analytics as pixel_analytics
 from server.pixel import extension as pixel_extension
 from server.pixel import handlers as pixel
+from server.sync import api as sync_api
 
 
 def setup_routes(app: web.Application) -> None:
@@ -47,5 +48,6 @@ def setup_routes(app: web.Application) -> None:
                 compliance.download_export,
                 name="compliance_export",
             ),
+            *sync_api.routes(),
         ]
     )

@@ -389,3 +389,110 @@ BULK_CUSTOMERS = """
   }
 }
 """
+
+# Per-shop sync (server/sync): object counts decide between paging and a bulk operation,
+# and the bulk documents select what the paging queries select.
+PRODUCTS_COUNT = """
+query ProductsCount($limit: Int) {
+  productsCount(limit: $limit) { count precision }
+}
+"""
+
+ORDERS_COUNT = """
+query OrdersCount($limit: Int) {
+  ordersCount(limit: $limit) { count precision }
+}
+"""
+
+CUSTOMERS_COUNT = """
+query CustomersCount($limit: Int) {
+  customersCount(limit: $limit) { count precision }
+}
+"""
+
+BULK_SYNC_PRODUCTS = """
+{
+  products {
+    edges {
+      node {
+        id
+        legacyResourceId
+        title
+        handle
+        status
+        vendor
+        productType
+        tags
+        createdAt
+        updatedAt
+        variants {
+          edges {
+            node {
+              id title sku barcode price compareAtPrice inventoryQuantity createdAt updatedAt
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+BULK_SYNC_ORDERS = """
+{
+  orders {
+    edges {
+      node {
+        id
+        name
+        email
+        test
+        createdAt
+        updatedAt
+        processedAt
+        cancelledAt
+        currencyCode
+        displayFinancialStatus
+        displayFulfillmentStatus
+        totalPriceSet { shopMoney { amount currencyCode } }
+        customer { id }
+        transactions {
+          id kind status gateway test createdAt processedAt errorCode
+          amountSet { shopMoney { amount currencyCode } }
+          parentTransaction { id }
+        }
+        lineItems {
+          edges {
+            node {
+              id name title quantity sku variant { id }
+              originalUnitPriceSet { shopMoney { amount currencyCode } }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+BULK_SYNC_CUSTOMERS = """
+{
+  customers {
+    edges {
+      node {
+        id
+        firstName
+        lastName
+        defaultEmailAddress { emailAddress }
+        state
+        tags
+        numberOfOrders
+        amountSpent { amount currencyCode }
+        verifiedEmail
+        createdAt
+        updatedAt
+      }
+    }
+  }
+}
+"""

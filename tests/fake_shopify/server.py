@@ -38,6 +38,7 @@ from tests.fake_shopify.engine import (
     ExecContext,
     bulk_lines,
     field_resolver,
+    filter_nodes,
     type_resolver,
 )
 from tests.fake_shopify.schema import admin_schema
@@ -61,6 +62,15 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
     )
+
+
+def _count(items: list[Node], args: dict[str, Any]) -> Node:
+    """Shopify's Count: capped at `limit` (default 10000; null for none), precision says so."""
+    limit = args.get("limit", 10_000)
+    matched = len(filter_nodes(items, args.get("query")))
+    if limit is not None and matched > limit:
+        return {"__typename": "Count", "count": limit, "precision": "AT_LEAST"}
+    return {"__typename": "Count", "count": matched, "precision": "EXACT"}
 
 
 def _now() -> str:
@@ -583,6 +593,9 @@ class FakeShopify:
             "products": data.products,
             "orders": data.orders,
             "customers": data.customers,
+            "productsCount": lambda info, **a: _count(data.products, a),
+            "ordersCount": lambda info, **a: _count(data.orders, a),
+            "customersCount": lambda info, **a: _count(data.customers, a),
             "product": by_id(data.products),
             "order": by_id(data.orders),
             "customer": by_id(data.customers),

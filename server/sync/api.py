@@ -1,0 +1,394 @@
+"""The data API (session-token auth): list endpoints over synced rows, and sync control.
+
+Lists answer `{"items": [...], "next_cursor": "<opaque>" | null}` in a stable order
+(`updated_at`, then Shopify id) with keyset cursors, so rows inserted or updated while a
+client pages never make it skip a row. Pages are cached in Redis per shop under a version
+every write bumps (server/sync/cache.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from actors.sync import sync_shop
+from models import Shop
+from server import keys
+from server.problem import Problem
+from server.sync import API_RESOURCES, RESOURCES, Resource, runs
+from server.sync.cache import PageCache
+from server.tasks import BrokerUnavailableError, enqueue
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 250
+DB_RETRY_AFTER_S = "5"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REAUTH_TYPE = "https://shopify.dev/docs/apps/build/authentication-authorization"
+
+# Columns served per resource (documented in docs/sync.md and the OpenAPI document).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "products": (
+        "shopify_id",
+        "title",
+        "handle",
+        "status",
+        "vendor",
+        "product_type",
+        "tags",
+        "created_at",
+        "updated_at",
+    ),
+    "orders": (
+        "shopify_id",
+        "name",
+        "email",
+        "customer_id",
+        "financial_status",
+        "fulfillment_status",
+        "currency",
+        "total_price",
+        "created_at",
+        "processed_at",
+        "cancelled_at",
+        "updated_at",
+    ),
+    "transactions": (
+        "shopify_id",
+        "order_id",
+        "customer_id",
+        "kind",
+        "status",
+        "gateway",
+        "amount",
+        "currency",
+        "test",
+        "parent_id",
+        "created_at",
+        "processed_at",
+        "updated_at",
+    ),
+    "customers": (
+        "shopify_id",
+        "email",
+        "first_name",
+        "last_name",
+        "state",
+        "tags",
+        "orders_count",
+        "amount_spent",
+        "currency",
+        "verified_email",
+        "created_at",
+        "updated_at",
+    ),
+}
+_CHILDREN: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    # resource -> (key in item, table, parent column, columns)
+    "products": (
+        "variants",
+        "product_variants",
+        "product_id",
+        ("shopify_id", "product_id", "title", "sku", "price", "inventory_quantity", "updated_at"),
+    ),
+    "orders": (
+        "line_items",
+        "order_line_items",
+        "order_id",
+        ("shopify_id", "order_id", "title", "quantity", "sku", "variant_id", "price"),
+    ),
+}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _item(row: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for column in columns:
+        value = row[column]
+        if column == "tags" and isinstance(value, str):
+            value = orjson.loads(value)
+        item["id" if column == "shopify_id" else column] = _json_value(value)
+    return item
+
+
+def _encode_cursor(resource: str, updated_at: datetime, shopify_id: int) -> str:
+    micros = (updated_at - _EPOCH) // timedelta(microseconds=1)
+    raw = orjson.dumps([resource, micros, shopify_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(resource: str, cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, micros, shopify_id = orjson.loads(raw)
+        if kind != resource or not isinstance(micros, int) or not isinstance(shopify_id, int):
+            raise ValueError
+        return _EPOCH + timedelta(microseconds=micros), shopify_id
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError, OverflowError):
+        raise Problem(
+            400,
+            "cursor is not one this endpoint returned; start again without it",
+            title="Invalid cursor",
+        ) from None
+
+
+def _parse_limit(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Problem(400, f"limit must be an integer from 1 to {MAX_LIMIT}", title="Invalid limit")
+    return limit
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Problem(
+            400,
+            "updated_since must be an ISO 8601 time with a zone, e.g. 2026-11-01T00:00:00Z",
+            title="Invalid updated_since",
+        )
+    return moment
+
+
+def _usable_shop(request: web.Request) -> Shop:
+    shop = request[keys.SHOP]
+    if shop.needs_reauth:
+        config = request.app[keys.CONFIG]
+        url = f"{config.app.url}/auth/install?shop={shop.domain}"
+        raise Problem(
+            403,
+            "Shopify no longer accepts this shop's grant; the merchant must authorize the app"
+            " again",
+            title="Re-authorization required",
+            type_=REAUTH_TYPE,
+            headers={
+                "X-Shopify-API-Request-Failure-Reauthorize": "1",
+                "X-Shopify-API-Request-Failure-Reauthorize-Url": url,
+            },
+            reauthorize_url=url,
+        )
+    return shop
+
+
+T = TypeVar("T")
+
+
+async def _store_call(call: Callable[[], Awaitable[T]]) -> T:
+    """A database call; a database that is down is a 503 with Retry-After."""
+    try:
+        return await call()
+    except (DBConnectionError, OperationalError, OSError) as e:
+        log.error("database unavailable: %s", type(e).__name__)
+        raise Problem(
+            503,
+            "the database is unavailable; try again shortly",
+            headers={"Retry-After": DB_RETRY_AFTER_S},
+        ) from None
+
+
+async def _query_page(
+    resource: str,
+    shop_id: int,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None,
+    since: datetime | None,
+) -> bytes:
+    columns = _COLUMNS[resource]
+    where = ["shop_id = $1"]
+    params: list[Any] = [shop_id]
+    if after is not None:
+        params += [after[0], after[1]]
+        where.append(f"(updated_at, shopify_id) > (${len(params) - 1}, ${len(params)})")
+    if since is not None:
+        params.append(since)
+        where.append(f"updated_at >= ${len(params)}")
+    params.append(limit + 1)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {resource} WHERE {' AND '.join(where)}"  # noqa: S608 (constant names)
+        f" ORDER BY updated_at, shopify_id LIMIT ${len(params)}"
+    )
+    connection = Tortoise.get_connection("default")
+    _, rows = await connection.execute_query(sql, params)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [_item(row, columns) for row in rows]
+    child = _CHILDREN.get(resource)
+    if child is not None and items:
+        key, table, parent, child_columns = child
+        _, child_rows = await connection.execute_query(
+            f"SELECT {', '.join(child_columns)} FROM {table} WHERE shop_id = $1"  # noqa: S608 (constant names)
+            f" AND {parent} = ANY($2::bigint[]) ORDER BY {parent}, shopify_id",
+            [shop_id, [item["id"] for item in items]],
+        )
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for row in child_rows:
+            grouped.setdefault(int(row[parent]), []).append(_item(row, child_columns))
+        for item in items:
+            item[key] = grouped.get(item["id"], [])
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = _encode_cursor(resource, last["updated_at"], int(last["shopify_id"]))
+    return orjson.dumps({"items": items, "next_cursor": next_cursor})
+
+
+def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /api/<resource>: one page, from the cache when this shop's version has it."""
+
+    async def handler(request: web.Request) -> web.Response:
+        shop = _usable_shop(request)
+        query = request.query
+        unknown = set(query) - {"limit", "cursor", "updated_since"}
+        if unknown:
+            raise Problem(
+                400, f"unknown query parameter: {sorted(unknown)[0]}", title="Invalid query"
+            )
+        limit = _parse_limit(query.get("limit"))
+        cursor = query.get("cursor")
+        after = _decode_cursor(resource, cursor) if cursor else None
+        since = _parse_since(query.get("updated_since"))
+        cache = PageCache(request.app[keys.REDIS], ttl_s=request.app[keys.CONFIG].sync.cache_ttl_s)
+        counter = request.app[keys.METRICS].api_cache
+        version = await cache.version(shop.id)
+        key = None
+        if version is not None:
+            request_key = f"{resource}|{limit}|{cursor or ''}|{since.isoformat() if since else ''}"
+            key = cache.key(shop.id, version, request_key)
+            cached = await cache.get(key)
+            if cached is not None:
+                counter.labels(resource, "hit").inc()
+                return web.Response(
+                    body=cached, content_type="application/json", headers={"X-Cache": "hit"}
+                )
+        body = await _store_call(
+            lambda: _query_page(resource, shop.id, limit=limit, after=after, since=since)
+        )
+        if key is not None:
+            counter.labels(resource, "miss").inc()
+            await cache.put(key, body)
+        else:
+            counter.labels(resource, "bypass").inc()
+        return web.Response(
+            body=body,
+            content_type="application/json",
+            headers={"X-Cache": "miss" if key else "bypass"},
+        )
+
+    handler.__name__ = f"list_{resource}"
+    handler.__doc__ = f"GET /api/{resource}"
+    return handler
+
+
+async def _read_sync_body(request: web.Request) -> tuple[str, list[Resource]]:
+    kind = "incremental"
+    chosen: list[Resource] = list(RESOURCES)
+    if not request.can_read_body:
+        return kind, chosen
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise Problem(400, "the body is not valid JSON", title="Invalid body") from None
+    if body is None:
+        return kind, chosen
+    if not isinstance(body, dict) or set(body) - {"kind", "resources"}:
+        raise Problem(
+            400, 'expected {"kind": "full"|"incremental", "resources": [...]}', title="Invalid body"
+        )
+    kind = body.get("kind", kind)
+    if kind not in ("full", "incremental"):
+        raise Problem(400, "kind must be full or incremental", title="Invalid body")
+    if "resources" in body:
+        values = body["resources"]
+        if not isinstance(values, list) or not values or any(v not in RESOURCES for v in values):
+            raise Problem(
+                400,
+                f"resources must be a non-empty list of {', '.join(RESOURCES)}",
+                title="Invalid body",
+            )
+        chosen = [r for r in RESOURCES if r in values]
+    return kind, chosen
+
+
+async def start_sync(request: web.Request) -> web.Response:
+    """POST /api/sync: start (or join) a sync; 202 with the run id."""
+    shop = _usable_shop(request)
+    kind, chosen = await _read_sync_body(request)
+    config = request.app[keys.CONFIG]
+    group, started = await _store_call(
+        lambda: runs.start_runs(
+            shop.id, kind=kind, trigger="api", overlap_s=config.sync.overlap_s, resources=chosen
+        )
+    )
+    run_ids = [r.id for r in started]
+    try:
+        await enqueue(sync_shop, shop.domain, kind, "api", run_ids)
+    except BrokerUnavailableError:
+        created = [r.id for r in started if r.created]
+        await _store_call(lambda: runs.cancel_runs(created, "the job queue was unavailable"))
+        raise Problem(
+            503, "the job queue is unavailable; try again shortly", headers={"Retry-After": "5"}
+        ) from None
+    return web.json_response(
+        {
+            "run_id": str(group),
+            "runs": [
+                {
+                    "id": r.id,
+                    "resource": r.resource,
+                    "kind": r.kind,
+                    "status": r.status,
+                    "new": r.created,
+                }
+                for r in started
+            ],
+        },
+        status=202,
+        dumps=lambda obj: orjson.dumps(obj).decode(),
+    )
+
+
+async def sync_status(request: web.Request) -> web.Response:
+    """GET /api/sync: per resource, the last run, counts, error, and the next scheduled run."""
+    shop = _usable_shop(request)
+    interval_s = request.app[keys.CONFIG].sync.interval_s
+    state = await _store_call(lambda: runs.sync_state(shop, interval_s=interval_s))
+    return web.json_response(state, dumps=lambda obj: orjson.dumps(obj).decode())
+
+
+def routes() -> list[web.RouteDef]:
+    """The data API's routes."""
+    table = [web.get(f"/api/{r}", list_handler(r), name=f"api_{r}") for r in API_RESOURCES]
+    table += [
+        web.post("/api/sync", start_sync, name="api_sync_start"),
+        web.get("/api/sync", sync_status, name="api_sync_status"),
+    ]
+    return table

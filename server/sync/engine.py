@@ -1,0 +1,412 @@
+"""Running one sync run: paging (full or incremental) or a bulk operation, checkpointed.
+
+Called by the `sync_resource` actor in workers (and directly by tests and the bench): it
+takes the (shop, resource) lease, claims the run, reads Shopify, upserts page by page and
+checkpoints after each page, so a worker killed mid-run leaves a run that the next attempt
+resumes where it stopped. While one page is written the next is already being fetched, so
+the shop's rate-limit bucket is never idle waiting on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from models import Shop, SyncRun
+from server.config import SyncConfig
+from server.services import ShopifyServices
+from server.shopify import operations as ops
+from server.shopify.client import ShopCredentials, ShopifyClient, updated_since_filter
+from server.shopify.errors import (
+    BulkOperationError,
+    ShopifyAuthError,
+    ShopifyGraphQLError,
+    ShopifyUserError,
+)
+from server.shops import ShopTokenError, TokenRefreshError
+from server.sync import Resource, runs
+from server.sync.normalize import JsonObject, Row, customer_row, order_row, product_row
+from server.sync.store import SyncStore
+
+log = logging.getLogger(__name__)
+
+_RENEW_LEASE = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE_LEASE = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+
+
+class LeaseLostError(Exception):
+    """This worker no longer holds the (shop, resource) lease: another may run the sync."""
+
+
+class Lease:
+    """At most one sync per (shop, resource) across all workers: SET NX PX, owner-checked."""
+
+    def __init__(self, redis: aioredis.Redis, shop_id: int, resource: str, *, ttl_s: int) -> None:
+        self.redis = redis
+        self.key = lease_key(shop_id, resource)
+        self.owner = uuid.uuid4().hex
+        self.ttl_ms = ttl_s * 1000
+
+    async def acquire(self) -> bool:
+        """Take the lease if nobody holds it."""
+        return bool(await self.redis.set(self.key, self.owner, nx=True, px=self.ttl_ms))
+
+    async def renew(self) -> None:
+        """Extend the lease; raises LeaseLostError if it expired and someone else took it."""
+        renewed = await self.redis.eval(_RENEW_LEASE, 1, self.key, self.owner, self.ttl_ms)
+        if not renewed:
+            raise LeaseLostError(self.key)
+
+    async def release(self) -> None:
+        """Give the lease back (only if still ours)."""
+        await self.redis.eval(_RELEASE_LEASE, 1, self.key, self.owner)
+
+
+def lease_key(shop_id: int, resource: str) -> str:
+    """The Redis key of a (shop, resource) sync lease."""
+    return f"sync:lease:{shop_id}:{resource}"
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """What a run needs: settings, Redis (leases, cache versions) and the Shopify services."""
+
+    config: SyncConfig
+    redis: aioredis.Redis
+    services: ShopifyServices
+
+    @property
+    def client(self) -> ShopifyClient:
+        return self.services.shopify
+
+
+@dataclass(frozen=True)
+class _Paging:
+    query: str
+    variables: dict[str, Any]
+    root: str
+    normalize: Callable[[JsonObject], Row]
+    nested: tuple[str, str, str] | None  # (field, query, root) of a nested connection
+
+
+def _paging(resource: Resource, config: SyncConfig) -> _Paging:
+    if resource == "products":
+        return _Paging(
+            ops.PRODUCTS_PAGE,
+            {"first": config.products_page_size, "variantsFirst": 25},
+            "products",
+            product_row,
+            ("variants", ops.PRODUCT_VARIANTS_PAGE, "product"),
+        )
+    if resource == "orders":
+        return _Paging(
+            ops.ORDERS_PAGE,
+            {"first": config.orders_page_size, "lineItemsFirst": 10},
+            "orders",
+            order_row,
+            ("lineItems", ops.ORDER_LINE_ITEMS_PAGE, "order"),
+        )
+    return _Paging(
+        ops.CUSTOMERS_PAGE,
+        {"first": config.customers_page_size},
+        "customers",
+        customer_row,
+        None,
+    )
+
+
+_COUNTS = {
+    "products": (ops.PRODUCTS_COUNT, "productsCount"),
+    "orders": (ops.ORDERS_COUNT, "ordersCount"),
+    "customers": (ops.CUSTOMERS_COUNT, "customersCount"),
+}
+_BULK = {
+    "products": (ops.BULK_SYNC_PRODUCTS, product_row, "variants"),
+    "orders": (ops.BULK_SYNC_ORDERS, order_row, "lineItems"),
+    "customers": (ops.BULK_SYNC_CUSTOMERS, customer_row, None),
+}
+_PERMANENT = (ShopTokenError, ShopifyAuthError)
+
+
+async def run_sync(ctx: SyncContext, run_id: int) -> str:  # noqa: PLR0911 (one exit per outcome)
+    """Run (or resume) one sync run; returns what happened: its final status, or why not."""
+    run = await SyncRun.get_or_none(id=run_id)
+    if run is None or run.status not in runs.ACTIVE:
+        return "done"
+    resource: Resource = run.resource  # type: ignore[assignment]
+    lease = Lease(ctx.redis, run.shop_id, resource, ttl_s=ctx.config.lease_s)  # type: ignore[attr-defined]
+    if not await lease.acquire():
+        # Another worker runs this (shop, resource); if it dies, its lease expires and the
+        # next start request or scheduled tick resumes the run from its checkpoint.
+        log.info("sync already running elsewhere", extra={"run_id": run_id})
+        return "busy"
+    try:
+        claimed = await runs.claim(run_id)
+        if claimed is None:
+            return "done"
+        shop = await Shop.get(id=claimed.shop_id)  # type: ignore[attr-defined]
+        if not shop.installed:
+            await runs.cancel_runs([run_id], "the app is not installed")
+            return "cancelled"
+        try:
+            creds = await ctx.services.credentials(shop.domain)
+            deleted = await _run(ctx, claimed, shop, creds, lease)
+        except runs.RunStopped:
+            log.info("sync stopped (cancelled)", extra={"run_id": run_id, "shop": shop.domain})
+            return "cancelled"
+        except TokenRefreshError as e:
+            await runs.record_error(run_id, str(e))
+            raise
+        except _PERMANENT as e:
+            await runs.fail(run_id, f"{type(e).__name__}: {e}")
+            log.warning("sync failed for good", extra={"run_id": run_id, "shop": shop.domain})
+            return "failed"
+        except Exception as e:
+            # Transient (Shopify 5xx after retries, a store hiccup): the run stays active
+            # and the actor's retry resumes it from its checkpoint.
+            await runs.record_error(run_id, f"{type(e).__name__}: {e}")
+            raise
+        await runs.finish(run_id, deleted=deleted)
+        log.info(
+            "sync finished",
+            extra={"run_id": run_id, "shop": shop.domain, "resource": resource},
+        )
+        return "succeeded"
+    finally:
+        with contextlib.suppress(Exception):
+            await lease.release()
+
+
+async def _run(
+    ctx: SyncContext, run: SyncRun, shop: Shop, creds: ShopCredentials, lease: Lease
+) -> int:
+    resource: Resource = run.resource  # type: ignore[assignment]
+    store = SyncStore(ctx.redis)
+    mode = run.mode
+    if not mode:
+        mode = "paging"
+        if run.kind == "full" and await _count_above(ctx, creds, resource):
+            mode = "bulk"
+        await runs.set_mode(run.id, mode)
+    seen_run = run.id if run.kind == "full" else None
+    if mode == "bulk":
+        await _bulk(
+            ctx, run=run, shop=shop, creds=creds, lease=lease, store=store, seen_run=seen_run
+        )
+    else:
+        await _pages(
+            ctx, run=run, shop=shop, creds=creds, lease=lease, store=store, seen_run=seen_run
+        )
+    if run.kind != "full":
+        return 0
+    assert run.started_at is not None
+    return await store.delete_unseen(resource, shop.id, run_id=run.id, started_at=run.started_at)
+
+
+async def _count_above(ctx: SyncContext, creds: ShopCredentials, resource: Resource) -> bool:
+    threshold = ctx.config.bulk_threshold
+    query, field = _COUNTS[resource]
+    data = await ctx.client.query(creds, query, {"limit": threshold + 1})
+    count = int((data.get(field) or {}).get("count") or 0)
+    return count > threshold
+
+
+async def _complete_nested(
+    ctx: SyncContext, creds: ShopCredentials, node: JsonObject, nested: tuple[str, str, str]
+) -> None:
+    field, query, root = nested
+    connection = node.get(field) or {}
+    items = list(connection.get("nodes") or [])
+    page_info = connection.get("pageInfo") or {}
+    after = page_info.get("endCursor")
+    while page_info.get("hasNextPage") and after:
+        data = await ctx.client.query(
+            creds, query, {"id": node["id"], "first": 250, "after": after}
+        )
+        connection = ((data.get(root) or {}).get(field)) or {}
+        items.extend(connection.get("nodes") or [])
+        page_info = connection.get("pageInfo") or {}
+        after = page_info.get("endCursor")
+    node[field] = items
+
+
+async def _pages(
+    ctx: SyncContext,
+    *,
+    run: SyncRun,
+    shop: Shop,
+    creds: ShopCredentials,
+    lease: Lease,
+    store: SyncStore,
+    seen_run: int | None,
+) -> None:
+    resource: Resource = run.resource  # type: ignore[assignment]
+    paging = _paging(resource, ctx.config)
+    variables = {
+        **paging.variables,
+        "query": updated_since_filter(run.since) if run.since is not None else None,
+    }
+
+    async def fetch(after: str | None) -> JsonObject:
+        data = await ctx.client.query(creds, paging.query, {**variables, "after": after})
+        connection = data.get(paging.root)
+        if not isinstance(connection, dict):
+            raise ShopifyGraphQLError(
+                f"no {paging.root} connection", shop=shop.domain, operation=None, errors=[]
+            )
+        return connection
+
+    pending: asyncio.Task[JsonObject] | None = asyncio.create_task(fetch(run.cursor))
+    try:
+        while pending is not None:
+            connection = await pending
+            pending = None
+            page_info = connection.get("pageInfo") or {}
+            end_cursor = page_info.get("endCursor")
+            if page_info.get("hasNextPage") and end_cursor:
+                pending = asyncio.create_task(fetch(end_cursor))
+            nodes = list(connection.get("nodes") or [])
+            if paging.nested is not None:
+                for node in nodes:
+                    await _complete_nested(ctx, creds, node, paging.nested)
+            rows = [paging.normalize(node) for node in nodes]
+            result = await store.upsert(resource, shop.id, rows, run_id=seen_run)
+            newest = max((r["updated_at"] for r in rows), default=None)
+            await lease.renew()
+            await runs.checkpoint(
+                run.id,
+                cursor=end_cursor,
+                fetched=len(rows),
+                upserted=result.applied,
+                pages=1,
+                max_updated_at=newest,
+            )
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+
+
+async def _start_bulk(ctx: SyncContext, creds: ShopCredentials, query: str) -> str:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctx.config.bulk_timeout_s
+    while True:
+        try:
+            operation = await ctx.client.run_bulk_query(creds, query, group_objects=True)
+            return str(operation["id"])
+        except ShopifyUserError as e:
+            # Another bulk query of this app on this shop is running: wait for a slot.
+            busy = any((err.get("code") == "OPERATION_IN_PROGRESS") for err in e.user_errors)
+            if not busy or loop.time() > deadline:
+                raise
+        await asyncio.sleep(ctx.config.bulk_poll_interval_s)
+
+
+async def _wait_bulk(
+    ctx: SyncContext, run: SyncRun, creds: ShopCredentials, lease: Lease, operation_id: str
+) -> JsonObject:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctx.config.bulk_timeout_s
+    while True:
+        operation = await ctx.client.get_bulk_operation(creds, operation_id)
+        status = operation.get("status")
+        if status == "COMPLETED":
+            return operation
+        if status not in ("CREATED", "RUNNING"):
+            raise BulkOperationError(
+                f"bulk operation ended {status}",
+                shop=creds.shop,
+                operation="BulkOperation",
+                status=str(status),
+                error_code=operation.get("errorCode"),
+            )
+        if loop.time() > deadline:
+            raise BulkOperationError(
+                f"bulk operation still {status} after {ctx.config.bulk_timeout_s}s",
+                shop=creds.shop,
+                operation="BulkOperation",
+                status=str(status),
+            )
+        await lease.renew()
+        await runs.heartbeat(run.id)
+        await asyncio.sleep(ctx.config.bulk_poll_interval_s)
+
+
+async def _bulk(
+    ctx: SyncContext,
+    *,
+    run: SyncRun,
+    shop: Shop,
+    creds: ShopCredentials,
+    lease: Lease,
+    store: SyncStore,
+    seen_run: int | None,
+) -> None:
+    resource: Resource = run.resource  # type: ignore[assignment]
+    query, normalize, child_field = _BULK[resource]
+    operation_id = run.bulk_operation_id
+    skip = run.bulk_records_done
+    if operation_id is None:
+        operation_id = await _start_bulk(ctx, creds, query)
+        await runs.set_bulk_operation(run.id, operation_id)
+        skip = 0
+    try:
+        operation = await _wait_bulk(ctx, run, creds, lease, operation_id)
+    except BulkOperationError:
+        # Failed, cancelled or expired: the next attempt starts a new operation.
+        await runs.set_bulk_operation(run.id, None)
+        raise
+    url = operation.get("url")
+    if not url:
+        return  # nothing matched
+    done = 0
+    batch: list[Row] = []
+
+    async def flush() -> None:
+        rows = list(batch)
+        batch.clear()
+        result = await store.upsert(resource, shop.id, rows, run_id=seen_run)
+        await lease.renew()
+        await runs.checkpoint(
+            run.id,
+            bulk_records_done=done,
+            fetched=len(rows),
+            upserted=result.applied,
+            pages=1,
+            max_updated_at=max((r["updated_at"] for r in rows), default=None),
+        )
+
+    try:
+        async for record in ctx.client.iter_bulk_records(shop.domain, str(url)):
+            done += 1
+            if done <= skip:
+                continue
+            node = dict(record.node)
+            if child_field is not None:
+                node[child_field] = [c for c in record.children if "id" in c]
+            batch.append(normalize(node))
+            if len(batch) >= ctx.config.write_batch:
+                await flush()
+        if batch:
+            await flush()
+    except BulkOperationError:
+        # The result URL expired or broke mid-read: start over with a new operation.
+        await runs.set_bulk_operation(run.id, None)
+        raise
+
+
+__all__ = ["Lease", "LeaseLostError", "SyncContext", "lease_key", "run_sync"]
