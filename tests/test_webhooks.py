@@ -212,6 +212,16 @@ async def test_concurrent_copies_are_200_and_queued_once(client, sender, stub_br
     assert (await WebhookDelivery.get(event_id=delivery.event_id)).duplicates == 11
 
 
+@pytest.mark.parametrize("topic", DATA_TOPICS)
+async def test_data_topics_go_to_the_sync(client, sender, stub_broker, topic):
+    payload = {"id": 632910392, "updated_at": "2026-11-24T10:00:00-05:00"}
+    _, response = await sender.send(url(client), topic, SHOP, payload)
+    assert (await response.json()) == {"status": "queued"}
+    [message] = queued(stub_broker, "sync")
+    assert message["actor_name"] == "apply_data_webhook"
+    assert message["args"] == [topic, SHOP, payload]
+
+
 async def test_the_same_event_id_on_two_topics_is_two_deliveries(client, sender, stub_broker):
     redact = sender.event("customers/redact", SHOP, {"customer": {"id": 1}})
     export = sender.event("customers/data_request", SHOP, DATA_REQUEST)
@@ -221,7 +231,7 @@ async def test_the_same_event_id_on_two_topics_is_two_deliveries(client, sender,
     assert len(queued(stub_broker, "privacy")) == 2
 
 
-@pytest.mark.parametrize("topic", ["carts/update", *DATA_TOPICS[:2]])
+@pytest.mark.parametrize("topic", ["carts/update", "orders/paid", "themes/publish"])
 async def test_topics_we_do_not_handle_are_200_recorded_and_ignored(
     client, sender, stub_broker, topic, caplog
 ):

@@ -18,6 +18,7 @@ from models import Customer, Order, Product, SyncRun
 from server.app import create_app
 from server.sync import runs
 from server.sync.engine import lease_key
+from tests.fake_shopify import WebhookSender
 from tests.helpers import bearer, install_shop
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -68,7 +69,6 @@ async def test_install_syncs_and_webhooks_show_in_the_next_read(
     }
     config = make_config(**overrides)
     from actors.broker import setup_broker
-    from actors.sync import apply_data_webhook
 
     broker = setup_broker(config)
     client = await aiohttp_client(create_app(config, broker=broker))
@@ -106,10 +106,14 @@ async def test_install_syncs_and_webhooks_show_in_the_next_read(
             "updated_at": newer.isoformat(),
             "variants": [],
         }
-        # As the webhook endpoint will: send the topic's message to the actor.
-        await asyncio.to_thread(apply_data_webhook.send, "products/update", SHOP, payload)
+        # Signed deliveries through POST /webhooks, as Shopify sends them.
+        sender = WebhookSender(client.session, secret=config.shopify.api_secret.reveal())
+        hook_url = str(client.make_url("/webhooks"))
+        _, sent = await sender.send(hook_url, "products/update", SHOP, payload)
+        assert sent.status == 200 and (await sent.json()) == {"status": "queued"}
         older = {**payload, "title": "Stale", "updated_at": (newer - timedelta(days=1)).isoformat()}
-        await asyncio.to_thread(apply_data_webhook.send, "products/update", SHOP, older)
+        _, sent = await sender.send(hook_url, "products/update", SHOP, older)
+        assert sent.status == 200
 
         async def updated() -> bool:
             row = await Product.get(shopify_id=target["id"])
@@ -120,9 +124,8 @@ async def test_install_syncs_and_webhooks_show_in_the_next_read(
         titles = {p["id"]: p["title"] for p in (await fresh.json())["items"]}
         assert titles[target["id"]] == "From a webhook"
         deleted_id = page["items"][1]["id"]
-        await asyncio.to_thread(
-            apply_data_webhook.send, "products/delete", SHOP, {"id": deleted_id}
-        )
+        _, sent = await sender.send(hook_url, "products/delete", SHOP, {"id": deleted_id})
+        assert sent.status == 200
 
         async def gone() -> bool:
             return not await Product.filter(shopify_id=deleted_id).exists()
