@@ -13,9 +13,11 @@ from typing import Any
 
 import dramatiq
 import orjson
+from redis.asyncio import Redis
 from tortoise.transactions import in_transaction
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
+from actors.resources import resources
 
 PIXEL_QUEUE = "pixel"
 PAYLOAD_VERSION = 1
@@ -121,7 +123,43 @@ def touched_days(batches: list[dict[str, Any]]) -> list[list[Any]]:
     return [[shop_id, day] for shop_id, day in sorted(pairs)]
 
 
-async def persist_events(payload: str) -> int:
+# Aggregation of a (shop, day) is debounced: the first persist that touches it schedules
+# one recount this much later; persists meanwhile find it scheduled and add nothing. A
+# recount clears the mark before it reads, so a persist that commits after the read always
+# schedules another: nothing is left out, and a busy shop costs one recount per window,
+# not one per batch.
+AGGREGATE_DELAY_MS = 1000
+# Only a lost message could leave a mark behind; it lapses and the next persist reschedules.
+AGGREGATE_MARK_TTL_S = 60
+
+
+def _mark_key(shop_id: int, day: str) -> str:
+    return f"pixel:aggregate-scheduled:{shop_id}:{day}"
+
+
+async def request_aggregation(days: list[list[Any]], redis: Redis | None) -> None:
+    """Schedule a recount of these (shop, day) pairs unless one is already scheduled."""
+    if redis is None:  # no shared marks (code run outside a worker): recount each time
+        await asyncio.to_thread(aggregate_pixel_days.send, days)
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for shop_id, day in days:
+            pipe.set(_mark_key(shop_id, day), 1, nx=True, ex=AGGREGATE_MARK_TTL_S)
+        marked = await pipe.execute()
+    fresh = [pair for pair, ok in zip(days, marked, strict=True) if ok]
+    if not fresh:
+        return
+    try:
+        await asyncio.to_thread(
+            aggregate_pixel_days.send_with_options, args=(fresh,), delay=AGGREGATE_DELAY_MS
+        )
+    except BaseException:
+        # Not scheduled after all: clear the marks so this message's retry schedules it.
+        await redis.delete(*(_mark_key(shop_id, day) for shop_id, day in fresh))
+        raise
+
+
+async def persist_events(payload: str, *, redis: Redis | None = None) -> int:
     """Store a batch message's events once each; return how many rows were new."""
     batches = parse_payload(payload)
     if not any(b["events"] for b in batches):
@@ -131,8 +169,7 @@ async def persist_events(payload: str) -> int:
         await connection.execute_query(_TOUCH_PIXELS, [payload])
         await connection.execute_query(_UPSERT_VERSIONS, [payload])
     # After the commit: a retry of this message re-sends it, so no day is left unaggregated.
-    days = touched_days(batches)
-    await asyncio.to_thread(aggregate_pixel_days.send, days)
+    await request_aggregation(touched_days(batches), redis)
     return int(rows[0]["n"])
 
 
@@ -220,11 +257,14 @@ def _check_pairs(pairs: Any) -> list[dict[str, Any]]:
     return targets
 
 
-async def aggregate_days(pairs: list[list[Any]]) -> None:
+async def aggregate_days(pairs: list[list[Any]], *, redis: Redis | None = None) -> None:
     """Recount the given (shop, UTC day) pairs from the stored events."""
     targets = _check_pairs(pairs)
     if not targets:
         return
+    if redis is not None:
+        # Before reading: a persist committing from now on schedules its own recount.
+        await redis.delete(*(_mark_key(t["shop_id"], t["day"]) for t in targets))
     shop_ids = sorted({t["shop_id"] for t in targets})
     encoded = orjson.dumps(targets).decode()
     async with in_transaction() as connection:
@@ -250,7 +290,7 @@ async def aggregate_days(pairs: list[list[Any]]) -> None:
 )
 async def persist_pixel_events(payload: str) -> None:
     """Persist one group-commit message of pixel events, then ask for aggregation."""
-    await persist_events(payload)
+    await persist_events(payload, redis=resources().redis)
 
 
 @dramatiq.actor(
@@ -263,4 +303,4 @@ async def persist_pixel_events(payload: str) -> None:
 )
 async def aggregate_pixel_days(pairs: list[list[Any]]) -> None:
     """Recount the daily aggregates of the given (shop id, UTC day) pairs."""
-    await aggregate_days(pairs)
+    await aggregate_days(pairs, redis=resources().redis)

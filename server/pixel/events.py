@@ -112,7 +112,39 @@ def _timestamp(value: Any, *, now: datetime, max_future_skew_s: int) -> str:
     return parsed.astimezone(UTC).isoformat()
 
 
+def _looks_like_phone(value: str) -> bool:
+    # Bare digit runs are phone numbers up to 12 digits; longer ones are Shopify's product
+    # and variant ids (13+ digits), which analytics needs. Formatted numbers ("+", spaces,
+    # dashes, parentheses) are phones at any length the pattern allows.
+    if not _PHONE_RE.match(value):
+        return False
+    digits = sum(c.isdigit() for c in value)
+    if value.isdigit():
+        return 7 <= digits <= 12
+    return digits >= 7
+
+
+def _query_is_clean(query: str) -> bool:
+    """True when no parameter can be one `_clean_query` drops (so it may stay as it is).
+
+    Each test is necessary for a drop: an e-mail needs "@", a phone 7 digits, a token 24
+    characters, and encoded text ("%", "+") is left to the full parse.
+    """
+    if "@" in query or "%" in query or "+" in query:
+        return False
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        lowered = key.lower()
+        if lowered in _SENSITIVE_KEYS or lowered.endswith(("token", "secret", "password")):
+            return False
+        if len(value) >= 24 or sum(c.isdigit() for c in value) >= 7:
+            return False
+    return True
+
+
 def _clean_query(query: str) -> str:
+    if _query_is_clean(query):
+        return query
     kept = []
     for key, value in parse_qsl(query, keep_blank_values=True):
         lowered = key.lower()
@@ -121,7 +153,7 @@ def _clean_query(query: str) -> str:
             or lowered.endswith(("token", "secret", "password"))
             or _EMAIL_RE.search(value)
             or _EMAIL_RE.search(key)
-            or (_PHONE_RE.match(value) and sum(c.isdigit() for c in value) >= 7)
+            or _looks_like_phone(value)
             or _TOKEN_VALUE_RE.match(value)
         ):
             continue
@@ -147,22 +179,38 @@ def clean_url_like(value: str) -> str:
     return f"{base}?{cleaned}{fragment}" if cleaned else f"{base}{fragment}"
 
 
+def _clean_string(value: str, max_chars: int) -> str:
+    if "\x00" in value:
+        # PostgreSQL's jsonb cannot hold NUL; one such string must not sink a batch.
+        value = value.replace("\x00", "")
+    if "?" in value:
+        value = clean_url_like(value)
+    return value[:max_chars] if len(value) > max_chars else value
+
+
 def _sanitise(value: Any, *, max_chars: int, depth: int) -> Any:
-    if isinstance(value, str):
-        if "\x00" in value:
-            # PostgreSQL's jsonb cannot hold NUL; one such string must not sink a batch.
-            value = value.replace("\x00", "")
-        if "?" in value:
-            value = clean_url_like(value)
-        return value[:max_chars]
-    if isinstance(value, dict):
+    # The hot path of ingest: exact type checks and no work for the common clean case.
+    kind = type(value)
+    if kind is str:
+        if len(value) > max_chars or "?" in value or "\x00" in value:
+            return _clean_string(value, max_chars)
+        return value
+    if kind is dict:
         if depth >= MAX_DEPTH:
             return {}
-        return {
-            str(k).replace("\x00", "")[:max_chars]: _sanitise(v, max_chars=max_chars, depth=depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
+        cleaned: dict[str, Any] = {}
+        for k, v in value.items():
+            if len(k) > max_chars or "\x00" in k:
+                k = k.replace("\x00", "")[:max_chars]
+            kv = type(v)
+            if kv is str:
+                if len(v) > max_chars or "?" in v or "\x00" in v:
+                    v = _clean_string(v, max_chars)
+            elif kv is dict or kv is list:
+                v = _sanitise(v, max_chars=max_chars, depth=depth + 1)
+            cleaned[k] = v
+        return cleaned
+    if kind is list:
         if depth >= MAX_DEPTH:
             return []
         return [_sanitise(v, max_chars=max_chars, depth=depth + 1) for v in value]
