@@ -98,7 +98,7 @@ async def load(url: str, key: str, per_post: int) -> dict:
     seq = 0
     run = uuid.uuid4().hex[:12]
     event_format = _event_format(datetime.now(UTC).isoformat())
-    head = '{"accountID":"%s","version":"bench","events":[' % key
+    head = '{"accountID":"' + key + '","version":"bench","events":['  # a url-safe key
 
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal accepted, sent, seq

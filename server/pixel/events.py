@@ -188,33 +188,34 @@ def _clean_string(value: str, max_chars: int) -> str:
     return value[:max_chars] if len(value) > max_chars else value
 
 
-def _sanitise(value: Any, *, max_chars: int, depth: int) -> Any:
-    # The hot path of ingest: exact type checks and no work for the common clean case.
+def _sanitise_value(value: Any, *, max_chars: int, depth: int) -> Any:
     kind = type(value)
     if kind is str:
         if len(value) > max_chars or "?" in value or "\x00" in value:
             return _clean_string(value, max_chars)
         return value
-    if kind is dict:
+    if kind is dict or kind is list:
+        return _sanitise(value, max_chars=max_chars, depth=depth)
+    return value
+
+
+def _sanitise(value: Any, *, max_chars: int, depth: int) -> Any:
+    # The hot path of ingest: exact type checks and no work for the common clean case.
+    if type(value) is dict:
         if depth >= MAX_DEPTH:
             return {}
         cleaned: dict[str, Any] = {}
-        for k, v in value.items():
-            if len(k) > max_chars or "\x00" in k:
-                k = k.replace("\x00", "")[:max_chars]
-            kv = type(v)
-            if kv is str:
-                if len(v) > max_chars or "?" in v or "\x00" in v:
-                    v = _clean_string(v, max_chars)
-            elif kv is dict or kv is list:
-                v = _sanitise(v, max_chars=max_chars, depth=depth + 1)
-            cleaned[k] = v
+        for key, item in value.items():
+            name = key if len(key) <= max_chars and "\x00" not in key else (
+                key.replace("\x00", "")[:max_chars]
+            )
+            cleaned[name] = _sanitise_value(item, max_chars=max_chars, depth=depth + 1)
         return cleaned
-    if kind is list:
+    if type(value) is list:
         if depth >= MAX_DEPTH:
             return []
-        return [_sanitise(v, max_chars=max_chars, depth=depth + 1) for v in value]
-    return value
+        return [_sanitise_value(v, max_chars=max_chars, depth=depth + 1) for v in value]
+    return _sanitise_value(value, max_chars=max_chars, depth=depth)
 
 
 def validate_event(
