@@ -53,8 +53,11 @@ async def test_activation_recovers_a_pixel_shopify_lost(shop_client, shop_config
     headers = bearer(shop_config, domain)
     assert (await shop_client.post("/api/extension/activate", headers=headers)).status == 200
     # Shopify lost the pixel and someone else made one: create answers TAKEN, update NOT_FOUND.
-    fake.shop(domain).pixel = {"__typename": "WebPixel", "id": "gid://shopify/WebPixel/1",
-                               "settings": "{}"}
+    fake.shop(domain).pixel = {
+        "__typename": "WebPixel",
+        "id": "gid://shopify/WebPixel/1",
+        "settings": "{}",
+    }
     pixel = await WebPixel.get(shop__domain=domain)
     pixel.web_pixel_id = "gid://shopify/WebPixel/404"
     await pixel.save()
@@ -70,3 +73,26 @@ async def test_management_needs_a_session_token(shop_client):
         response = await method(path)
         assert response.status == 401
         assert response.content_type == "application/problem+json"
+
+
+async def test_user_errors_come_back_as_problem_json(shop_client, shop_config, fake):
+    domain = await _installed(fake, shop_config)
+    fake.shop(domain).pixel_user_errors = [
+        {
+            "code": "INVALID_SETTINGS",
+            "field": ["webPixel", "settings"],
+            "message": "accountID does not match the extension's settings definition",
+        }
+    ]
+    response = await shop_client.post(
+        "/api/extension/activate", headers=bearer(shop_config, domain)
+    )
+    assert response.status == 422
+    assert response.content_type == "application/problem+json"
+    body = await response.json()
+    assert "accountID does not match" in body["detail"]
+    assert fake.shop(domain).pixel is None
+    status = await (
+        await shop_client.get("/api/extension", headers=bearer(shop_config, domain))
+    ).json()
+    assert status["status"] != "active"

@@ -162,6 +162,8 @@ class FakeShop:
     bulk_outcome: str | None = None  # "FAILED" | "CANCELED" | "EXPIRED" for the next bulk op
     bulk_gate: asyncio.Event | None = None  # set it to let held bulk ops finish
     faults: deque[Fault] = field(default_factory=deque)
+    # userErrors the next web pixel mutation answers with (e.g. a settings schema mismatch).
+    pixel_user_errors: list[Node] = field(default_factory=list)
     next_id: int = 900_000
 
 
@@ -714,6 +716,9 @@ class FakeShopify:
         return orjson.dumps(settings).decode() if isinstance(settings, dict) else None
 
     def _pixel_create(self, shop: FakeShop, webPixel: Node) -> Node:
+        if shop.pixel_user_errors:
+            errors, shop.pixel_user_errors = shop.pixel_user_errors, []
+            return {"webPixel": None, "userErrors": errors}
         if shop.pixel is not None:
             return {
                 "webPixel": None,
