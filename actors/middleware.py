@@ -32,7 +32,10 @@ class WorkerPools(Middleware):
         loop_thread.run_coroutine(open_resources(self.config))
         log.info("worker pools open")
 
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # After the worker threads finished their messages (closing before would pull the
+        # pools from under them). `after_*` hooks run in reverse order, so this comes before
+        # AsyncIO's own after_worker_shutdown stops the loop.
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             loop_thread.run_coroutine(close_resources())

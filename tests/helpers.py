@@ -121,6 +121,13 @@ class WorkerProcess:
         self.output = out.decode(errors="replace")
         return int(self.proc.returncode)
 
+    async def stop_async(self) -> int:
+        """stop() off the event loop: a fake Shopify served by this loop must keep answering
+        the worker's in-flight calls while it shuts down gracefully."""
+        import asyncio
+
+        return await asyncio.to_thread(self.stop)
+
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.stop()

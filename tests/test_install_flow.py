@@ -45,4 +45,4 @@ async def test_token_exchange_then_worker_records_the_shop_profile(
             assert shop.currency_code
         finally:
             broker.close()
-        assert worker.stop() == 0, worker.output[-3000:]
+        assert await worker.stop_async() == 0, worker.output[-3000:]

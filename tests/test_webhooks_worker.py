@@ -134,7 +134,7 @@ async def test_every_topic_end_to_end_with_a_real_worker(
                 assert in_shop is not None
                 count = await model.filter(in_shop).count()
                 assert count == (1 if model is PrivacyAudit else 0), model.__name__
-            assert worker.stop() == 0, worker.output[-3000:]
+            assert await worker.stop_async() == 0, worker.output[-3000:]
     finally:
         broker.close()
 

@@ -67,7 +67,7 @@ async def test_ping_runs_in_a_real_worker_process(
         assert reply["pid"] != os.getpid()
         assert reply["database"] == database_url.rsplit("/", 1)[1]
         assert reply["shops"] >= 0
-        assert worker.stop() == 0, worker.output[-3000:]
+        assert await worker.stop_async() == 0, worker.output[-3000:]
     assert "worker pools open" in worker.output and "worker pools closed" in worker.output
 
     # The web process's /metrics shows what the worker reported.

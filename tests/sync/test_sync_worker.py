@@ -138,7 +138,7 @@ async def test_install_syncs_and_webhooks_show_in_the_next_read(
         ).json()
         assert deleted_id not in {p["id"] for p in after["items"]}
     finally:
-        output = _stop(worker)
+        output = await asyncio.to_thread(_stop, worker)
         broker.close()
     assert worker.returncode == 0, output
 
@@ -200,7 +200,7 @@ async def test_a_killed_worker_s_sync_resumes_from_its_checkpoint(
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
             first.communicate(timeout=30)
-        output = _stop(second) if second is not None else ""
+        output = await asyncio.to_thread(_stop, second) if second is not None else ""
         broker.close()
         await close_db()
     assert second is None or second.returncode == 0, output
