@@ -59,10 +59,13 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
 
 def iter_actors() -> Iterator[dramatiq.Actor[Any, Any]]:
     """Every actor the project declares."""
+    seen: set[str] = set()
     for name in ACTOR_MODULES:
         module = importlib.import_module(name)
         for value in vars(module).values():
-            if isinstance(value, dramatiq.Actor):
+            # Modules import each other's actors: each is yielded once.
+            if isinstance(value, dramatiq.Actor) and value.actor_name not in seen:
+                seen.add(value.actor_name)
                 yield value
 
 
