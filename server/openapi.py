@@ -120,7 +120,12 @@ PATHS: dict[str, Any] = {
             "summary": "Download one completed data request's export (JSON attachment)",
             "security": [{"sessionToken": []}],
             "parameters": [
-                {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                {
+                    "name": "request_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
             ],
             "responses": {
                 "200": _json("the request and its export"),
@@ -132,6 +137,9 @@ PATHS: dict[str, Any] = {
         }
     },
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("alive")}}},
+    "/openapi.json": {
+        "get": {"summary": "This document", "responses": {"200": _json("OpenAPI 3.1")}}
+    },
     "/readyz": {
         "get": {
             "summary": "Readiness: database, Redis and broker",
