@@ -71,6 +71,18 @@ FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
 CROSS JOIN LATERAL jsonb_array_elements(b -> 'events') AS e
 -- A shop deleted (shop/redact) after its events were queued: drop them, don't fail.
 WHERE EXISTS (SELECT 1 FROM shops s WHERE s.id = (b->>'shop_id')::bigint)
+-- A customer redacted (customers/redact) while their events were queued: drop those too.
+  AND NOT EXISTS (
+    SELECT 1 FROM redacted_identities r
+    WHERE r.shop_id = (b->>'shop_id')::bigint
+      AND (r.kind, r.value_hash) IN (
+        ('client_id', encode(sha256(convert_to(e->>'client_id', 'UTF8')), 'hex')),
+        ('email', encode(sha256(convert_to(
+            lower(left(e->'data'->'checkout'->>'email', 320)), 'UTF8')), 'hex')),
+        ('phone', encode(sha256(convert_to(
+            left(e->'data'->'checkout'->>'phone', 64), 'UTF8')), 'hex'))
+      )
+  )
 ON CONFLICT (shop_id, event_id) DO NOTHING
 RETURNING 1
 )

@@ -24,8 +24,8 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
-from models import ComplianceRequest, PrivacyAudit, Shop
-from models.compliance import COMPLIANCE_DEADLINE_DAYS
+from models import ComplianceRequest, PrivacyAudit, RedactedIdentity, Shop
+from models.compliance import COMPLIANCE_DEADLINE_DAYS, identity_hash
 from models.privacy import PrivacyRule
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,25 @@ def customer_rows(
         return matched
     linked = Subquery(model.filter(matched).values(rule.linked_by))
     return in_shop & _q(f"{rule.linked_by}__in", linked)
+
+
+async def remember_redacted(
+    conn: BaseDBAsyncClient, shop: Shop, who: CustomerIdentity, linked: set[tuple[str, str]]
+) -> None:
+    """Keep hashes of what identified the customer, so rows arriving late are refused."""
+    identities = set(linked)
+    if who.email:
+        identities.add(("email", who.email.lower()[:320]))
+    if who.phone:
+        identities.add(("phone", who.phone[:64]))
+    if not identities:
+        return
+    await RedactedIdentity.bulk_create(
+        [RedactedIdentity(shop=shop, kind=kind, value_hash=identity_hash(value))
+         for kind, value in sorted(identities)],
+        ignore_conflicts=True,
+        using_db=conn,
+    )
 
 
 def _q(key: str, value: Any) -> Q:
@@ -329,6 +348,7 @@ async def redact_customer(
     at = requested_at(delivery)
     who = CustomerIdentity.from_payload(payload, orders_key="orders_to_redact")
     counts: dict[str, int] = {}
+    linked: set[tuple[str, str]] = set()
     async with in_transaction() as conn:
         await lock_shop(conn, domain)
         shop = await Shop.filter(domain=domain).using_db(conn).first()
@@ -339,11 +359,22 @@ async def redact_customer(
             where = customer_rows(model, rule, in_shop, who) if in_shop is not None else None
             if where is None:
                 continue
+            if rule.linked_by is not None:
+                linked.update(
+                    (rule.linked_by, str(v))
+                    for v in await model.filter(where)
+                    .using_db(conn)
+                    .distinct()
+                    .values_list(rule.linked_by, flat=True)
+                    if v
+                )
             rows = model.filter(_rows(model, where, conn)).using_db(conn)
             if rule.on_customer_redact == "delete":
                 counts[model._meta.db_table] = await rows.delete()
             else:
                 counts[model._meta.db_table] = await rows.update(**rule.anonymise)
+        if shop is not None:
+            await remember_redacted(conn, shop, who, linked)
         await record_audit(
             conn,
             domain=domain,

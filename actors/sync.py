@@ -15,7 +15,7 @@ import dramatiq
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
 from models import Shop
-from server.shops import ShopTokenError
+from server.shops import ReauthRequiredError, ShopNotInstalledError
 from server.sync import RESOURCES, Resource, runs
 from server.sync.engine import LeaseLostError, SyncContext, run_sync
 from server.sync.normalize import PayloadError, customer_row, order_row, product_row, shopify_id
@@ -87,7 +87,8 @@ async def sync_shop(
     time_limit=6 * 3600 * 1000,
     min_backoff=5_000,
     max_backoff=300_000,
-    throws=(ShopTokenError, LeaseLostError),
+    # A transient refresh failure (TokenRefreshError) is retried: the run resumes.
+    throws=(ShopNotInstalledError, ReauthRequiredError, LeaseLostError),
 )
 async def sync_resource(run_id: int) -> None:
     """Run or resume one sync run (at most one per shop and resource at a time)."""

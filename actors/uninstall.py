@@ -20,10 +20,15 @@ from server.sync.runs import cancel_shop_syncs
 UninstallStep = Callable[[str], Awaitable[None]]
 
 
-async def revoke_shop_access(shop: str) -> None:
-    """Mark the shop uninstalled and delete its tokens, in one statement."""
+async def revoke_shop_access(shop: str, *, uninstalled_at: datetime) -> bool:
+    """Mark the shop uninstalled and delete its tokens, unless a later install superseded it.
+
+    One statement, so a reinstall committing meanwhile is never wiped: the check and the
+    write are the same row lock. False when nothing was revoked (no such shop, or it was
+    installed again after `uninstalled_at`).
+    """
     now = datetime.now(UTC)
-    await Tortoise.get_connection("default").execute_query(
+    revoked, _ = await Tortoise.get_connection("default").execute_query(
         """
         UPDATE shops SET
             uninstalled_at = COALESCE(uninstalled_at, $2),
@@ -34,9 +39,11 @@ async def revoke_shop_access(shop: str) -> None:
             needs_reauth = false,
             updated_at = $2
         WHERE domain = $1
+          AND NOT (uninstalled_at IS NULL AND installed_at IS NOT NULL AND installed_at > $3)
         """,
-        [shop, now],
+        [shop, now, uninstalled_at],
     )
+    return revoked > 0
 
 
 async def deactivate_pixel(shop: str) -> None:
@@ -47,8 +54,8 @@ async def deactivate_pixel(shop: str) -> None:
     )
 
 
+# What follows the revocation (revoke_shop_access) of an uninstalled shop.
 UNINSTALL_STEPS: tuple[UninstallStep, ...] = (
-    revoke_shop_access,
     cancel_shop_syncs,
     deactivate_pixel,
 )

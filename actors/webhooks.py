@@ -12,8 +12,7 @@ import actors.broker  # noqa: F401  (the broker must exist before any actor is d
 from actors.privacy import customers_data_request, customers_redact, requested_at, shop_redact
 from actors.resources import resources
 from actors.sync import apply_data_webhook
-from actors.uninstall import UNINSTALL_STEPS
-from models import Shop
+from actors.uninstall import UNINSTALL_STEPS, revoke_shop_access
 from server.services import ShopifyServices
 from server.shopify.errors import ShopifyAuthError
 from server.shops import ShopTokenError
@@ -33,12 +32,10 @@ async def app_uninstalled(
 
 
 async def uninstall_shop(shop: str, delivery: dict[str, Any] | None) -> None:
-    """Run UNINSTALL_STEPS for the shop, unless a reinstall superseded this uninstall."""
-    at = requested_at(delivery)
-    row = await Shop.get_or_none(domain=shop)
-    if row is not None and row.installed and row.installed_at is not None and row.installed_at > at:
-        # A late copy of an uninstall that a reinstall already superseded.
-        log.info("stale app/uninstalled ignored", extra={"shop": shop})
+    """Revoke the shop's access and run UNINSTALL_STEPS, unless a reinstall superseded it."""
+    if not await revoke_shop_access(shop, uninstalled_at=requested_at(delivery)):
+        # No such shop, or a late copy of an uninstall that a reinstall already superseded.
+        log.info("app/uninstalled changed nothing", extra={"shop": shop})
         return
     for step in UNINSTALL_STEPS:
         await step(shop)

@@ -1,6 +1,6 @@
 """Tortoise ORM models, one domain per module. Aerich reads every model listed here."""
 
-from models.compliance import ComplianceRequest, PrivacyAudit
+from models.compliance import ComplianceRequest, PrivacyAudit, RedactedIdentity
 from models.pixel import (
     PixelDailyAggregate,
     PixelDailyRevenue,
@@ -32,6 +32,7 @@ __all__ = [
     "PrivacyAudit",
     "Product",
     "ProductVariant",
+    "RedactedIdentity",
     "Shop",
     "SyncRun",
     "SyncTombstone",

@@ -72,7 +72,9 @@ class PrivacyAudit(Model):
     requested_at = fields.DatetimeField()
     due_at = fields.DatetimeField()
     completed_at = fields.DatetimeField(null=True)
-    rows_affected: fields.JSONField[dict[str, int]] = fields.JSONField(default=dict)  # {"table": count}
+    rows_affected: fields.JSONField[dict[str, int]] = fields.JSONField(
+        default=dict
+    )  # {"table": count}
     note = fields.CharField(max_length=255, default="")
 
     privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_domain", on_shop_redact="keep")
@@ -81,3 +83,38 @@ class PrivacyAudit(Model):
         table = "privacy_audit"
         table_description = "Privacy requests received and completed (no personal data)."
         unique_together = (("shop_domain", "topic", "event_id"),)
+
+
+def identity_hash(value: str) -> str:
+    """The SHA-256 hex of an identity value; SQL computes the same with sha256(convert_to())."""
+    import hashlib
+
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class RedactedIdentity(Model):
+    """A customer identity a `customers/redact` erased, kept only as a hash.
+
+    Rows still in flight when the redaction ran (queued pixel events, for one) are checked
+    against these on arrival, so an erasure is not undone by data that was already on its
+    way. Kinds: "email" (lower-cased), "phone", and a table's `linked_by` column
+    (e.g. "client_id", the browser a checkout tied to the customer).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop",
+        related_name="redacted_identities",
+        on_delete=fields.CASCADE,
+        db_index=False,
+    )
+    kind = fields.CharField(max_length=32)
+    value_hash = fields.CharField(max_length=64)
+    redacted_at = fields.DatetimeField(auto_now_add=True)
+
+    # Hashes only; gone with the shop.
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
+
+    class Meta:
+        table = "redacted_identities"
+        unique_together = (("shop", "kind", "value_hash"),)

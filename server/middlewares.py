@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler
 from server import keys
 from server.logs import request_id_var, shop_var
 from server.problem import Problem, problem_response
+from server.stores import store_down, store_down_problem
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,12 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         elif exc.status == 404:
             detail = f"No route for {request.path}"
         return problem_response(exc.status, detail, headers=headers)
-    except Exception:
+    except Exception as e:
+        if store_down(e):
+            # A store that is down is not a bug: 503 so clients (and Shopify) retry.
+            log.error("store unavailable in %s %s: %s", request.method, request.path,
+                      type(e).__name__)
+            return store_down_problem().response()
         # The one place a bare catch is right: log it whole, answer without internals.
         log.exception("unhandled error in %s %s", request.method, request.path)
         return problem_response(

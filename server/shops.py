@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from models import Shop
 from server.security.crypto import TokenCipher
 from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthClient, OAuthError
+from server.stores import store_down
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ DEFAULT_ACCESS_TOKEN_TTL_S = 3600
 LOCK_TTL_MS = 30_000
 LOCK_WAIT_S = 35.0
 LOCK_POLL_S = 0.05
+STORE_NEW_PAIR_ATTEMPTS = 4
 
 _RELEASE_LOCK = """
 if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
@@ -197,7 +199,18 @@ class ShopTokens:
         if grant.refresh_token:
             values["refresh_token_enc"] = self.cipher.encrypt(grant.refresh_token)
             values["refresh_token_expires_at"] = _expiry(now, grant.refresh_token_expires_in)
-        await Shop.filter(id=row.id).update(**values)
+        # Shopify has rotated the pair: the old refresh token is dead, so this write is the
+        # only copy of the new one. A store hiccup gets a few tries before we give up.
+        for attempt in range(STORE_NEW_PAIR_ATTEMPTS):
+            try:
+                await Shop.filter(id=row.id).update(**values)
+                break
+            except Exception as e:
+                if not store_down(e) or attempt == STORE_NEW_PAIR_ATTEMPTS - 1:
+                    log.error("refreshed token pair could not be stored for %s: %s",
+                              shop, type(e).__name__)
+                    raise TokenRefreshError(shop, "the refreshed token could not be stored") from None
+                await asyncio.sleep(0.2 * (attempt + 1))
         log.info("access token refreshed", extra={"shop": shop})
         return grant.access_token
 

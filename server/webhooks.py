@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import dramatiq
 import dramatiq.errors
 import orjson
 import redis
 from aiohttp import web
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
 from actors.webhooks import TOPIC_ROUTES
@@ -32,6 +31,7 @@ from server import keys
 from server.logs import shop_var
 from server.problem import Problem
 from server.security.hmac import normalize_shop, verify_webhook_hmac
+from server.stores import STORE_DOWN_ERRORS
 from server.tasks import BROKER_RETRY_AFTER_S, BrokerUnavailableError
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,8 @@ MAX_TOPIC_CHARS = 128
 STORE_TIMEOUT_S = 3.0
 DB_RETRY_AFTER_S = "5"
 
-_DB_DOWN = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.OperatorInterventionError,  # admin shutdown, cannot connect now
-    asyncpg.ObjectNotInPrerequisiteStateError,  # database not accepting connections
-    asyncpg.TooManyConnectionsError,
-    DBConnectionError,
-    OperationalError,
-)
+# Everything that means "the database did not take it" (Shopify retries on 503).
+_DB_DOWN: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
 
 # One statement for a whole flush: rows that are new come back with inserted = true.
 _RECORD_BATCH_SQL = """
@@ -207,7 +198,9 @@ class DeliveryCommitter:
                 extra[item.key] = extra.get(item.key, 0) + 1
             else:
                 first[item.key] = item
-        rows = list(first.values())
+        # In key order: two concurrent flushes then lock shared keys in the same order and
+        # never deadlock on each other.
+        rows = sorted(first.values(), key=lambda d: d.key)
         async with in_transaction() as conn:
             result = await conn.execute_query_dict(
                 _RECORD_BATCH_SQL,

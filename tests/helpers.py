@@ -157,3 +157,30 @@ def embedded_base_dir() -> Path:
     PostgreSQL runs as another user when we are root and must keep traversing its path.
     """
     return Path(tempfile.mkdtemp(prefix="shopify-app-stores-"))
+
+
+class DatabaseDown:
+    """`async with DatabaseDown(url):` the app's database refuses connections and its pool's
+    connections are cut; on exit it accepts connections again."""
+
+    def __init__(self, database_url: str) -> None:
+        self.server_url, self.name = database_url.rsplit("/", 1)
+        self.admin: Any = None
+
+    async def __aenter__(self) -> DatabaseDown:
+        import asyncpg
+
+        self.admin = await asyncpg.connect(
+            self.server_url.replace("postgres://", "postgresql://", 1) + "/postgres"
+        )
+        await self.admin.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+        await self.admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.name,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.admin.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+        await self.admin.close()

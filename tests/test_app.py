@@ -146,3 +146,30 @@ async def test_openapi_documents_every_route(client):
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 async def test_head_is_allowed_on_probes(client, path):
     assert (await client.head(path)).status == 200
+
+
+async def test_a_database_that_is_down_is_503_on_every_route_family(
+    client, config, clean_database, redis_client
+):
+    import orjson
+
+    from tests.helpers import DatabaseDown, bearer, install_shop
+    from tests.pixel_helpers import clear_rate_limits, envelope
+
+    await clear_rate_limits(redis_client)
+    await install_shop(config, "down-shop.myshopify.com")
+    headers = bearer(config, "down-shop.myshopify.com")
+    assert (await client.get("/api/products", headers=headers)).status == 200
+    async with DatabaseDown(clean_database):
+        api = await client.get("/api/products", headers=headers)
+        extension = await client.get("/api/extension", headers=headers)
+        pixel = await client.post(
+            "/pixel/events",
+            data=orjson.dumps({"accountID": "not-cached-key", "events": [envelope()]}),
+        )
+        ready = await client.get("/readyz")
+        for response in (api, extension, pixel, ready):
+            assert response.status == 503, (response.url, await response.text())
+            assert response.headers["Retry-After"]
+            assert response.content_type == "application/problem+json"
+    assert (await client.get("/api/products", headers=headers)).status == 200

@@ -164,6 +164,11 @@ async def test_callback_rejects_missing_and_bad_hmac(shop_client, fake):
     assert await Shop.filter(domain=SHOP).count() == 0
 
 
+async def _assert_invalid_state(response) -> None:
+    assert response.status == 400
+    assert (await response.json(content_type=None))["title"] == "Invalid state"
+
+
 async def test_callback_rejects_missing_and_mismatched_state(
     shop_client, shop_config, fake, aiohttp_client, make_client
 ):
@@ -171,14 +176,13 @@ async def test_callback_rejects_missing_and_mismatched_state(
     secret = shop_config.shopify.api_secret.reveal()
     query = await _authorize(shop_client, fake)
     wrong = _resign({**query, "state": "not-the-nonce"}, secret)
-    response = await shop_client.get("/auth/callback", params=wrong)
-    assert response.status == 403
+    await _assert_invalid_state(await shop_client.get("/auth/callback", params=wrong))
     # The nonce was spent by that failed attempt: the right one no longer works either.
-    assert (await shop_client.get("/auth/callback", params=query)).status == 403
+    await _assert_invalid_state(await shop_client.get("/auth/callback", params=query))
     # A browser without the cookie (another client) has no state at all.
     stranger = await make_client(shop_config)
     query2 = await _authorize(shop_client, fake)
-    assert (await stranger.get("/auth/callback", params=query2)).status == 403
+    await _assert_invalid_state(await stranger.get("/auth/callback", params=query2))
     assert await Shop.filter(domain=SHOP).count() == 0
 
 
@@ -191,7 +195,7 @@ async def test_callback_replay_fails(shop_client, fake):
     # Replay with the original cookie (as an attacker who copied it would).
     shop_client.session.cookie_jar.update_cookies(cookies)
     replay = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
-    assert replay.status == 403
+    await _assert_invalid_state(replay)
 
 
 async def test_callback_rejects_stale_timestamp(shop_client, shop_config, fake):

@@ -186,7 +186,7 @@ async def test_shop_redact_deletes_every_row_but_its_audit_record(db, config):
         SHOP, {"customer": JOHN, "data_request": {"id": 1}}, delivery("ev-1")
     )
     await redact_customer(SHOP, {"customer": {"id": 2}}, delivery("ev-2"))
-    await revoke_shop_access(SHOP)
+    assert await revoke_shop_access(SHOP, uninstalled_at=datetime.now(UTC))
     before = await rows_of_shop(SHOP, shop)
     assert before["shops"] == 1 and before["test_fixture_customers"] == 1
 
@@ -228,3 +228,12 @@ async def test_app_uninstalled_revokes_and_a_stale_copy_is_ignored(db, config):
     shop = await Shop.get(domain=SHOP)
     assert shop.uninstalled_at is not None and not shop.installed
     assert shop.access_token_enc is None and shop.refresh_token_enc is None
+
+
+async def test_uninstall_never_wipes_a_reinstall_that_committed_first(db, config):
+    """The reinstall check and the revocation are one statement: no window between them."""
+    asked_at = datetime.now(UTC) - timedelta(minutes=1)
+    await seed(config, SHOP)  # (re)installed after the uninstall was requested
+    assert not await revoke_shop_access(SHOP, uninstalled_at=asked_at)
+    shop = await Shop.get(domain=SHOP)
+    assert shop.installed and shop.access_token_enc

@@ -91,3 +91,34 @@ async def test_uninstall_deactivates_the_pixel_and_its_key(client, config, stub_
         data=orjson.dumps({"accountID": pixel.ingest_key, "events": [envelope("page_viewed")]}),
     )
     assert response.status == 401
+
+
+async def test_events_queued_before_a_redaction_do_not_bring_the_customer_back(
+    client, config, stub_broker
+):
+    shop, pixel = await pixel_shop(config)
+    # John's browser posted a checkout (stored), then more events that are still queued
+    # when the redaction runs: the pipeline lags by design.
+    await _ingest(client, pixel.ingest_key, [_checkout("john@example.com", "john-browser")])
+    await drain_pixel_queue(stub_broker)
+    late = [
+        envelope("page_viewed", clientId="john-browser"),
+        _checkout("JOHN@example.com", "another-browser-of-john"),
+        envelope("page_viewed", clientId="jane-browser"),
+    ]
+    await _ingest(client, pixel.ingest_key, late)  # queued, not yet persisted
+
+    counts = await redact_customer(
+        shop.domain,
+        {"customer": {"id": 1, "email": "john@example.com"}, "orders_to_redact": []},
+        {"event_id": "cr-late"},
+    )
+    assert counts["pixel_events"] == 1
+    await drain_pixel_queue(stub_broker)  # the queued batch arrives after the redaction
+
+    left = await PixelEvent.filter(shop_id=shop.id).values_list("client_id", flat=True)
+    assert left == ["jane-browser"]
+    from models import RedactedIdentity
+
+    stored = await RedactedIdentity.filter(shop_id=shop.id).values_list("value_hash", flat=True)
+    assert stored and all(len(h) == 64 and "john" not in h for h in stored)

@@ -7,7 +7,6 @@ import io
 import logging
 import uuid
 
-import asyncpg
 import orjson
 import pytest
 
@@ -15,6 +14,7 @@ from actors.broker import setup_broker
 from models import WebhookDelivery
 from server.webhook_topics import COMPLIANCE_TOPICS, DATA_TOPICS, KNOWN_TOPICS
 from tests.fake_shopify import WebhookSender, webhook_hmac
+from tests.helpers import DatabaseDown
 
 SHOP = "acme-store.myshopify.com"
 DATA_REQUEST = {
@@ -268,25 +268,11 @@ async def test_broker_down_is_503_and_the_retry_is_queued(
 
 
 async def test_database_down_is_503(client, sender, clean_database):
-    server_url, name = clean_database.rsplit("/", 1)
-    admin = await asyncpg.connect(
-        server_url.replace("postgres://", "postgresql://", 1) + "/postgres"
-    )
-    try:
-        # Refuse new connections and cut the app's pool: the database is gone for it.
-        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
+    async with DatabaseDown(clean_database):
         _, response = await sender.send(url(client), "shop/redact", SHOP, {})
         assert response.status == 503
         assert response.headers["Retry-After"]
         assert response.content_type == "application/problem+json"
-    finally:
-        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-        await admin.close()
     _, after = await sender.send(url(client), "shop/redact", SHOP, {})
     assert after.status == 200
 

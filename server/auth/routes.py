@@ -90,19 +90,19 @@ async def callback(request: web.Request) -> web.Response:
     state = query.get("state", "")
     if not expected or not state or not secrets.compare_digest(str(expected), state):
         raise Problem(
-            403,
+            400,
             "state does not match this browser's install request; start again",
             title="Invalid state",
         )
     if expected_shop != shop:
         raise Problem(
-            403, "the callback is for another shop than the install request", title="Invalid state"
+            400, "the callback is for another shop than the install request", title="Invalid state"
         )
     # A nonce is good once, even if an old copy of the cookie is replayed.
     spent_key = f"oauth:state:spent:{hashlib.sha256(state.encode()).hexdigest()}"
     if not await request.app[keys.REDIS].set(spent_key, 1, nx=True, ex=SPENT_STATE_TTL_S):
         raise Problem(
-            403, "this install request was already used; start again", title="Invalid state"
+            400, "this install request was already used; start again", title="Invalid state"
         )
 
     try:

@@ -10,13 +10,14 @@ from aiohttp.typedefs import Handler
 from models import Shop
 from server import keys
 from server.logs import shop_var
-from server.problem import problem_response
+from server.problem import Problem, problem_response
 from server.security.session_token import (
     SessionToken,
     SessionTokenError,
     bearer_token,
     decode_session_token,
 )
+from server.shops import ReauthRequiredError, ShopTokenError, TokenRefreshError
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +59,34 @@ async def session_token_auth(request: web.Request, handler: Handler) -> web.Stre
     request[keys.SHOP] = shop
     shop_var.set(shop.domain)
     return await handler(request)
+
+
+REAUTH_TYPE = "https://shopify.dev/docs/apps/build/authentication-authorization"
+
+
+def reauth_problem(app_url: str, shop: str) -> Problem:
+    """403: Shopify no longer accepts the shop's grant; App Bridge should re-authorize."""
+    url = f"{app_url}/auth/install?shop={shop}"
+    return Problem(
+        403,
+        "Shopify no longer accepts this shop's grant; the merchant must authorize the app again",
+        title="Re-authorization required",
+        type_=REAUTH_TYPE,
+        headers={
+            "X-Shopify-API-Request-Failure-Reauthorize": "1",
+            "X-Shopify-API-Request-Failure-Reauthorize-Url": url,
+        },
+        reauthorize_url=url,
+    )
+
+
+def token_problem(error: ShopTokenError, *, app_url: str) -> Problem:
+    """The HTTP answer for a shop without a usable Admin API token."""
+    if isinstance(error, ReauthRequiredError):
+        return reauth_problem(app_url, error.shop)
+    if isinstance(error, TokenRefreshError):
+        # Shopify's token endpoint failed for now: not the merchant's problem.
+        return Problem(503, "Shopify's token endpoint is unavailable; try again shortly",
+                       headers={"Retry-After": "5"})
+    return Problem(401, f"{error.shop} has not installed the app",
+                   headers={RETRY_HEADER: "1"})

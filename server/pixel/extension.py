@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from models import Shop, WebPixel, WebPixelVersion
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE
 from server import keys
+from server.auth.session_auth import token_problem
 from server.pixel.ingest import IngestKeys
 from server.problem import Problem
 from server.shopify import (
@@ -167,11 +168,7 @@ async def _credentials(request: web.Request, shop: Shop) -> ShopCredentials:
     try:
         token = await request.app[keys.SHOP_TOKENS].access_token(shop.domain)
     except ShopTokenError as e:
-        raise Problem(
-            401,
-            "The shop must authorise the app again before the pixel can be managed",
-            headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
-        ) from e
+        raise token_problem(e, app_url=request.app[keys.CONFIG].app.url) from e
     return ShopCredentials(shop=shop.domain, access_token=token)
 
 

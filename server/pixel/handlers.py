@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from redis.exceptions import RedisError
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.exceptions import OperationalError
 
 from server import keys
 from server.pixel.committer import BrokerUnavailable
@@ -23,6 +23,7 @@ from server.pixel.events import EnvelopeError, valid_version, validate_event
 from server.pixel.ingest import PixelIngest, encode_part
 from server.pixel.ratelimit import Rate, RateLimited
 from server.problem import Problem
+from server.stores import STORE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ PREFLIGHT_MAX_AGE_S = 86400
 _HEADER_LIST_RE = re.compile(r"^[A-Za-z0-9\-, ]{0,200}$")
 MAX_KEY_CHARS = 64
 # What a store call can raise when the store is down or unreachable.
-_STORE_ERRORS = (OSError, TimeoutError, ConnectionError, DBConnectionError, OperationalError)
+_STORE_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
+_LIMIT_ERRORS: tuple[type[BaseException], ...] = (RedisError, *_STORE_ERRORS)
 
 
 def _dumps(obj: Any) -> str:
@@ -82,7 +84,7 @@ async def _take(ingest: PixelIngest, rate: Rate, key: str, cost: int) -> None:
             f"Too many requests: the {e.scope} rate limit is exceeded",
             retry_after=str(e.retry_after_s),
         ) from e
-    except (RedisError, *_STORE_ERRORS) as e:
+    except _LIMIT_ERRORS as e:
         log.warning("rate limit store unavailable: %s", type(e).__name__)
         raise _problem(
             503, "Rate limiting is unavailable; retry later", retry_after=ingest.retry_after

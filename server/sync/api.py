@@ -19,12 +19,14 @@ from typing import Any, TypeVar
 import orjson
 from aiohttp import web
 from tortoise import Tortoise
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.exceptions import OperationalError
 
 from actors.sync import sync_shop
 from models import Shop
 from server import keys
+from server.auth.session_auth import reauth_problem
 from server.problem import Problem
+from server.stores import STORE_DOWN_ERRORS
 from server.sync import API_RESOURCES, RESOURCES, Resource, runs
 from server.sync.cache import PageCache
 from server.tasks import BrokerUnavailableError, enqueue
@@ -35,7 +37,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
 DB_RETRY_AFTER_S = "5"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-REAUTH_TYPE = "https://shopify.dev/docs/apps/build/authentication-authorization"
 
 # Columns served per resource (documented in docs/sync.md and the OpenAPI document).
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -181,31 +182,21 @@ def _parse_since(value: str | None) -> datetime | None:
 def _usable_shop(request: web.Request) -> Shop:
     shop = request[keys.SHOP]
     if shop.needs_reauth:
-        config = request.app[keys.CONFIG]
-        url = f"{config.app.url}/auth/install?shop={shop.domain}"
-        raise Problem(
-            403,
-            "Shopify no longer accepts this shop's grant; the merchant must authorize the app"
-            " again",
-            title="Re-authorization required",
-            type_=REAUTH_TYPE,
-            headers={
-                "X-Shopify-API-Request-Failure-Reauthorize": "1",
-                "X-Shopify-API-Request-Failure-Reauthorize-Url": url,
-            },
-            reauthorize_url=url,
-        )
+        raise reauth_problem(request.app[keys.CONFIG].app.url, shop.domain)
     return shop
 
 
 T = TypeVar("T")
 
 
+_DB_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
+
+
 async def _store_call(call: Callable[[], Awaitable[T]]) -> T:
     """A database call; a database that is down is a 503 with Retry-After."""
     try:
         return await call()
-    except (DBConnectionError, OperationalError, OSError) as e:
+    except _DB_ERRORS as e:
         log.error("database unavailable: %s", type(e).__name__)
         raise Problem(
             503,

@@ -1,0 +1,51 @@
+"""Telling "a store is down" from a bug: the errors that mean 503 with Retry-After."""
+
+from __future__ import annotations
+
+import asyncpg  # type: ignore[import-untyped]
+import redis
+from tortoise.exceptions import DBConnectionError
+
+from server.problem import Problem
+
+STORE_RETRY_AFTER_S = "5"
+
+# Connection-level failures of PostgreSQL (asyncpg, raw or wrapped by Tortoise) and Redis,
+# plus the transient ones a retry resolves (deadlock, serialization).
+STORE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes ConnectionError: refused, reset
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    # A connection whose server went away mid-operation can report this on its next use.
+    asyncpg.InternalClientError,
+    asyncpg.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.ObjectNotInPrerequisiteStateError,  # database not accepting connections
+    asyncpg.TooManyConnectionsError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    DBConnectionError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+
+
+def store_down(error: BaseException) -> bool:
+    """Whether the error, or what caused it, says a store is unreachable or must be retried."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 6:
+        if isinstance(current, STORE_DOWN_ERRORS):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def store_down_problem() -> Problem:
+    """503 with Retry-After: the client (or Shopify) should simply try again."""
+    return Problem(
+        503,
+        "A data store is unavailable; nothing was changed. Try again shortly.",
+        headers={"Retry-After": STORE_RETRY_AFTER_S},
+    )
