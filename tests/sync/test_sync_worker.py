@@ -181,6 +181,8 @@ async def test_a_killed_worker_s_sync_resumes_from_its_checkpoint(
             if not await redis_client.exists(lease_key(shop.id, "products")):
                 break
             await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the dead worker's lease never expired")
         calls_before = sum(1 for c in fake.calls_for(SHOP) if c.operation == "ProductsPage")
         second = _worker(env)
         await asyncio.to_thread(sync_shop.send, SHOP, "full", "retry")
