@@ -1,7 +1,8 @@
 """One cost bucket estimate per shop, shared by every worker through Redis.
 
 The bucket mirrors Shopify's leaky bucket (maximumAvailable, restoreRate). A caller
-reserves its estimated cost atomically (Lua) before it sends, and settles afterwards:
+reserves its estimated cost atomically (Lua) before it sends (waiting its turn when the
+bucket is short: reservations queue first come, first served), and settles afterwards:
 the unused part of the reservation is given back and the estimate is lowered to what
 Shopify reported if Shopify saw less than we thought. Reserving before sending keeps
 several workers on one shop from spending the same points twice.
@@ -17,8 +18,11 @@ import redis.asyncio as aioredis
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1] bucket hash; ARGV: cost, default max, default rate, ttl_s.
-# Returns {1, available_after} when taken, {0, wait_s} when not enough points.
+# KEYS[1] bucket hash; ARGV: cost, default max, default rate, ttl_s, max wait s.
+# Reserves `cost` even when the bucket is short, driving it below zero: the caller sends
+# once the debt has refilled ({wait_s}), and every later caller queues behind that debt.
+# First come, first served, so a costly query is never starved by a stream of cheap ones.
+# Returns {1, wait_s} when reserved, {0, wait_s} when the wait would exceed max wait.
 _TAKE_LUA = """
 local key = KEYS[1]
 local cost = tonumber(ARGV[1])
@@ -31,14 +35,16 @@ local available = tonumber(b[1]) or max
 local ts = tonumber(b[2]) or now
 available = math.min(max, available + math.max(0, now - ts) * rate)
 if cost > max then cost = max end
-if available >= cost then
-  available = available - cost
-  redis.call('HSET', key, 'available', tostring(available), 'ts', tostring(now),
-             'max', tostring(max), 'rate', tostring(rate))
-  redis.call('EXPIRE', key, tonumber(ARGV[4]))
-  return {1, tostring(available)}
+local wait = 0
+if available < cost then wait = (cost - available) / rate end
+if wait > tonumber(ARGV[5]) then
+  return {0, tostring(wait)}
 end
-return {0, tostring((cost - available) / rate)}
+available = available - cost
+redis.call('HSET', key, 'available', tostring(available), 'ts', tostring(now),
+           'max', tostring(max), 'rate', tostring(rate))
+redis.call('EXPIRE', key, tonumber(ARGV[4]))
+return {1, tostring(wait)}
 """
 
 # KEYS[1] bucket hash; ARGV: refund, server available|'', server max|'', server rate|'',
@@ -98,33 +104,31 @@ class CostBucket:
         """The Redis key holding `shop`'s bucket."""
         return f"{self._key_prefix}{shop}"
 
-    async def try_take(self, shop: str, cost: float) -> tuple[bool, float]:
-        """Take `cost` points if available: (True, left) or (False, seconds to wait)."""
-        taken, value = await self._take(
+    async def reserve(self, shop: str, cost: float, *, max_wait_s: float) -> float | None:
+        """Reserve `cost` points: seconds to wait before sending, or None if over max_wait_s."""
+        reserved, wait_s = await self._take(
             keys=[self.key(shop)],
-            args=[cost, self._default_max, self._default_rate, self._ttl_s],
+            args=[cost, self._default_max, self._default_rate, self._ttl_s, max_wait_s],
         )
-        return bool(int(taken)), float(value)
+        return float(wait_s) if int(reserved) else None
 
     async def take(
         self, shop: str, cost: float, *, max_wait_s: float, max_total_wait_s: float
     ) -> bool:
-        """Wait until `cost` points are available and take them.
+        """Reserve `cost` points and wait until they are ours (queued first come, first served).
 
-        False (nothing taken) if that would mean waiting more than `max_total_wait_s`.
+        False (nothing reserved) if that would mean waiting more than `max_total_wait_s`.
         """
-        waited_s = 0.0
-        while True:
-            taken, value = await self.try_take(shop, cost)
-            if taken:
-                return True
-            if waited_s + value > max_total_wait_s:
-                return False
-            # A small floor avoids a hot loop when the deficit is a rounding error.
-            delay_s = min(max(value, 0.005), max_wait_s)
+        wait_s = await self.reserve(shop, cost, max_wait_s=max_total_wait_s)
+        if wait_s is None:
+            return False
+        while wait_s > 0:
+            # Sleep in slices so a cancelled caller wakes promptly.
+            delay_s = min(wait_s, max_wait_s)
             logger.debug("shop %s: waiting %.3fs for %s cost points", shop, delay_s, cost)
             await asyncio.sleep(delay_s)
-            waited_s += delay_s
+            wait_s -= delay_s
+        return True
 
     async def settle(
         self, shop: str, *, refund: float, status: ThrottleStatus | None = None
