@@ -185,23 +185,22 @@ async def persist_events(payload: str, *, redis: Redis | None = None) -> int:
     return int(rows[0]["n"])
 
 
-_DELETE_COUNTS = """
+# The (shop, UTC day) pairs of a message, with each day's bounds: every statement below
+# starts from it.
+_DAYS = """
 WITH t AS (
     SELECT t.shop_id, t.day,
            (t.day::timestamp AT TIME ZONE 'UTC') AS lo,
            ((t.day + 1)::timestamp AT TIME ZONE 'UTC') AS hi
     FROM jsonb_to_recordset($1::text::jsonb) AS t(shop_id bigint, day date)
 )
+"""
+
+_DELETE_COUNTS = _DAYS + """
 DELETE FROM pixel_daily_aggregates a USING t WHERE a.shop_id = t.shop_id AND a.day = t.day
 """
 
-_INSERT_COUNTS = """
-WITH t AS (
-    SELECT t.shop_id, t.day,
-           (t.day::timestamp AT TIME ZONE 'UTC') AS lo,
-           ((t.day + 1)::timestamp AT TIME ZONE 'UTC') AS hi
-    FROM jsonb_to_recordset($1::text::jsonb) AS t(shop_id bigint, day date)
-)
+_INSERT_COUNTS = _DAYS + """
 INSERT INTO pixel_daily_aggregates (shop_id, day, name, count, distinct_clients, updated_at)
 SELECT t.shop_id, t.day, e.name, count(*), count(DISTINCT e.client_id), now()
 FROM t JOIN pixel_events e
@@ -209,25 +208,13 @@ FROM t JOIN pixel_events e
 GROUP BY t.shop_id, t.day, e.name
 """
 
-_DELETE_REVENUE = """
-WITH t AS (
-    SELECT t.shop_id, t.day,
-           (t.day::timestamp AT TIME ZONE 'UTC') AS lo,
-           ((t.day + 1)::timestamp AT TIME ZONE 'UTC') AS hi
-    FROM jsonb_to_recordset($1::text::jsonb) AS t(shop_id bigint, day date)
-)
+_DELETE_REVENUE = _DAYS + """
 DELETE FROM pixel_daily_revenue r USING t WHERE r.shop_id = t.shop_id AND r.day = t.day
 """
 
 # checkout_completed carries data.checkout.totalPrice {amount, currencyCode} (MoneyV2);
 # anything else in there is skipped rather than failing the whole day.
-_INSERT_REVENUE = """
-WITH t AS (
-    SELECT t.shop_id, t.day,
-           (t.day::timestamp AT TIME ZONE 'UTC') AS lo,
-           ((t.day + 1)::timestamp AT TIME ZONE 'UTC') AS hi
-    FROM jsonb_to_recordset($1::text::jsonb) AS t(shop_id bigint, day date)
-),
+_REVENUE_BY_CURRENCY = """
 c AS (
     SELECT t.shop_id, t.day,
            coalesce(e.data #>> '{checkout,totalPrice,currencyCode}',
@@ -250,6 +237,7 @@ FROM c
 WHERE currency ~ '^[A-Z]{3}$'
 GROUP BY shop_id, day, currency
 """
+_INSERT_REVENUE = _DAYS.rstrip() + ",\n" + _REVENUE_BY_CURRENCY
 
 
 def _check_pairs(pairs: Any) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from server.embedded import free_port
-from tests.helpers import embedded_base_dir
+from tests.helpers import embedded_base_dir, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,15 +34,7 @@ def test_every_command_has_help(command):
 
 
 def test_migrate_command_applies_nothing_twice(base_env):
-    env = {**os.environ, **base_env}
-    result = subprocess.run(
-        [sys.executable, "-m", "server", "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("migrate", env=base_env)
     assert result.returncode == 0, result.stderr
     assert "none pending" in result.stdout
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +22,7 @@ from server.logs import JsonFormatter
 from server.security.crypto import TokenCipher
 from server.shopify.client import ShopCredentials
 from server.shops import ReauthRequiredError, ShopNotInstalledError, TokenRefreshError
-from tests.helpers import bearer, install_shop
+from tests.helpers import bearer, install_shop, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "acme-store.myshopify.com"
@@ -212,15 +209,8 @@ async def test_rotate_keys_reencrypts_every_token_with_the_newest_key(
     finally:
         await close_db()
     new_key = Fernet.generate_key().decode()
-    env = {**os.environ, **base_env, "TOKEN_ENCRYPTION_KEYS": f"{new_key},{old_key}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "server", "rotate-keys"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {**base_env, "TOKEN_ENCRYPTION_KEYS": f"{new_key},{old_key}"}
+    result = run_cli("rotate-keys", env=env)
     assert result.returncode == 0, result.stderr
     newest_only = TokenCipher([Secret(new_key)])
     rows = await _raw_tokens(clean_database)
@@ -233,14 +223,7 @@ async def test_rotate_keys_reencrypts_every_token_with_the_newest_key(
             assert newest_only.decrypt(row["refresh_token_enc"]).startswith("shprt_")
     assert newest_only.decrypt(rows[0]["access_token_enc"]) == "shpat_plain"
     # Running it again changes nothing.
-    again = subprocess.run(
-        [sys.executable, "-m", "server", "rotate-keys"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = run_cli("rotate-keys", env=env)
     assert again.returncode == 0
     assert await _raw_tokens(clean_database) == rows
 
