@@ -39,9 +39,9 @@ HARNESS = """<!doctype html>
 const pending = [];
 const realFetch = window.fetch.bind(window);
 window.fetch = (url, options) => {
-  const p = realFetch(url, options).then((r) => r.status, (e) => 'error:' + e);
-  pending.push(p);
-  return p.then((status) => ({status, headers: {get: () => null}}));
+  const p = realFetch(url, options);
+  pending.push(p.then((r) => r.status, (e) => 'error:' + e));
+  return p;
 };
 const subscribers = {};
 window.register = (fn) => fn({
@@ -75,7 +75,7 @@ fire('all_standard_events', 'checkout_completed', 'standard',
 setTimeout(async () => {
   const statuses = await Promise.all(pending);
   document.getElementById('out').textContent = 'done ' + JSON.stringify(statuses);
-}, 50);
+}, %(done_after_ms)d);
 </script></body></html>
 """
 
@@ -84,7 +84,29 @@ def _pixel_script(ingest_url: str) -> str:
     source = PIXEL_SOURCE.read_text()
     source = re.sub(r"^import .*?;\n", "", source, flags=re.M)
     source = source.replace("export function", "function")
-    return source.replace("'https://app.example.com/pixel/events'", orjson.dumps(ingest_url).decode())
+    return source.replace(
+        "'https://app.example.com/pixel/events'", orjson.dumps(ingest_url).decode()
+    )
+
+
+async def _run_page(chromium: str, url: str, tmp_path: Path) -> list:
+    """Load the page in headless Chromium (virtual time) and return the fetch statuses."""
+    process = await asyncio.create_subprocess_exec(
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    dom = stdout.decode()
+    match = re.search(r"done (\[.*?\])", dom)
+    assert match, f"the page did not finish: {dom[-2000:]} {stderr.decode()[-2000:]}"
+    statuses: list = orjson.loads(match.group(1))
+    return statuses
 
 
 async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
@@ -100,6 +122,7 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
         "key": orjson.dumps(pixel.ingest_key).decode(),
         "pixel": _pixel_script(ingest_url),
         "prefix": orjson.dumps(prefix).decode(),
+        "done_after_ms": 50,
     }
 
     async def harness(request: web.Request) -> web.Response:
@@ -109,21 +132,7 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     site.router.add_get("/", harness)
     page_server = await aiohttp_server(site)  # another origin than the app
 
-    process = await asyncio.create_subprocess_exec(
-        chromium,
-        *CHROMIUM_FLAGS,
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=15000",
-        "--dump-dom",
-        str(page_server.make_url("/")),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
-    dom = stdout.decode()
-    match = re.search(r"done (\[.*?\])", dom)
-    assert match, f"the page did not finish: {dom[-2000:]} {stderr.decode()[-2000:]}"
-    statuses = orjson.loads(match.group(1))
+    statuses = await _run_page(chromium, str(page_server.make_url("/")), tmp_path)
     # Five events batched before the page was hidden, then the urgent checkout_completed.
     assert statuses and all(s == 202 for s in statuses), statuses
     assert len(statuses) < 6
@@ -142,3 +151,56 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     assert rows[0].context["document"]["location"]["href"] == "https://shop.example/p?variant=1"
     await pixel.refresh_from_db()
     assert pixel.version == "1.0.0"
+
+
+async def test_pixel_in_chromium_retries_after_retry_after(
+    client, config, stub_broker, redis_client, aiohttp_server, tmp_path
+):
+    """The ingest answers 429 with Retry-After once: the pixel waits, resends, nothing lost."""
+    import aiohttp
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is required (apt-get install -y chromium)"
+    await clear_rate_limits(redis_client)
+    shop, pixel = await pixel_shop(config)
+    prefix = f"r-{uuid.uuid4().hex[:8]}-"
+    app_url = str(client.make_url("/pixel/events"))
+    bodies: list[bytes] = []
+    cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+
+    async def gate(request: web.Request) -> web.Response:
+        # Stands in for the app under load: the first post is refused with Retry-After.
+        body = await request.read()
+        bodies.append(body)
+        if len(bodies) == 1:
+            return web.Response(status=429, headers={**cors, "Retry-After": "2"})
+        async with aiohttp.ClientSession() as session, session.post(app_url, data=body) as r:
+            return web.Response(status=r.status, body=await r.read(), headers=cors)
+
+    gate_app = web.Application()
+    gate_app.router.add_post("/pixel/events", gate)
+    gate_server = await aiohttp_server(gate_app)
+    page = HARNESS % {
+        "key": orjson.dumps(pixel.ingest_key).decode(),
+        "pixel": _pixel_script(str(gate_server.make_url("/pixel/events"))),
+        "prefix": orjson.dumps(prefix).decode(),
+        "done_after_ms": 6000,
+    }
+
+    async def harness(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", harness)
+    page_server = await aiohttp_server(site)
+
+    statuses = await _run_page(chromium, str(page_server.make_url("/")), tmp_path)
+    assert statuses[0] == 429 and statuses.count(429) == 1
+    assert statuses[1:] and all(s == 202 for s in statuses[1:]), statuses
+    first_ids = [e["id"] for e in orjson.loads(bodies[0])["events"]]
+    resent = [e["id"] for b in bodies[1:] for e in orjson.loads(b)["events"]]
+    assert set(first_ids) <= set(resent)  # the refused batch was sent again
+    await drain_pixel_queue(stub_broker)
+    stored = await PixelEvent.filter(shop_id=shop.id).values_list("event_id", flat=True)
+    assert sorted(stored) == sorted({*resent})
+    assert len(stored) == 6
