@@ -257,3 +257,34 @@ async def shop_client(make_client: Callable[..., Any], shop_config: Config) -> T
     """The app on the fake Shopify."""
     result: TestClient[Any, Any] = await make_client(shop_config)
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_line(
+    secrets_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Every log record of the run, as our JSON formatter writes it, into one file; at the
+    end none of the run's secrets may be in it, nor in any worker subprocess's output: the
+    app's secret and keys, and every token and webhook HMAC a fake Shopify made."""
+    import logging
+
+    from server.logs import JsonFormatter
+    from tests.fake_shopify.registry import ISSUED_SECRETS
+    from tests.helpers import PROCESS_OUTPUTS
+
+    path = tmp_path_factory.mktemp("run-log") / "run.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(level)
+    handler.close()
+    text = path.read_text(encoding="utf-8") + "\n".join(PROCESS_OUTPUTS)
+    secrets = {v for k, v in secrets_env.items() if k != "SHOPIFY_API_KEY"} | ISSUED_SECRETS
+    leaked = sorted(s[:8] + "..." for s in secrets if len(s) >= 8 and s in text)
+    assert text.strip(), "the run logged nothing: the check would prove nothing"
+    assert not leaked, f"secrets reached the logs: {leaked}"

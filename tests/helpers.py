@@ -83,6 +83,10 @@ async def install_shop(
     return shop
 
 
+# What every worker subprocess of the run printed: the session checks it for secrets too.
+PROCESS_OUTPUTS: list[str] = []
+
+
 class WorkerProcess:
     """A real `python -m server worker` pool in a subprocess (its own session)."""
 
@@ -119,6 +123,7 @@ class WorkerProcess:
             self.proc.send_signal(signal.SIGTERM)
         out, _ = self.proc.communicate(timeout=60)
         self.output = out.decode(errors="replace")
+        PROCESS_OUTPUTS.append(self.output)
         return int(self.proc.returncode)
 
     async def stop_async(self) -> int:

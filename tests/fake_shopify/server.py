@@ -41,6 +41,7 @@ from tests.fake_shopify.engine import (
     filter_nodes,
     type_resolver,
 )
+from tests.fake_shopify.registry import ISSUED_SECRETS
 from tests.fake_shopify.schema import admin_schema
 
 logger = logging.getLogger(__name__)
@@ -258,6 +259,7 @@ class FakeShopify:
     ) -> str:
         """Issue an access token directly (as if OAuth had run)."""
         token = f"shpat_{secrets.token_hex(16)}"
+        ISSUED_SECRETS.add(token)
         expires_at = time.time() + ttl_s if ttl_s is not None else None
         self.tokens[token] = TokenInfo(shop=shop, scope=scope, expires_at=expires_at)
         return token
@@ -337,12 +339,14 @@ class FakeShopify:
 
     def _issue(self, shop: str, scope: str, *, expiring: bool) -> dict[str, Any]:
         token = f"shpat_{secrets.token_hex(16)}"
+        ISSUED_SECRETS.add(token)
         expires_at = time.time() + self.access_token_ttl_s if expiring else None
         info = TokenInfo(shop=shop, scope=scope, expires_at=expires_at)
         self.tokens[token] = info
         answer: dict[str, Any] = {"access_token": token, "scope": scope}
         if expiring:
             refresh = f"shprt_{secrets.token_hex(16)}"
+            ISSUED_SECRETS.add(refresh)
             self.refresh_tokens[refresh] = (
                 TokenInfo(shop=shop, scope=scope, expires_at=time.time() + REFRESH_TOKEN_TTL_S),
                 token,

@@ -13,8 +13,17 @@ from typing import Any
 import aiohttp
 import orjson
 
+from tests.fake_shopify.registry import ISSUED_SECRETS
+
 
 def webhook_hmac(body: bytes, secret: str) -> str:
+    """The X-Shopify-Hmac-Sha256 value (also remembered: no log line may ever hold it)."""
+    value = _webhook_hmac(body, secret)
+    ISSUED_SECRETS.add(value)
+    return value
+
+
+def _webhook_hmac(body: bytes, secret: str) -> str:
     """`X-Shopify-Hmac-Sha256`: base64 HMAC-SHA256 of the raw body with the app secret."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
