@@ -17,6 +17,7 @@ from typing import Any
 
 import dramatiq
 import orjson
+from redis.asyncio import Redis
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q, Subquery
@@ -24,9 +25,11 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
+from actors.resources import resources
 from models import ComplianceRequest, PrivacyAudit, RedactedIdentity, Shop
 from models.compliance import COMPLIANCE_DEADLINE_DAYS, identity_hash
 from models.privacy import PrivacyRule
+from server.sync.cache import bump_version
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +344,11 @@ def _data_request_key(payload: dict[str, Any]) -> str:
 
 
 async def redact_customer(
-    domain: str, payload: dict[str, Any], delivery: dict[str, Any] | None
+    domain: str,
+    payload: dict[str, Any],
+    delivery: dict[str, Any] | None,
+    *,
+    redis: Redis | None = None,
 ) -> dict[str, int]:
     """Delete or anonymise the customer's rows in every table, per its rule."""
     delivery = delivery or {}
@@ -383,6 +390,9 @@ async def redact_customer(
             at=at,
             rows_affected=counts,
         )
+    if redis is not None and shop is not None:
+        # After the commit: no cached API page may still show what was just erased.
+        await bump_version(redis, shop.pk)
     log.info("customer redacted", extra={"shop": domain, "rows": sum(counts.values())})
     return counts
 
@@ -466,7 +476,7 @@ async def customers_redact(
     topic: str, shop: str, payload: dict[str, Any], delivery: dict[str, Any] | None = None
 ) -> None:
     """customers/redact: the customer's rows deleted or anonymised everywhere."""
-    await redact_customer(shop, payload, delivery)
+    await redact_customer(shop, payload, delivery, redis=resources().redis)
 
 
 @dramatiq.actor(

@@ -122,3 +122,30 @@ async def test_events_queued_before_a_redaction_do_not_bring_the_customer_back(
 
     stored = await RedactedIdentity.filter(shop_id=shop.id).values_list("value_hash", flat=True)
     assert stored and all(len(h) == 64 and "john" not in h for h in stored)
+
+
+async def test_a_redaction_invalidates_cached_api_pages(client, config, redis_client):
+    from datetime import UTC, datetime
+
+    from models import Customer
+    from tests.helpers import bearer, install_shop
+
+    shop = await install_shop(config, "cache-redact.myshopify.com")
+    now = datetime.now(UTC)
+    for sid, email in ((1, "john@example.com"), (2, "jane@example.com")):
+        await Customer.create(shop=shop, shopify_id=sid, email=email, updated_at=now, synced_at=now)
+    headers = bearer(config, shop.domain)
+    first = await client.get("/api/customers", headers=headers)
+    cached = await client.get("/api/customers", headers=headers)
+    assert cached.headers["X-Cache"] == "hit"
+    assert len((await cached.json())["items"]) == 2
+    await redact_customer(
+        shop.domain,
+        {"customer": {"id": 1, "email": "john@example.com"}},
+        {"event_id": "cr-cache"},
+        redis=redis_client,
+    )
+    after = await client.get("/api/customers", headers=headers)
+    assert after.headers["X-Cache"] == "miss"
+    assert [c["email"] for c in (await after.json())["items"]] == ["jane@example.com"]
+    assert first.status == 200

@@ -140,7 +140,12 @@ def _decode_cursor(resource: str, cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, micros, shopify_id = orjson.loads(raw)
-        if kind != resource or not isinstance(micros, int) or not isinstance(shopify_id, int):
+        if (
+            kind != resource
+            or type(micros) is not int
+            or type(shopify_id) is not int
+            or not 0 <= shopify_id < 2**63  # a BIGINT: anything else is not ours
+        ):
             raise ValueError
         return _EPOCH + timedelta(microseconds=micros), shopify_id
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError, OverflowError):
