@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,14 @@ from server.shopify.errors import (
 )
 from server.shops import ShopTokenError, TokenRefreshError
 from server.sync import Resource, runs
-from server.sync.normalize import JsonObject, Row, customer_row, order_row, product_row
+from server.sync.normalize import (
+    JsonObject,
+    PayloadError,
+    Row,
+    customer_row,
+    order_row,
+    product_row,
+)
 from server.sync.store import SyncStore
 
 log = logging.getLogger(__name__)
@@ -138,7 +145,10 @@ _BULK = {
     "orders": (ops.BULK_SYNC_ORDERS, order_row, "lineItems"),
     "customers": (ops.BULK_SYNC_CUSTOMERS, customer_row, None),
 }
-_PERMANENT = (ShopTokenError, ShopifyAuthError)
+_PERMANENT = (ShopTokenError, ShopifyAuthError, PayloadError)
+# A run that failed after this many resumptions is failed for good, so the next request
+# starts a fresh run instead of resuming the same failing page forever.
+MAX_RESUMES = 8
 
 
 async def run_sync(ctx: SyncContext, run_id: int) -> str:  # noqa: PLR0911 (one exit per outcome)
@@ -163,7 +173,11 @@ async def run_sync(ctx: SyncContext, run_id: int) -> str:  # noqa: PLR0911 (one 
             return "cancelled"
         try:
             creds = await ctx.services.credentials(shop.domain)
-            deleted = await _run(ctx, claimed, shop, creds, lease)
+            deleted = await _with_lease_kept(
+                _run(ctx, claimed, shop, creds, lease),
+                lease,
+                every_s=ctx.config.lease_s / 3,
+            )
         except runs.RunStopped:
             log.info("sync stopped (cancelled)", extra={"run_id": run_id, "shop": shop.domain})
             return "cancelled"
@@ -175,6 +189,12 @@ async def run_sync(ctx: SyncContext, run_id: int) -> str:  # noqa: PLR0911 (one 
             log.warning("sync failed for good", extra={"run_id": run_id, "shop": shop.domain})
             return "failed"
         except Exception as e:
+            if claimed.resumed >= MAX_RESUMES:
+                await runs.fail(
+                    run_id, f"gave up after {claimed.resumed} resumptions: {type(e).__name__}: {e}"
+                )
+                log.warning("sync failed for good", extra={"run_id": run_id, "shop": shop.domain})
+                return "failed"
             # Transient (Shopify 5xx after retries, a store hiccup): the run stays active
             # and the actor's retry resumes it from its checkpoint.
             await runs.record_error(run_id, f"{type(e).__name__}: {e}")
@@ -188,6 +208,38 @@ async def run_sync(ctx: SyncContext, run_id: int) -> str:  # noqa: PLR0911 (one 
     finally:
         with contextlib.suppress(Exception):
             await lease.release()
+
+
+async def _with_lease_kept(work: Coroutine[Any, Any, int], lease: Lease, *, every_s: float) -> int:
+    """Run `work` while renewing the lease in the background.
+
+    Checkpoints renew it too, but a run can wait far longer than the lease between two of
+    them (a bulk operation already in progress, throttled nested pages): without this, the
+    lease would lapse and a second worker could start the same run. If the lease is lost
+    anyway, the work is stopped.
+    """
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await lease.renew()
+
+    task = asyncio.ensure_future(work)
+    keeper = asyncio.ensure_future(keep())
+    try:
+        await asyncio.wait({task, keeper}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            keeper.result()  # raises LeaseLostError (or a store error)
+        return task.result()
+    finally:
+        for pending in (task, keeper):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
 
 
 async def _run(

@@ -256,3 +256,31 @@ def test_rest_and_graphql_shapes_normalise_alike():
         }
     )
     assert customer["orders_count"] is None and customer["state"] == "enabled"
+
+
+async def test_a_run_that_keeps_failing_is_failed_for_good(ctx, shop_config, fake):
+    from server.shopify.errors import ShopifyServerError
+    from server.sync.engine import MAX_RESUMES
+    from tests.fake_shopify.server import Fault
+
+    shop = await _installed(shop_config, fake, products=5, orders=1, customers=1)
+    _, started = await runs.start_runs(
+        shop.id, kind="full", trigger="test", overlap_s=0, resources=["customers"]
+    )
+    run_id = started[0].id
+    # Shopify keeps failing this shop's calls (every retry of the client too).
+    fake.inject(SHOP, *[Fault(status=500)] * 200)
+    with pytest.raises(ShopifyServerError):  # transient: the actor would retry
+        await run_sync(ctx, run_id)
+    assert (await SyncRun.get(id=run_id)).status == "running"
+    await SyncRun.filter(id=run_id).update(resumed=MAX_RESUMES)
+    assert await run_sync(ctx, run_id) == "failed"
+    failed = await SyncRun.get(id=run_id)
+    assert failed.status == "failed" and "gave up" in failed.error
+    fake.shop(SHOP).faults.clear()
+    # The next request starts a fresh run instead of resuming the failed one.
+    _, again = await runs.start_runs(
+        shop.id, kind="full", trigger="test", overlap_s=0, resources=["customers"]
+    )
+    assert again[0].id != run_id
+    assert await run_sync(ctx, again[0].id) == "succeeded"
