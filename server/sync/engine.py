@@ -54,6 +54,10 @@ return 0
 """
 
 
+class BulkStillRunningError(Exception):
+    """The run's bulk operation has not finished yet; a retry resumes polling it."""
+
+
 class LeaseLostError(Exception):
     """This worker no longer holds the (shop, resource) lease: another may run the sync."""
 
@@ -387,15 +391,27 @@ async def _wait_bulk(
                 error_code=operation.get("errorCode"),
             )
         if loop.time() > deadline:
-            raise BulkOperationError(
-                f"bulk operation still {status} after {ctx.config.bulk_timeout_s}s",
-                shop=creds.shop,
-                operation="BulkOperation",
-                status=str(status),
+            # Not a failure: Shopify gives bulk jobs up to 10 days. The run keeps the
+            # operation id and its retry goes on polling the same job.
+            raise BulkStillRunningError(
+                f"bulk operation {operation_id} still {status} after {ctx.config.bulk_timeout_s}s"
             )
         await lease.renew()
         await runs.heartbeat(run.id)
         await asyncio.sleep(ctx.config.bulk_poll_interval_s)
+
+
+def _bulk_watermark(rows: list[Row], run: SyncRun) -> Any:
+    """The newest updatedAt read, but never past the run's start.
+
+    A bulk job reads objects over minutes or hours: one it read early may change again
+    while a later one changes even later. A watermark past the run's start would let the
+    next incremental sync skip the first change; capped, it re-reads from the start.
+    """
+    newest = max((r["updated_at"] for r in rows), default=None)
+    if newest is None or run.started_at is None:
+        return newest
+    return min(newest, run.started_at)
 
 
 async def _bulk(
@@ -439,7 +455,7 @@ async def _bulk(
             fetched=len(rows),
             upserted=result.applied,
             pages=1,
-            max_updated_at=max((r["updated_at"] for r in rows), default=None),
+            max_updated_at=_bulk_watermark(rows, run),
         )
 
     try:

@@ -284,3 +284,51 @@ async def test_a_run_that_keeps_failing_is_failed_for_good(ctx, shop_config, fak
     )
     assert again[0].id != run_id
     assert await run_sync(ctx, again[0].id) == "succeeded"
+
+
+def _bulk_ctx(ctx: SyncContext, **overrides: Any) -> SyncContext:
+    settings = {
+        **_asdict(ctx.config),
+        "bulk_threshold": 1,
+        "bulk_poll_interval_s": 0.05,
+        "write_batch": 4,
+        **overrides,
+    }
+    return SyncContext(
+        config=ctx.config.__class__(**settings), redis=ctx.redis, services=ctx.services
+    )
+
+
+async def test_a_bulk_run_never_sets_its_watermark_past_its_start(ctx, shop_config, fake):
+    shop = await _installed(shop_config, fake, products=6, orders=1, customers=1)
+    # A product that changed after the bulk job read the others (here: stamped later).
+    later = datetime.now(UTC) + timedelta(hours=1)
+    fake.shop(SHOP).data.products[-1]["updatedAt"] = iso(later)
+    _, started = await runs.start_runs(
+        shop.id, kind="full", trigger="test", overlap_s=0, resources=["products"]
+    )
+    assert await run_sync(_bulk_ctx(ctx), started[0].id) == "succeeded"
+    run = await SyncRun.get(id=started[0].id)
+    assert run.mode == "bulk"
+    assert run.max_updated_at is not None and run.started_at is not None
+    assert run.max_updated_at <= run.started_at
+
+
+async def test_a_slow_bulk_job_is_polled_again_not_restarted(ctx, shop_config, fake):
+    from server.sync.engine import BulkStillRunningError
+
+    shop = await _installed(shop_config, fake, products=6, orders=1, customers=1)
+    gate = asyncio.Event()
+    fake.shop(SHOP).bulk_gate = gate  # the job stays RUNNING until the gate opens
+    _, started = await runs.start_runs(
+        shop.id, kind="full", trigger="test", overlap_s=0, resources=["products"]
+    )
+    slow = _bulk_ctx(ctx, bulk_timeout_s=0)
+    with pytest.raises(BulkStillRunningError):
+        await run_sync(slow, started[0].id)
+    run = await SyncRun.get(id=started[0].id)
+    assert run.status == "running" and run.bulk_operation_id
+    gate.set()
+    assert await run_sync(_bulk_ctx(ctx), started[0].id) == "succeeded"
+    assert len(fake.shop(SHOP).bulk_operations) == 1  # the same job, not a new one
+    assert (await SyncRun.get(id=run.id)).bulk_operation_id == run.bulk_operation_id
