@@ -43,6 +43,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SYNC_OVERLAP_S": ("sync", "overlap_s"),
     "SYNC_BULK_THRESHOLD": ("sync", "bulk_threshold"),
     "SYNC_LEASE_S": ("sync", "lease_s"),
+    "PIXEL_TRUST_FORWARDED_FOR": ("pixel", "trust_forwarded_for"),
     "LOG_LEVEL": ("logging", "level"),
     "LOG_FILE": ("logging", "file"),
     "LOG_FILE_MAX_BYTES": ("logging", "file_max_bytes"),
@@ -179,6 +180,9 @@ class PixelConfig:
     ip_requests_per_s: int
     ip_burst_requests: int
     rate_lease_s: float
+    # Behind a load balancer every request comes from it: trust the client address it
+    # appends to X-Forwarded-For (the right-most entry) for the per-IP limit.
+    trust_forwarded_for: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,6 +506,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         ip_requests_per_s=r.int_("pixel", "ip_requests_per_s", minimum=1),
         ip_burst_requests=r.int_("pixel", "ip_burst_requests", minimum=1),
         rate_lease_s=r.float_("pixel", "rate_lease_s"),
+        trust_forwarded_for=r.bool_("pixel", "trust_forwarded_for"),
     )
     level = r.str_("logging", "level").upper()
     if level not in _LEVELS:

@@ -240,9 +240,7 @@ async def test_shop_rate_limit_counts_events(make_client, make_config, stub_brok
     config = make_config()
     from dataclasses import replace
 
-    config = replace(
-        config, pixel=replace(config.pixel, shop_events_per_s=1, shop_burst_events=10)
-    )
+    config = replace(config, pixel=replace(config.pixel, shop_events_per_s=1, shop_burst_events=10))
     client = await make_client(config)
     shop, pixel = await pixel_shop(config)
     first = await _post(client, pixel.ingest_key, [envelope() for _ in range(8)])
@@ -331,3 +329,25 @@ async def test_deactivated_pixel_key_stops_being_accepted(client, config, stub_b
     await mark_inactive(pixel, client.app[keys.PIXEL].keys)
     await _problem(await _post(client, pixel.ingest_key, [envelope()]), 401)
     assert (await WebPixel.get(id=pixel.id)).status == "inactive"
+
+
+async def test_behind_a_load_balancer_the_ip_limit_is_per_visitor(
+    make_client, make_config, stub_broker, redis_client
+):
+    from dataclasses import replace
+
+    await clear_rate_limits(redis_client)
+    config = make_config(PIXEL_TRUST_FORWARDED_FOR="true")
+    config = replace(config, pixel=replace(config.pixel, ip_requests_per_s=1, ip_burst_requests=2))
+    client = await make_client(config)
+    _, pixel = await pixel_shop(config)
+
+    async def post(visitor: str):
+        # A forged left-most entry must not matter: the balancer's own entry is last.
+        headers = {"X-Forwarded-For": f"6.6.6.6, {visitor}"}
+        body = orjson.dumps({"accountID": pixel.ingest_key, "events": [envelope()]})
+        return (await client.post(URL, data=body, headers=headers)).status
+
+    assert [await post("198.51.100.1") for _ in range(3)] == [202, 202, 429]
+    # Another visitor behind the same balancer has a bucket of their own.
+    assert await post("198.51.100.2") == 202

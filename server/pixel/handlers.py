@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
 from server import keys
+from server.config import PixelConfig
 from server.pixel.committer import BrokerUnavailable
 from server.pixel.events import EnvelopeError, valid_version, validate_event
 from server.pixel.ingest import PixelIngest, encode_part
@@ -104,11 +105,25 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return body
 
 
+def client_address(request: web.Request, config: PixelConfig) -> str:
+    """The storefront visitor's address for the per-IP limit.
+
+    Behind a trusted load balancer, the right-most X-Forwarded-For entry (the one the
+    balancer appended; anything left of it came from the client and can be forged).
+    """
+    if config.trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return request.remote or "unknown"
+
+
 async def post_events(request: web.Request) -> web.Response:
     """Validate a batch of pixel events, queue the valid ones, answer 202 with the rejects."""
     ingest = request.app[keys.PIXEL]
     config = ingest.config
-    await _take(ingest, ingest.ip_rate, request.remote or "unknown", 1)
+    await _take(ingest, ingest.ip_rate, client_address(request, config), 1)
     body = await _read_body(request, config.max_request_bytes)
     try:
         document = orjson.loads(body)
