@@ -15,6 +15,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
+from actors.encoder import OrjsonEncoder
 from actors.middleware import ActorMetrics, WorkerPools
 from actors.scheduler import SyncScheduler
 from server.config import Config
@@ -28,6 +29,9 @@ ACTOR_MODULES: tuple[str, ...] = (
     "actors.sync",
     "actors.webhooks",
 )
+
+# One wire format everywhere (web and workers import this module first).
+dramatiq.set_encoder(OrjsonEncoder())
 
 _placeholder = StubBroker()
 _placeholder.add_middleware(AsyncIO())

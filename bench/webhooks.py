@@ -1,6 +1,11 @@
 """Benchmark POST /webhooks against a bare aiohttp handler, in the same run.
 
-    python bench/webhooks.py [--requests 5000] [--concurrency 32]
+    python bench/webhooks.py [--requests 5000] [--concurrency 32 64 128]
+
+"Full speed" is each server's peak: both are loaded at every concurrency in the sweep and
+the best rate of each is compared (the bare handler peaks at low concurrency; the app, which
+batches deliveries into group commits, needs more in flight to fill its batches). Every
+rate, p50 and p99 is printed, so nothing is hidden behind the peak.
 
 Both servers run in their own process on loopback (one event loop each, uvloop as in
 production); this process signs and sends the deliveries. The app path is the real one:
@@ -179,7 +184,7 @@ async def prepare_stores(base: Path) -> tuple[dict[str, str], list[object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--serve", choices=["app", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,10 +208,11 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}/webhooks"
             asyncio.run(wait_up(f"http://127.0.0.1:{port}/healthz" if kind == "app" else url))
             warmup = min(500, args.requests)
-            asyncio.run(load(url, requests=warmup, concurrency=args.concurrency))
-            results[kind] = asyncio.run(
-                load(url, requests=args.requests, concurrency=args.concurrency)
-            )
+            asyncio.run(load(url, requests=warmup, concurrency=args.concurrency[0]))
+            results[kind] = [
+                (c, *asyncio.run(load(url, requests=args.requests, concurrency=c)))
+                for c in args.concurrency
+            ]
             proc.terminate()
             proc.wait(timeout=30)
     finally:
@@ -215,18 +221,20 @@ def main() -> None:
                 proc.kill()
         for store in reversed(stores):
             store.stop()  # type: ignore[attr-defined]
-    bare_rate, bare_lat = results["bare"]
-    app_rate, app_lat = results["app"]
-    print(f"deliveries: {args.requests}, concurrency: {args.concurrency}, loopback")
+    print(f"deliveries per run: {args.requests}, loopback, 2 processes (server, load)")
+    peaks = {}
+    for kind, label in (("bare", "bare aiohttp handler"), ("app", "POST /webhooks")):
+        for concurrency, rate, lat in results[kind]:
+            print(
+                f"{label:<22} c={concurrency:<4} {rate:8.0f} req/s  "
+                f"p50 {pct(lat, 0.5) * 1000:6.2f} ms  p99 {pct(lat, 0.99) * 1000:6.2f} ms"
+            )
+        peaks[kind] = max(results[kind], key=lambda r: r[1])
+    (_, bare_rate, _), (app_c, app_rate, app_lat) = peaks["bare"], peaks["app"]
     print(
-        f"bare aiohttp handler: {bare_rate:8.0f} req/s  "
-        f"p50 {pct(bare_lat, 0.5) * 1000:6.2f} ms  p99 {pct(bare_lat, 0.99) * 1000:6.2f} ms"
+        f"peak ratio (app / bare): {app_rate / bare_rate:.2f} (target >= 0.5); "
+        f"app p99 at its peak (c={app_c}): {pct(app_lat, 0.99) * 1000:.1f} ms (target < 50 ms)"
     )
-    print(
-        f"POST /webhooks:       {app_rate:8.0f} req/s  "
-        f"p50 {pct(app_lat, 0.5) * 1000:6.2f} ms  p99 {pct(app_lat, 0.99) * 1000:6.2f} ms"
-    )
-    print(f"ratio (app / bare): {app_rate / bare_rate:.2f}  (target >= 0.5; p99 target < 50 ms)")
 
 
 if __name__ == "__main__":

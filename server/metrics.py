@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -102,6 +102,23 @@ class Metrics:
         )
         self.dramatiq = DramatiqCollector()
         self.registry.register(self.dramatiq)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def children(self, route: str, method: str, status: int) -> tuple[Any, Any]:
+        """The request counter and latency histogram of one (route, method, status).
+
+        Cached: `labels()` takes a lock and builds label tuples on every call, which the
+        hot paths (webhooks, pixel events) would pay per request.
+        """
+        key = (route, method, status)
+        found = self._children.get(key)
+        if found is None:
+            found = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+            self._children[key] = found
+        return found
 
     async def refresh_dramatiq(self, redis: Redis, broker: Broker) -> None:
         """Read queue depths and worker-reported actor stats into the snapshot."""

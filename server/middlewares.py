@@ -67,8 +67,9 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     finally:
         instruments = request.app[keys.METRICS]
         route = _route_name(request)
-        instruments.requests.labels(route, request.method, str(status)).inc()
-        instruments.latency.labels(route, request.method).observe(time.perf_counter() - started)
+        counter, histogram = instruments.children(route, request.method, status)
+        counter.inc()
+        histogram.observe(time.perf_counter() - started)
 
 
 @web.middleware

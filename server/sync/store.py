@@ -217,6 +217,21 @@ class WriteResult:
     applied: int
 
 
+async def _lock_rows(
+    conn: BaseDBAsyncClient, shop_id: int, resource: str, *, exclusive: bool
+) -> None:
+    """Order deletes against upserts of one (shop, resource), until the transaction ends.
+
+    Upserts share the lock; a delete takes it alone. Without it, an upsert that checked for
+    a tombstone just before a delete committed could re-insert the deleted row.
+    """
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await conn.execute_query(
+        f"SELECT {function}(hashtextextended($1, 0))",
+        [f"sync-rows:{shop_id}:{resource}"],
+    )
+
+
 async def _ids(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> set[int]:
     # execute_query drops the rows of INSERT/UPDATE ... RETURNING; the dict variant keeps them.
     rows = await conn.execute_query_dict(sql, params)
@@ -265,6 +280,7 @@ class SyncStore:
         rows = _latest(rows)
         ids = [r["shopify_id"] for r in rows]
         async with in_transaction("default") as conn:
+            await _lock_rows(conn, shop_id, resource, exclusive=False)
             if resource == "products":
                 applied = await _ids(
                     conn, _SQL["products"], [shop_id, *_arrays(rows, PRODUCT_COLUMNS), run_id]
@@ -328,6 +344,7 @@ class SyncStore:
         """Delete objects (and children) and leave tombstones; returns rows deleted."""
         table, children = _TABLES[resource]
         async with in_transaction("default") as conn:
+            await _lock_rows(conn, shop_id, resource, exclusive=True)
             await conn.execute_query(
                 "INSERT INTO sync_tombstones (shop_id, resource, shopify_id, deleted_at)"
                 " SELECT $1, $2, i, now() FROM unnest($3::bigint[]) AS i"

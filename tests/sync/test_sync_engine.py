@@ -332,3 +332,59 @@ async def test_a_slow_bulk_job_is_polled_again_not_restarted(ctx, shop_config, f
     assert await run_sync(_bulk_ctx(ctx), started[0].id) == "succeeded"
     assert len(fake.shop(SHOP).bulk_operations) == 1  # the same job, not a new one
     assert (await SyncRun.get(id=run.id)).bulk_operation_id == run.bulk_operation_id
+
+
+async def test_an_upsert_racing_a_delete_does_not_revive_the_row(ctx, shop_config, database_url):
+    import asyncpg
+
+    shop = await install_shop(shop_config, SHOP)
+    store = SyncStore(ctx.redis)
+    payload = {
+        "id": 5,
+        "email": "a@example.com",
+        "first_name": "A",
+        "last_name": "B",
+        "state": "enabled",
+        "tags": "",
+        "created_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:00:00Z",
+    }
+    await store.upsert("customers", shop.id, [customer_row(payload)])
+    newer = customer_row({**payload, "updated_at": "2026-11-02T10:00:00Z"})
+
+    # A delete webhook's transaction, in flight: it holds the lock and has not committed.
+    deleting = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    upsert = None
+    try:
+        tx = deleting.transaction()
+        await tx.start()
+        await deleting.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            f"sync-rows:{shop.id}:customers",
+        )
+        await deleting.execute(
+            "INSERT INTO sync_tombstones (shop_id, resource, shopify_id, deleted_at)"
+            " VALUES ($1, 'customers', 5, now())",
+            shop.id,
+        )
+        await deleting.execute(
+            "DELETE FROM customers WHERE shop_id = $1 AND shopify_id = 5", shop.id
+        )
+        upsert = asyncio.ensure_future(store.upsert("customers", shop.id, [newer]))
+        # Wait on the thing itself: the upsert's session waiting on a lock.
+        for _ in range(200):
+            waiting = await deleting.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.02)
+        assert waiting, "the upsert did not wait for the delete"
+        await tx.commit()
+        await upsert
+    finally:
+        if upsert is not None and not upsert.done():
+            upsert.cancel()
+        await deleting.close()
+    assert not await Customer.filter(shop_id=shop.id, shopify_id=5).exists()
