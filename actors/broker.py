@@ -51,7 +51,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
     else:
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]
+        broker = RedisBroker(url=url, namespace=config.broker.namespace)  # type: ignore[no-untyped-call]
     # AsyncIO first: WorkerPools runs its coroutines on the loop AsyncIO starts.
     broker.add_middleware(AsyncIO())
     broker.add_middleware(WorkerPools(config))

@@ -37,6 +37,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WORKER_PROCESSES": ("broker", "processes"),
     "WORKER_THREADS": ("broker", "threads"),
     "WORKER_QUEUES": ("broker", "queues"),
+    "BROKER_NAMESPACE": ("broker", "namespace"),
     "TOKEN_ENCRYPTION_KEYS": ("security", "token_encryption_keys"),
     "SESSION_SECRET": ("security", "session_secret"),
     "SYNC_INTERVAL_S": ("sync", "interval_s"),
@@ -149,6 +150,8 @@ class BrokerConfig:
     processes: int
     threads: int
     queues: tuple[str, ...]
+    # Redis broker key prefix: several deployments (or test runs) can share one Redis.
+    namespace: str
 
     @property
     def display_url(self) -> str:
@@ -481,6 +484,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         processes=r.int_("broker", "processes", minimum=1),
         threads=r.int_("broker", "threads", minimum=1),
         queues=queues,
+        namespace=_namespace(r),
     )
     security = SecurityConfig(
         token_encryption_keys=r.fernet_keys(
@@ -549,6 +553,13 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         limits=limits,
         sync=sync,
     )
+
+
+def _namespace(r: _Reader) -> str:
+    value = r.str_("broker", "namespace")
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        raise ConfigError(f"{_where('broker', 'namespace')}: letters, digits, _ . : - only")
+    return value
 
 
 def _session_secret(r: _Reader, *, required: bool) -> Secret:

@@ -126,9 +126,27 @@ def secrets_env() -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session")
+def broker_namespace(redis_url: str) -> Iterator[str]:
+    """Queues of this run only: a shared Redis may hold other runs' (or a bench's) messages,
+    which this run's real workers must never pick up. Deleted at the end."""
+    namespace = f"test-{uuid.uuid4().hex[:10]}"
+    yield namespace
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        keys = list(client.scan_iter(match=f"{namespace}:*"))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture
 def base_env(
-    clean_database: str, redis_url: str, secrets_env: dict[str, str], tmp_path: Path
+    clean_database: str,
+    redis_url: str,
+    secrets_env: dict[str, str],
+    tmp_path: Path,
+    broker_namespace: str,
 ) -> dict[str, str]:
     """The environment a test process of ours would get: real stores, test secrets."""
     return {
@@ -136,6 +154,7 @@ def base_env(
         "APP_ENV": "production",
         "DATABASE_URL": clean_database,
         "REDIS_URL": redis_url,
+        "BROKER_NAMESPACE": broker_namespace,
         "SHOPIFY_APP_URL": "https://app.example.test",
         "VAR_DIR": str(tmp_path / "var"),
         "LOG_LEVEL": "INFO",

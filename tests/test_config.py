@@ -168,3 +168,15 @@ def test_serve_without_stores_says_which_is_missing(tmp_path, secrets_env):
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_broker_namespace_is_configurable_and_checked(make_config):
+    from actors.broker import build_broker
+
+    broker = build_broker(make_config(BROKER_NAMESPACE="tenant-a"))
+    try:
+        assert broker.namespace == "tenant-a"
+    finally:
+        broker.close()
+    with pytest.raises(ConfigError, match="BROKER_NAMESPACE"):
+        make_config(BROKER_NAMESPACE="has spaces")
