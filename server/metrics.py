@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 # Workers add to this hash (see actors/middleware.py); fields are "actor|queue|stat".
 ACTOR_STATS_KEY = "metrics:dramatiq:actors"
-ACTOR_STATS = ("processed", "failed", "retried", "dead_lettered", "duration_ms")
 
 
 @dataclass

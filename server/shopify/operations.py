@@ -297,18 +297,6 @@ query BulkOperation($id: ID!) {
 """
 )
 
-RUNNING_BULK_QUERIES = (
-    """
-query RunningBulkQueries {
-  bulkOperations(first: 10, query: "status:running operation_type:query") {
-    nodes {"""
-    + _BULK_FIELDS
-    + """    }
-  }
-}
-"""
-)
-
 BULK_OPERATION_CANCEL = (
     """
 mutation BulkOperationCancel($id: ID!) {
@@ -322,74 +310,9 @@ mutation BulkOperationCancel($id: ID!) {
 """
 )
 
-# Bulk query documents (the `query` argument of bulkOperationRunQuery). Bulk queries take
-# no page sizes: Shopify walks every connection. Nested connections become their own
-# JSONL lines with `__parentId`.
-BULK_PRODUCTS = """
-{
-  products {
-    edges {
-      node {
-        id
-        title
-        handle
-        status
-        vendor
-        updatedAt
-        variants {
-          edges {
-            node { id title sku price inventoryQuantity updatedAt }
-          }
-        }
-      }
-    }
-  }
-}
-"""
-
-BULK_ORDERS = """
-{
-  orders {
-    edges {
-      node {
-        id
-        name
-        email
-        createdAt
-        updatedAt
-        displayFinancialStatus
-        totalPriceSet { shopMoney { amount currencyCode } }
-        customer { id }
-        transactions { id kind status gateway amountSet { shopMoney { amount currencyCode } } }
-        lineItems {
-          edges {
-            node { id title quantity sku variant { id } }
-          }
-        }
-      }
-    }
-  }
-}
-"""
-
-BULK_CUSTOMERS = """
-{
-  customers {
-    edges {
-      node {
-        id
-        firstName
-        lastName
-        defaultEmailAddress { emailAddress }
-        numberOfOrders
-        amountSpent { amount currencyCode }
-        updatedAt
-      }
-    }
-  }
-}
-"""
-
+# Bulk query documents (the `query` argument of bulkOperationRunQuery) take no page
+# sizes: Shopify walks every connection, and nested connections become their own JSONL
+# lines with `__parentId`.
 # Per-shop sync (server/sync): object counts decide between paging and a bulk operation,
 # and the bulk documents select what the paging queries select.
 PRODUCTS_COUNT = """

@@ -21,7 +21,7 @@ async def test_bulk_products_are_joined_with_their_variants(
     domain = "bulk.myshopify.com"
     fake_shopify.add_shop(domain, products=30, variants_per_product=3)
     creds = ShopCredentials(domain, fake_shopify.issue_token(domain))
-    started = await shopify_client.run_bulk_query(creds, ops.BULK_PRODUCTS)
+    started = await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_PRODUCTS)
     assert started["status"] == "CREATED"
     done = await shopify_client.wait_for_bulk_operation(creds, started["id"], timeout_s=10)
     assert done["objectCount"] == "120" and done["rootObjectCount"] == "30"
@@ -41,9 +41,9 @@ async def test_a_second_bulk_query_while_one_runs_is_a_user_error(
 ) -> None:
     shop = fake_shopify.shop(creds.shop)
     shop.bulk_gate = gate = asyncio.Event()
-    first = await shopify_client.run_bulk_query(creds, ops.BULK_CUSTOMERS)
+    first = await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_CUSTOMERS)
     with pytest.raises(ShopifyUserError) as caught:
-        await shopify_client.run_bulk_query(creds, ops.BULK_CUSTOMERS)
+        await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_CUSTOMERS)
     assert caught.value.user_errors[0]["code"] == "OPERATION_IN_PROGRESS"
     gate.set()
     done = await shopify_client.wait_for_bulk_operation(creds, first["id"], timeout_s=10)
@@ -56,7 +56,7 @@ async def test_bulk_result_of_25000_rows_is_streamed_with_bounded_memory(
     domain = "huge.myshopify.com"
     fake_shopify.add_shop(domain, products=PRODUCTS, variants_per_product=4, orders=0, customers=0)
     creds = ShopCredentials(domain, fake_shopify.issue_token(domain))
-    started = await shopify_client.run_bulk_query(creds, ops.BULK_PRODUCTS)
+    started = await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_PRODUCTS)
     done = await shopify_client.wait_for_bulk_operation(creds, started["id"], timeout_s=30)
     file_size = int(done["fileSize"])
     assert done["objectCount"] == str(5 * PRODUCTS)
@@ -86,7 +86,7 @@ async def test_bulk_failure_states_are_clear_errors(
     outcome: str,
 ) -> None:
     fake_shopify.shop(creds.shop).bulk_outcome = outcome
-    started = await shopify_client.run_bulk_query(creds, ops.BULK_ORDERS)
+    started = await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_ORDERS)
     with pytest.raises(BulkOperationError) as caught:
         await shopify_client.wait_for_bulk_operation(creds, started["id"], timeout_s=10)
     assert caught.value.status == outcome
@@ -98,7 +98,7 @@ async def test_bulk_failure_states_are_clear_errors(
 async def test_bulk_orders_carry_line_items_and_transactions(
     shopify_client: ShopifyClient, fake_shopify: FakeShopify, creds: ShopCredentials
 ) -> None:
-    started = await shopify_client.run_bulk_query(creds, ops.BULK_ORDERS)
+    started = await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_ORDERS)
     done = await shopify_client.wait_for_bulk_operation(creds, started["id"], timeout_s=10)
     records = [r async for r in shopify_client.iter_bulk_records(creds.shop, done["url"])]
     assert len(records) == 20
@@ -110,7 +110,7 @@ async def test_wait_times_out_while_running(
     shopify_client: ShopifyClient, fake_shopify: FakeShopify, creds: ShopCredentials
 ) -> None:
     fake_shopify.shop(creds.shop).bulk_gate = asyncio.Event()  # never opened
-    started = await shopify_client.run_bulk_query(creds, ops.BULK_CUSTOMERS)
+    started = await shopify_client.run_bulk_query(creds, ops.BULK_SYNC_CUSTOMERS)
     with pytest.raises(BulkOperationError) as caught:
         await shopify_client.wait_for_bulk_operation(
             creds, started["id"], timeout_s=0.1, poll_interval_s=0.02

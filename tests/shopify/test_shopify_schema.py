@@ -33,7 +33,7 @@ def discovered_operations() -> dict[str, str]:
 
 def test_discovery_finds_the_operations() -> None:
     found = discovered_operations()
-    assert {"PRODUCTS_PAGE", "ORDERS_PAGE", "WEB_PIXEL_CREATE", "BULK_PRODUCTS"} <= set(found)
+    assert {"PRODUCTS_PAGE", "ORDERS_PAGE", "WEB_PIXEL_CREATE", "BULK_SYNC_PRODUCTS"} <= set(found)
     assert len(found) >= 20
 
 
