@@ -12,7 +12,7 @@ import asyncio
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -734,8 +734,12 @@ class ShopifyClient:
         *,
         timeout_s: float,
         poll_interval_s: float | None = None,
+        on_poll: Callable[[], Awaitable[object]] | None = None,
     ) -> JsonObject:
-        """Poll until COMPLETED and return the operation; raise on failure or timeout."""
+        """Poll until COMPLETED and return the operation; raise on failure or timeout.
+
+        `on_poll` runs after every poll that found the job still going (e.g. a heartbeat).
+        """
         interval_s = self._bulk_poll_interval_s if poll_interval_s is None else poll_interval_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
@@ -760,6 +764,8 @@ class ShopifyClient:
                     operation="BulkOperation",
                     status=str(status),
                 )
+            if on_poll is not None:
+                await on_poll()
             await asyncio.sleep(interval_s)
 
     async def stream_bulk_lines(self, shop: str, url: str) -> AsyncIterator[JsonObject]:

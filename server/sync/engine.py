@@ -373,32 +373,23 @@ async def _start_bulk(ctx: SyncContext, creds: ShopCredentials, query: str) -> s
 
 
 async def _wait_bulk(
-    ctx: SyncContext, run: SyncRun, creds: ShopCredentials, lease: Lease, operation_id: str
+    ctx: SyncContext, run: SyncRun, creds: ShopCredentials, operation_id: str
 ) -> JsonObject:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ctx.config.bulk_timeout_s
-    while True:
-        operation = await ctx.client.get_bulk_operation(creds, operation_id)
-        status = operation.get("status")
-        if status == "COMPLETED":
-            return operation
-        if status not in ("CREATED", "RUNNING"):
-            raise BulkOperationError(
-                f"bulk operation ended {status}",
-                shop=creds.shop,
-                operation="BulkOperation",
-                status=str(status),
-                error_code=operation.get("errorCode"),
-            )
-        if loop.time() > deadline:
-            # Not a failure: Shopify gives bulk jobs up to 10 days. The run keeps the
-            # operation id and its retry goes on polling the same job.
-            raise BulkStillRunningError(
-                f"bulk operation {operation_id} still {status} after {ctx.config.bulk_timeout_s}s"
-            )
-        await lease.renew()
-        await runs.heartbeat(run.id)
-        await asyncio.sleep(ctx.config.bulk_poll_interval_s)
+    """The completed operation; BulkStillRunningError when it outlasts bulk_timeout_s."""
+    try:
+        return await ctx.client.wait_for_bulk_operation(
+            creds,
+            operation_id,
+            timeout_s=ctx.config.bulk_timeout_s,
+            poll_interval_s=ctx.config.bulk_poll_interval_s,
+            on_poll=lambda: runs.heartbeat(run.id),
+        )
+    except BulkOperationError as e:
+        if e.status not in ("CREATED", "RUNNING"):
+            raise
+        # Not a failure: Shopify gives bulk jobs up to 10 days. The run keeps the
+        # operation id and its retry goes on polling the same job.
+        raise BulkStillRunningError(str(e)) from None
 
 
 def _bulk_watermark(rows: list[Row], run: SyncRun) -> Any:
@@ -433,7 +424,7 @@ async def _bulk(
         await runs.set_bulk_operation(run.id, operation_id)
         skip = 0
     try:
-        operation = await _wait_bulk(ctx, run, creds, lease, operation_id)
+        operation = await _wait_bulk(ctx, run, creds, operation_id)
     except BulkOperationError:
         # Failed, cancelled or expired: the next attempt starts a new operation.
         await runs.set_bulk_operation(run.id, None)
