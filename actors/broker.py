@@ -18,6 +18,7 @@ from dramatiq.middleware import AsyncIO
 from actors.encoder import OrjsonEncoder
 from actors.middleware import ActorMetrics, WorkerPools
 from actors.scheduler import SyncScheduler
+from actors.sweeper import OutboxSweeper
 from server.config import Config
 
 # Every module that declares actors; workers import all of them.
@@ -25,7 +26,6 @@ ACTOR_MODULES: tuple[str, ...] = (
     "actors.system",
     "actors.install",
     "actors.pixel",
-    "actors.privacy",
     "actors.sync",
     "actors.webhooks",
 )
@@ -58,6 +58,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
     if not stub:
         broker.add_middleware(ActorMetrics(config.redis.url))
         broker.add_middleware(SyncScheduler(config))
+        broker.add_middleware(OutboxSweeper(config))
     return broker
 
 

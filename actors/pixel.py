@@ -1,188 +1,45 @@
-"""The pixel event pipeline: persist batches (dedup on shop + event id), then aggregate.
+"""The pixel event pipeline after ingest: aggregation, version history, last event time.
 
-Messages carry one JSON string, built by the web process's group commit:
-`{"v": 1, "batches": [{"shop_id", "received_at", "version", "events": [...]}, ...]}`, each
-event already validated and sanitised. Both actors are idempotent, so the broker's
-at-least-once delivery (retries, redelivery after a worker dies) never duplicates anything.
+The web process commits events in `pixel_events` and the work they create in
+`pixel_pipeline_inbox` (one row per shop, UTC day and pixel version) in one statement
+(server/pixel/store.py), then wakes `aggregate_pixel_inbox`. The aggregation step claims
+inbox rows, recounts each claimed (shop, day) from the stored events, records versions and
+the last event time, and deletes the rows in the same transaction, unless more events came
+for them meanwhile (their `seq` moved on; they stay for the next step). Nothing here lives
+only in the broker: a lost wake-up is found by the sweeper (actors/sweeper.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from collections import defaultdict
+from datetime import date
 from typing import Any
 
 import dramatiq
 import orjson
-from redis.asyncio import Redis
+from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from models.pixel import PIPELINE_FAILED, PIPELINE_PENDING
+from server.config import OutboxConfig
+from server.stores import store_down
+
+log = logging.getLogger(__name__)
 
 PIXEL_QUEUE = "pixel"
-PAYLOAD_VERSION = 1
+# Inbox rows one aggregation step claims at a time. A claim holds for
+# `outbox.stale_after_s`: a dead worker's claim lapses and the sweeper sends the work again.
+CLAIM_ROWS = 200
+# One message works at most this long, then hands the rest to a fresh message.
+STEP_BUDGET_S = 30.0
 # Aggregation takes this advisory lock per shop, so two workers never interleave the
 # delete-and-recount of the same shop's days.
 _AGGREGATE_LOCK = "pixel-aggregate:"
-
-
-class PoisonMessage(ValueError):
-    """A payload no retry can fix (wrong shape or version); dead-lettered at once."""
-
-
-def parse_payload(payload: str) -> list[dict[str, Any]]:
-    """The batches of a persist message; PoisonMessage when it is not one."""
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        raise PoisonMessage("payload is not JSON") from None
-    if not isinstance(data, dict) or data.get("v") != PAYLOAD_VERSION:
-        raise PoisonMessage("unknown payload version")
-    batches = data.get("batches")
-    if not isinstance(batches, list):
-        raise PoisonMessage("batches must be a list")
-    for batch in batches:
-        if (
-            not isinstance(batch, dict)
-            or not isinstance(batch.get("shop_id"), int)
-            or not isinstance(batch.get("received_at"), str)
-            or not isinstance(batch.get("events"), list)
-            or not all(
-                isinstance(e, dict) and isinstance(e.get("ts"), str) for e in batch["events"]
-            )
-        ):
-            raise PoisonMessage("a batch is malformed")
-    return batches
-
-
-_INSERT_EVENTS = """
-WITH inserted AS (
-INSERT INTO pixel_events
-    (shop_id, event_id, name, "timestamp", client_id, seq, type, context, data, received_at,
-     customer_email, customer_phone)
-SELECT (b->>'shop_id')::bigint, e->>'event_id', e->>'name', (e->>'ts')::timestamptz,
-       e->>'client_id', (e->>'seq')::bigint, e->>'type',
-       coalesce(e->'context', '{}'::jsonb), coalesce(e->'data', '{}'::jsonb),
-       (b->>'received_at')::timestamptz,
-       -- Checkout events name the buyer: kept as columns for privacy requests.
-       nullif(lower(left(e->'data'->'checkout'->>'email', 320)), ''),
-       nullif(left(e->'data'->'checkout'->>'phone', 64), '')
-FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
-CROSS JOIN LATERAL jsonb_array_elements(b -> 'events') AS e
--- A shop deleted (shop/redact) after its events were queued: drop them, don't fail.
-WHERE EXISTS (SELECT 1 FROM shops s WHERE s.id = (b->>'shop_id')::bigint)
--- A customer redacted (customers/redact) while their events were queued: drop those too.
-  AND NOT EXISTS (
-    SELECT 1 FROM redacted_identities r
-    WHERE r.shop_id = (b->>'shop_id')::bigint
-      AND (r.kind, r.value_hash) IN (
-        ('client_id', encode(sha256(convert_to(e->>'client_id', 'UTF8')), 'hex')),
-        ('email', encode(sha256(convert_to(
-            lower(left(e->'data'->'checkout'->>'email', 320)), 'UTF8')), 'hex')),
-        ('phone', encode(sha256(convert_to(
-            left(e->'data'->'checkout'->>'phone', 64), 'UTF8')), 'hex'))
-      )
-  )
-ON CONFLICT (shop_id, event_id) DO NOTHING
-RETURNING 1
-)
-SELECT count(*) AS n FROM inserted
-"""
-
-_TOUCH_PIXELS = """
-WITH b AS (
-    SELECT (b->>'shop_id')::bigint AS shop_id, (b->>'received_at')::timestamptz AS at,
-           nullif(b->>'version', '') AS version
-    FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
-    WHERE jsonb_array_length(b -> 'events') > 0
-),
-latest AS (
-    SELECT DISTINCT ON (shop_id) shop_id, at, version FROM b ORDER BY shop_id, at DESC
-)
-UPDATE web_pixels w
-SET last_event_at = GREATEST(w.last_event_at, l.at),
-    version = CASE WHEN l.version IS NOT NULL
-                    AND (w.last_event_at IS NULL OR l.at >= w.last_event_at)
-                   THEN l.version ELSE w.version END,
-    updated_at = now()
-FROM latest l
-WHERE w.shop_id = l.shop_id
-"""
-
-_UPSERT_VERSIONS = """
-WITH b AS (
-    SELECT (b->>'shop_id')::bigint AS shop_id, (b->>'received_at')::timestamptz AS at,
-           nullif(b->>'version', '') AS version
-    FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
-    WHERE jsonb_array_length(b -> 'events') > 0
-)
-INSERT INTO web_pixel_versions (web_pixel_id, version, first_seen_at, last_seen_at)
-SELECT w.id, b.version, min(b.at), max(b.at)
-FROM b JOIN web_pixels w ON w.shop_id = b.shop_id
-WHERE b.version IS NOT NULL
-GROUP BY w.id, b.version
-ON CONFLICT (web_pixel_id, version) DO UPDATE
-SET first_seen_at = LEAST(web_pixel_versions.first_seen_at, EXCLUDED.first_seen_at),
-    last_seen_at = GREATEST(web_pixel_versions.last_seen_at, EXCLUDED.last_seen_at)
-"""
-
-
-def touched_days(batches: list[dict[str, Any]]) -> list[list[Any]]:
-    """Sorted [shop_id, "YYYY-MM-DD"] pairs (UTC days) the batches have events on."""
-    # `ts` is normalised to UTC ISO 8601 by the web process, so its first ten characters
-    # are the UTC day.
-    pairs = {(b["shop_id"], e["ts"][:10]) for b in batches for e in b["events"]}
-    return [[shop_id, day] for shop_id, day in sorted(pairs)]
-
-
-# Aggregation of a (shop, day) is debounced: the first persist that touches it schedules
-# one recount this much later; persists meanwhile find it scheduled and add nothing. A
-# recount clears the mark before it reads, so a persist that commits after the read always
-# schedules another: nothing is left out, and a busy shop costs one recount per window,
-# not one per batch.
-AGGREGATE_DELAY_MS = 1000
-# Only a lost message could leave a mark behind; it lapses and the next persist reschedules.
-AGGREGATE_MARK_TTL_S = 60
-
-
-def _mark_key(shop_id: int, day: str) -> str:
-    return f"pixel:aggregate-scheduled:{shop_id}:{day}"
-
-
-async def request_aggregation(days: list[list[Any]], redis: Redis | None) -> None:
-    """Schedule a recount of these (shop, day) pairs unless one is already scheduled."""
-    if redis is None:  # no shared marks (code run outside a worker): recount each time
-        await asyncio.to_thread(aggregate_pixel_days.send, days)
-        return
-    async with redis.pipeline(transaction=False) as pipe:
-        for shop_id, day in days:
-            pipe.set(_mark_key(shop_id, day), 1, nx=True, ex=AGGREGATE_MARK_TTL_S)
-        marked = await pipe.execute()
-    fresh = [pair for pair, ok in zip(days, marked, strict=True) if ok]
-    if not fresh:
-        return
-    try:
-        await asyncio.to_thread(
-            aggregate_pixel_days.send_with_options, args=(fresh,), delay=AGGREGATE_DELAY_MS
-        )
-    except BaseException:
-        # Not scheduled after all: clear the marks so this message's retry schedules it.
-        await redis.delete(*(_mark_key(shop_id, day) for shop_id, day in fresh))
-        raise
-
-
-async def persist_events(payload: str, *, redis: Redis | None = None) -> int:
-    """Store a batch message's events once each; return how many rows were new."""
-    batches = parse_payload(payload)
-    if not any(b["events"] for b in batches):
-        return 0
-    async with in_transaction() as connection:
-        rows = await connection.execute_query_dict(_INSERT_EVENTS, [payload])
-        await connection.execute_query(_TOUCH_PIXELS, [payload])
-        await connection.execute_query(_UPSERT_VERSIONS, [payload])
-    # After the commit: a retry of this message re-sends it, so no day is left unaggregated.
-    await request_aggregation(touched_days(batches), redis)
-    return int(rows[0]["n"])
 
 
 # The (shop, UTC day) pairs of a message, with each day's bounds: every statement below
@@ -196,21 +53,30 @@ WITH t AS (
 )
 """
 
-_DELETE_COUNTS = _DAYS + """
+_DELETE_COUNTS = (
+    _DAYS
+    + """
 DELETE FROM pixel_daily_aggregates a USING t WHERE a.shop_id = t.shop_id AND a.day = t.day
 """
+)
 
-_INSERT_COUNTS = _DAYS + """
+_INSERT_COUNTS = (
+    _DAYS
+    + """
 INSERT INTO pixel_daily_aggregates (shop_id, day, name, count, distinct_clients, updated_at)
 SELECT t.shop_id, t.day, e.name, count(*), count(DISTINCT e.client_id), now()
 FROM t JOIN pixel_events e
   ON e.shop_id = t.shop_id AND e."timestamp" >= t.lo AND e."timestamp" < t.hi
 GROUP BY t.shop_id, t.day, e.name
 """
+)
 
-_DELETE_REVENUE = _DAYS + """
+_DELETE_REVENUE = (
+    _DAYS
+    + """
 DELETE FROM pixel_daily_revenue r USING t WHERE r.shop_id = t.shop_id AND r.day = t.day
 """
+)
 
 # checkout_completed carries data.checkout.totalPrice {amount, currencyCode} (MoneyV2);
 # anything else in there is skipped rather than failing the whole day.
@@ -240,67 +106,163 @@ GROUP BY shop_id, day, currency
 _INSERT_REVENUE = _DAYS.rstrip() + ",\n" + _REVENUE_BY_CURRENCY
 
 
-def _check_pairs(pairs: Any) -> list[dict[str, Any]]:
-    if not isinstance(pairs, list):
-        raise PoisonMessage("pairs must be a list")
-    targets = []
-    for pair in pairs:
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or not isinstance(pair[0], int)
-            or not isinstance(pair[1], str)
-            or len(pair[1]) != 10
-        ):
-            raise PoisonMessage("a pair is malformed")
-        targets.append({"shop_id": pair[0], "day": pair[1]})
-    return targets
+_CLAIM = """
+UPDATE pixel_pipeline_inbox SET claimed_until = now() + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM pixel_pipeline_inbox
+    WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+    ORDER BY shop_id, day
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, shop_id, day, version, first_at, last_at, seq
+"""
+
+_TOUCH_PIXEL = """
+UPDATE web_pixels w
+SET last_event_at = GREATEST(w.last_event_at, $2),
+    version = CASE WHEN $3 <> '' AND (w.last_event_at IS NULL OR $2 >= w.last_event_at)
+                   THEN $3 ELSE w.version END,
+    updated_at = now()
+WHERE w.shop_id = $1
+"""
+
+_UPSERT_VERSIONS = """
+INSERT INTO web_pixel_versions (web_pixel_id, version, first_seen_at, last_seen_at)
+SELECT w.id, v.version, v.first_at, v.last_at
+FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS v(version, first_at, last_at)
+JOIN web_pixels w ON w.shop_id = $1
+ON CONFLICT (web_pixel_id, version) DO UPDATE
+SET first_seen_at = LEAST(web_pixel_versions.first_seen_at, EXCLUDED.first_seen_at),
+    last_seen_at = GREATEST(web_pixel_versions.last_seen_at, EXCLUDED.last_seen_at)
+"""
+
+# Done: the claimed rows go, unless an ingest flush touched them since the claim (their
+# seq moved on); those are released for the next step at once.
+_FINISH = """
+WITH done AS (
+    DELETE FROM pixel_pipeline_inbox i
+    USING unnest($1::bigint[], $2::bigint[]) AS c(id, seq)
+    WHERE i.id = c.id AND i.seq = c.seq
+    RETURNING i.id
+)
+UPDATE pixel_pipeline_inbox SET claimed_until = NULL
+WHERE id = ANY($1::bigint[]) AND id NOT IN (SELECT id FROM done)
+"""
+
+_FAILED = """
+UPDATE pixel_pipeline_inbox SET
+    attempts = attempts + 1,
+    last_error = $2,
+    state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END,
+    claimed_until = now() + make_interval(secs => least($4 * power(2, attempts), $5))
+WHERE id = ANY($1::bigint[])
+RETURNING state
+"""
 
 
-async def aggregate_days(pairs: list[list[Any]], *, redis: Redis | None = None) -> None:
-    """Recount the given (shop, UTC day) pairs from the stored events."""
-    targets = _check_pairs(pairs)
-    if not targets:
-        return
-    if redis is not None:
-        # Before reading: a persist committing from now on schedules its own recount.
-        await redis.delete(*(_mark_key(t["shop_id"], t["day"]) for t in targets))
-    shop_ids = sorted({t["shop_id"] for t in targets})
-    encoded = orjson.dumps(targets).decode()
+async def aggregate_day(shop_id: int, day: date, rows: list[dict[str, Any]]) -> None:
+    """Recount one (shop, UTC day), record its versions and last event, settle its rows."""
+    target = orjson.dumps([{"shop_id": shop_id, "day": day.isoformat()}]).decode()
+    latest = max(rows, key=lambda r: r["last_at"])
+    versioned = [r for r in rows if r["version"]]
     async with in_transaction() as connection:
-        # Sorted, so two aggregations of overlapping shops never deadlock.
         await connection.execute_query(
-            "SELECT count(pg_advisory_xact_lock(hashtextextended($1 || s::text, 0))) "
-            "FROM unnest($2::bigint[]) AS s",
-            [_AGGREGATE_LOCK, shop_ids],
+            "SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::bigint::text, 0))",
+            [_AGGREGATE_LOCK, shop_id],
         )
-        await connection.execute_query(_DELETE_COUNTS, [encoded])
-        await connection.execute_query(_INSERT_COUNTS, [encoded])
-        await connection.execute_query(_DELETE_REVENUE, [encoded])
-        await connection.execute_query(_INSERT_REVENUE, [encoded])
+        await connection.execute_query(_DELETE_COUNTS, [target])
+        await connection.execute_query(_INSERT_COUNTS, [target])
+        await connection.execute_query(_DELETE_REVENUE, [target])
+        await connection.execute_query(_INSERT_REVENUE, [target])
+        await connection.execute_query(
+            _TOUCH_PIXEL, [shop_id, latest["last_at"], latest["version"]]
+        )
+        if versioned:
+            await connection.execute_query(
+                _UPSERT_VERSIONS,
+                [
+                    shop_id,
+                    [r["version"] for r in versioned],
+                    [r["first_at"] for r in versioned],
+                    [r["last_at"] for r in versioned],
+                ],
+            )
+        await connection.execute_query(_FINISH, [[r["id"] for r in rows], [r["seq"] for r in rows]])
+
+
+async def _record_failure(
+    rows: list[dict[str, Any]], error: BaseException, outbox: OutboxConfig
+) -> str:
+    result = await Tortoise.get_connection("default").execute_query_dict(
+        _FAILED,
+        [
+            [r["id"] for r in rows],
+            f"{type(error).__name__}: {error}"[:255],
+            outbox.max_attempts,
+            outbox.retry_backoff_s,
+            outbox.retry_backoff_max_s,
+        ],
+    )
+    return str(result[0]["state"]) if result else PIPELINE_PENDING
+
+
+async def aggregate_inbox(
+    *, outbox: OutboxConfig, budget_s: float = STEP_BUDGET_S
+) -> dict[str, int]:
+    """Work the inbox until it is empty (or the budget is spent); counts of days by outcome.
+
+    A store that is down raises (the claims lapse and the work waits); a day that fails
+    for any other reason is retried after a backoff, then marked failed.
+    """
+    outcomes: dict[str, int] = defaultdict(int)
+    deadline = time.monotonic() + budget_s
+    connection = Tortoise.get_connection("default")
+    while time.monotonic() < deadline:
+        claimed = await connection.execute_query_dict(_CLAIM, [CLAIM_ROWS, outbox.stale_after_s])
+        if not claimed:
+            return dict(outcomes)
+        days: dict[tuple[int, date], list[dict[str, Any]]] = defaultdict(list)
+        for row in claimed:
+            days[(int(row["shop_id"]), row["day"])].append(row)
+        for (shop_id, day), rows in sorted(days.items()):
+            try:
+                await aggregate_day(shop_id, day, rows)
+            except Exception as e:
+                if store_down(e):
+                    raise
+                state = await _record_failure(rows, e, outbox)
+                log.warning(
+                    "pixel aggregation failed: %s",
+                    type(e).__name__,
+                    extra={"shop_id": shop_id, "day": day.isoformat(), "state": state},
+                )
+                outcomes["failed" if state == PIPELINE_FAILED else "retry"] += 1
+            else:
+                outcomes["done"] += 1
+    outcomes["more"] += 1
+    return dict(outcomes)
 
 
 @dramatiq.actor(
     queue_name=PIXEL_QUEUE,
-    max_retries=12,
-    min_backoff=500,
-    max_backoff=300_000,
-    time_limit=120_000,
-    throws=(PoisonMessage,),
+    max_retries=5,
+    min_backoff=1_000,
+    max_backoff=60_000,
+    time_limit=600_000,
 )
-async def persist_pixel_events(payload: str) -> None:
-    """Persist one group-commit message of pixel events, then ask for aggregation."""
-    await persist_events(payload, redis=resources().redis)
+async def aggregate_pixel_inbox() -> None:
+    """Aggregate what the pixel inbox owes; a fresh message continues if work is left."""
+    outcomes = await aggregate_inbox(outbox=resources().config.outbox)
+    if outcomes.get("more"):
+        await asyncio.to_thread(aggregate_pixel_inbox.send)  # send is blocking I/O
 
 
-@dramatiq.actor(
-    queue_name=PIXEL_QUEUE,
-    max_retries=12,
-    min_backoff=500,
-    max_backoff=300_000,
-    time_limit=120_000,
-    throws=(PoisonMessage,),
-)
-async def aggregate_pixel_days(pairs: list[list[Any]]) -> None:
-    """Recount the daily aggregates of the given (shop id, UTC day) pairs."""
-    await aggregate_days(pairs, redis=resources().redis)
+# The sweeper's question: is there owed work that no wake-up reached in time?
+STALE_INBOX_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM pixel_pipeline_inbox
+    WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+      AND created_at < now() - make_interval(secs => $1)
+) AS stale
+"""

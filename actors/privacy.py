@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import dramatiq
 import orjson
 from redis.asyncio import Redis
 from tortoise import Tortoise
@@ -24,8 +23,6 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
-from actors.resources import resources
 from models import ComplianceRequest, PrivacyAudit, RedactedIdentity, Shop
 from models.compliance import COMPLIANCE_DEADLINE_DAYS, identity_hash
 from models.privacy import PrivacyRule
@@ -36,9 +33,6 @@ log = logging.getLogger(__name__)
 # Shopify sends shop/redact 48 hours after the uninstall that caused it.
 SHOP_REDACT_DELAY = timedelta(hours=48)
 PRIVACY_QUEUE = "privacy"
-# Dramatiq's exponential backoff over 20 retries spans days: well inside the 30-day deadline.
-PRIVACY_MAX_RETRIES = 20
-PRIVACY_TIME_LIMIT_MS = 600_000
 
 
 def utcnow() -> datetime:
@@ -382,6 +376,7 @@ async def redact_customer(
                 counts[model._meta.db_table] = await rows.update(**rule.anonymise)
         if shop is not None:
             await remember_redacted(conn, shop, who, linked)
+        counts["webhook_deliveries"] = await redact_webhook_payloads(conn, domain, who)
         await record_audit(
             conn,
             domain=domain,
@@ -395,6 +390,39 @@ async def redact_customer(
         await bump_version(redis, shop.pk)
     log.info("customer redacted", extra={"shop": domain, "rows": sum(counts.values())})
     return counts
+
+
+# Stored webhook payloads of the shop that name the customer: purged, and a pending one is
+# never applied (it would bring the customer back). Matched in the raw JSON text, by e-mail
+# (case-insensitive), phone, the customer's id or an order to redact; a false match only
+# purges a payload early. The customers/redact delivery's own payload is among them.
+_REDACT_PAYLOADS = """
+UPDATE webhook_deliveries SET
+    payload = NULL,
+    last_error = NULL,
+    state = CASE WHEN state = 'pending' AND topic <> 'customers/redact'
+                 THEN 'redacted' ELSE state END
+WHERE shop_domain = $1 AND payload IS NOT NULL
+  AND (topic LIKE 'customers/%' OR topic LIKE 'orders/%')
+  AND (
+    ($2::text IS NOT NULL AND strpos(lower(payload), $2) > 0)
+    OR ($3::text IS NOT NULL AND strpos(payload, $3) > 0)
+    OR ($4::text IS NOT NULL AND payload ~ ('"id"\\s*:\\s*"?(' || $4 || ')([^0-9]|$)'))
+  )
+"""
+
+
+async def redact_webhook_payloads(
+    conn: BaseDBAsyncClient, domain: str, who: CustomerIdentity
+) -> int:
+    """Purge the shop's stored webhook payloads that name the customer; how many."""
+    ids = [str(i) for i in (who.id, *who.order_ids) if i is not None]
+    count, _ = await conn.execute_query(
+        _REDACT_PAYLOADS,
+        [domain, who.email.lower() if who.email else None, who.phone or None,
+         "|".join(ids) or None],
+    )
+    return int(count)
 
 
 async def redact_shop(
@@ -454,36 +482,3 @@ def _reinstalled_since(shop: Shop, at: datetime) -> bool:
         and shop.installed_at is not None
         and (shop.installed_at > at - SHOP_REDACT_DELAY)
     )
-
-
-# ------------------------------------------------------------------ actors
-
-
-@dramatiq.actor(
-    queue_name=PRIVACY_QUEUE, max_retries=PRIVACY_MAX_RETRIES, time_limit=PRIVACY_TIME_LIMIT_MS
-)
-async def customers_data_request(
-    topic: str, shop: str, payload: dict[str, Any], delivery: dict[str, Any] | None = None
-) -> None:
-    """customers/data_request: the customer's export, listed for the merchant."""
-    await customer_data_request(shop, payload, delivery)
-
-
-@dramatiq.actor(
-    queue_name=PRIVACY_QUEUE, max_retries=PRIVACY_MAX_RETRIES, time_limit=PRIVACY_TIME_LIMIT_MS
-)
-async def customers_redact(
-    topic: str, shop: str, payload: dict[str, Any], delivery: dict[str, Any] | None = None
-) -> None:
-    """customers/redact: the customer's rows deleted or anonymised everywhere."""
-    await redact_customer(shop, payload, delivery, redis=resources().redis)
-
-
-@dramatiq.actor(
-    queue_name=PRIVACY_QUEUE, max_retries=PRIVACY_MAX_RETRIES, time_limit=PRIVACY_TIME_LIMIT_MS
-)
-async def shop_redact(
-    topic: str, shop: str, payload: dict[str, Any], delivery: dict[str, Any] | None = None
-) -> None:
-    """shop/redact: every row of the shop deleted but the audit of the redaction."""
-    await redact_shop(shop, payload, delivery)

@@ -24,7 +24,7 @@ from server.sync.store import SyncStore
 log = logging.getLogger(__name__)
 
 SYNC_QUEUE = "sync"
-# Exactly the data topics the webhook endpoint hands to apply_data_webhook.
+# Exactly the data topics whose deliveries apply_data_change applies.
 DATA_TOPICS: dict[str, tuple[Resource, str]] = {
     "products/create": ("products", "upsert"),
     "products/update": ("products", "upsert"),
@@ -119,17 +119,12 @@ async def schedule_incremental_syncs(period: int) -> None:
     log.info("scheduled syncs", extra={"period": period, "runs": len(run_ids)})
 
 
-@dramatiq.actor(
-    queue_name=SYNC_QUEUE,
-    max_retries=5,
-    time_limit=60_000,
-    throws=(PayloadError, UnknownTopicError),
-)
-async def apply_data_webhook(topic: str, shop: str, payload: dict[str, Any]) -> None:
+async def apply_data_change(topic: str, shop: str, payload: dict[str, Any]) -> None:
     """Upsert or delete the row a products/orders/customers webhook describes.
 
-    Older data never replaces newer (`updated_at` guard); a delete leaves a tombstone so a
-    late, older update cannot bring the object back.
+    Runs inside the delivery's transaction (actors/webhooks.py), which bumps the shop's
+    cache version once it commits. Older data never replaces newer (`updated_at` guard); a
+    delete leaves a tombstone so a late, older update cannot bring the object back.
     """
     route = DATA_TOPICS.get(topic)
     if route is None:
@@ -139,7 +134,7 @@ async def apply_data_webhook(topic: str, shop: str, payload: dict[str, Any]) -> 
     if row is None:
         log.info("webhook for an unknown shop ignored", extra={"shop": shop, "topic": topic})
         return
-    store = SyncStore(resources().redis)
+    store = SyncStore(None)  # the caller bumps the cache version after its commit
     if action == "delete":
         deleted = await store.delete(resource, row.id, [shopify_id(payload.get("id"))])
         log.info("webhook delete", extra={"shop": shop, "topic": topic, "deleted": deleted})
@@ -151,7 +146,8 @@ async def apply_data_webhook(topic: str, shop: str, payload: dict[str, Any]) -> 
 __all__ = [
     "DATA_TOPICS",
     "RESOURCES",
-    "apply_data_webhook",
+    "PayloadError",
+    "apply_data_change",
     "schedule_incremental_syncs",
     "sync_resource",
     "sync_shop",

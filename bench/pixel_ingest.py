@@ -3,8 +3,9 @@
 Needs DATABASE_URL (a server URL; a fresh database is made and dropped) and REDIS_URL.
 Runs, in one go and on the same machine: the bare handler, then the real endpoint
 (`python -m server serve`) with 1-event and 20-event posts, each bounded by count and time;
-prints accepted events/s, p50, p99 and the ratios; then runs a worker and checks that the
-database holds exactly the accepted events, once each.
+prints accepted events/s, p50, p99 and the ratios; then checks that the database holds
+exactly the accepted events, once each (committed before each 202; a worker runs the
+pipeline).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
         .venv/bin/python bench/pixel_ingest.py

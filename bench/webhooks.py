@@ -9,7 +9,8 @@ rate, p50 and p99 is printed, so nothing is hidden behind the peak.
 
 Both servers run in their own process on loopback (one event loop each, uvloop as in
 production); this process signs and sends the deliveries. The app path is the real one:
-HMAC, delivery row + broker send in one PostgreSQL transaction, a real Redis broker.
+HMAC, the whole delivery committed in PostgreSQL (one statement per group-commit flush),
+then the wake-up sent to a real Redis broker.
 DATABASE_URL / REDIS_URL name the stores; unset, embedded ones start for the run.
 Prints each server's rate, the ratio, and p50/p99 latency.
 """

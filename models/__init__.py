@@ -5,6 +5,7 @@ from models.pixel import (
     PixelDailyAggregate,
     PixelDailyRevenue,
     PixelEvent,
+    PixelPipelineInbox,
     WebPixel,
     WebPixelVersion,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "PixelDailyAggregate",
     "PixelDailyRevenue",
     "PixelEvent",
+    "PixelPipelineInbox",
     "PrivacyAudit",
     "Product",
     "ProductVariant",

@@ -153,3 +153,37 @@ class PixelDailyRevenue(Model):
         table = "pixel_daily_revenue"
         unique_together = (("shop", "day", "currency"),)
 
+
+
+PIPELINE_PENDING = "pending"
+PIPELINE_FAILED = "failed"
+
+
+class PixelPipelineInbox(Model):
+    """Work the pixel pipeline owes: one row per (shop, UTC day, pixel version) with new events.
+
+    Written in the same transaction as the events (so it survives anything the broker
+    loses); the aggregation step recounts the day, records the version and last event
+    time, and deletes the row unless `seq` moved on meanwhile (more events came).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    shop_id = fields.BigIntField()
+    day = fields.DateField()
+    version = fields.CharField(max_length=32, default="")  # "" when the pixel sent none
+    first_at = fields.DatetimeField()  # received_at of the first and last events
+    last_at = fields.DatetimeField()
+    seq = fields.BigIntField(default=1)  # bumped by every ingest flush that touches the row
+    state = fields.CharField(max_length=16, default=PIPELINE_PENDING)
+    attempts = fields.IntField(default=0)
+    last_error = fields.CharField(max_length=255, null=True)
+    # A worker holds the row until then (a dead worker's claim lapses).
+    claimed_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
+
+    class Meta:
+        table = "pixel_pipeline_inbox"
+        table_description = "Pixel pipeline work owed per shop, day and version (no customer data)."
+        unique_together = (("shop_id", "day", "version"),)

@@ -1,4 +1,4 @@
-"""`python -m server`: all-in-one (default), serve, worker, migrate, rotate-keys."""
+"""`python -m server`: all-in-one (default), serve, worker, migrate, rotate-keys, deliveries."""
 
 from __future__ import annotations
 
@@ -74,7 +74,29 @@ def _parser() -> argparse.ArgumentParser:
         "(and encrypt any legacy plaintext token). Safe while the app runs: deploy the new "
         "key list to web and workers first, then run this; drop the old key afterwards.",
     )
+    _add_deliveries(commands)
     return parser
+
+
+def _add_deliveries(commands: Any) -> None:
+    deliveries = commands.add_parser(
+        "deliveries",
+        help="list or replay webhook deliveries and pixel aggregations that failed",
+        description="Work that kept failing ends in state `failed` with its last error: list "
+        "it (or the pending backlog), and replay it once the cause is fixed. A replayed row is "
+        "sent to the workers by their sweeper within OUTBOX_SWEEP_INTERVAL_S.",
+    )
+    actions = deliveries.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="list failed (or pending) work")
+    listing.add_argument("--kind", choices=["webhook", "pixel", "all"], default="all")
+    listing.add_argument("--state", choices=["failed", "pending"], default="failed")
+    listing.add_argument("--limit", type=int, default=100, help="rows per kind (default 100)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    retry = actions.add_parser("retry", help="make failed work pending again")
+    retry.add_argument("--kind", choices=["webhook", "pixel"], default="webhook")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every failed row of the kind")
+    which.add_argument("ids", nargs="*", type=int, default=[], help="row ids (from `list`)")
 
 
 def _env_with_flags(args: argparse.Namespace) -> dict[str, str]:
@@ -108,20 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = _env_with_flags(args)
     try:
         config = load_config(env)
-        if args.command in {"serve", "worker", "migrate", "rotate-keys"}:
+        if args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries"}:
             _require_stores(config, args.command)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)  # noqa: T201
         return 2
     configure_logging(config.logging, secrets=config.secret_values())
-    if args.command == "serve":
-        return _serve(config)
-    if args.command == "worker":
-        return _worker(config)
-    if args.command == "migrate":
-        return _migrate(config)
-    if args.command == "rotate-keys":
-        return _rotate_keys(config)
+    if args.command == "deliveries":
+        return _deliveries(config, args)
+    commands = {"serve": _serve, "worker": _worker, "migrate": _migrate, "rotate-keys": _rotate_keys}
+    if args.command in commands:
+        return commands[args.command](config)
     return _all_in_one(config, env)
 
 
@@ -154,6 +173,37 @@ def _rotate_keys(config: Config) -> int:
     rows = asyncio.run(run())
     log.info("rotate-keys: %d shop rows re-encrypted with the newest key", rows)
     return 0
+
+
+def _deliveries(config: Config, args: argparse.Namespace) -> int:
+    import orjson
+
+    from server.db import close_db, init_db
+    from server.outbox import KINDS, list_work, retry_failed
+
+    async def run() -> int:
+        await init_db(config)
+        try:
+            if args.action == "list":
+                kinds = KINDS if args.kind == "all" else (args.kind,)
+                for row in await list_work(kinds, state=args.state, limit=args.limit):
+                    if args.json:
+                        print(orjson.dumps(row.as_dict()).decode())  # noqa: T201
+                    else:
+                        print(  # noqa: T201
+                            f"{row.kind}\t{row.id}\t{row.shop}\t{row.what}\t{row.state}\t"
+                            f"attempts={row.attempts}\t{row.at.isoformat()}\t"
+                            f"{row.last_error or ''}"
+                        )
+                return 0
+            ids = None if args.all else list(args.ids)
+            done = await retry_failed(args.kind, ids, stale_after_s=config.outbox.stale_after_s)
+            print(f"{len(done)} {args.kind} row(s) pending again: {' '.join(map(str, done))}")  # noqa: T201
+            return 0 if done or args.all else 1
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
 
 
 def _worker(config: Config) -> int:

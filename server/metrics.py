@@ -75,6 +75,61 @@ class DramatiqCollector(Collector):
         yield from families.values()
 
 
+# What the outbox owes, read from PostgreSQL at each scrape (partial indexes keep it small).
+OUTBOX_SQL = """
+SELECT
+    (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending') AS webhook_pending,
+    (SELECT count(*) FROM webhook_deliveries WHERE state = 'failed') AS webhook_failed,
+    (SELECT coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)
+     FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at < now())
+        AS webhook_overdue_s,
+    (SELECT count(*) FROM pixel_pipeline_inbox WHERE state = 'pending') AS pixel_pending,
+    (SELECT count(*) FROM pixel_pipeline_inbox WHERE state = 'failed') AS pixel_failed,
+    (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)
+     FROM pixel_pipeline_inbox WHERE state = 'pending') AS pixel_oldest_s
+"""
+
+
+class OutboxCollector(Collector):
+    """Gauges of the durable intake's backlog and failures (the last scrape's reading)."""
+
+    def __init__(self) -> None:
+        self.reading: dict[str, float] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        r = self.reading
+        deliveries = GaugeMetricFamily(
+            "webhook_deliveries",
+            "Webhook deliveries owed (pending) or given up on (failed)",
+            labels=["state"],
+        )
+        days = GaugeMetricFamily(
+            "pixel_pipeline_days",
+            "Pixel (shop, day, version) aggregations owed (pending) or given up on (failed)",
+            labels=["state"],
+        )
+        for state in ("pending", "failed"):
+            if f"webhook_{state}" in r:
+                deliveries.add_metric([state], r[f"webhook_{state}"])
+            if f"pixel_{state}" in r:
+                days.add_metric([state], r[f"pixel_{state}"])
+        yield deliveries
+        yield days
+        overdue = GaugeMetricFamily(
+            "webhook_deliveries_overdue_seconds",
+            "How long the most overdue pending delivery has waited past its due time",
+        )
+        oldest = GaugeMetricFamily(
+            "pixel_pipeline_oldest_pending_seconds",
+            "Age of the oldest pixel aggregation still owed",
+        )
+        if r:
+            overdue.add_metric([], r["webhook_overdue_s"])
+            oldest.add_metric([], r["pixel_oldest_s"])
+        yield overdue
+        yield oldest
+
+
 class Metrics:
     """The web process's registry and instruments (one per app, so tests stay isolated)."""
 
@@ -101,6 +156,8 @@ class Metrics:
         )
         self.dramatiq = DramatiqCollector()
         self.registry.register(self.dramatiq)
+        self.outbox = OutboxCollector()
+        self.registry.register(self.outbox)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def children(self, route: str, method: str, status: int) -> tuple[Any, Any]:
@@ -149,3 +206,8 @@ class Metrics:
             actor, queue, stat = name.split("|", 2)
             snapshot.actor_stats[(actor, queue, stat)] = float(value)
         self.dramatiq.snapshot = snapshot
+
+    async def refresh_outbox(self, connection: Any) -> None:
+        """Read the outbox gauges from PostgreSQL (a Tortoise connection)."""
+        rows = await connection.execute_query_dict(OUTBOX_SQL)
+        self.outbox.reading = {k: float(v) for k, v in rows[0].items()}

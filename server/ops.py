@@ -92,5 +92,13 @@ async def metrics(request: web.Request) -> web.Response:
         log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
     except Exception as e:
         log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
+    try:
+        await asyncio.wait_for(
+            instruments.refresh_outbox(Tortoise.get_connection("default")),
+            READY_CHECK_TIMEOUT_S,
+        )
+    except Exception as e:
+        # The database is down: the outbox gauges are stale (readiness says why).
+        log.warning("could not refresh outbox metrics: %s", type(e).__name__)
     body = generate_latest(instruments.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

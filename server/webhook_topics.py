@@ -16,7 +16,7 @@ COMPLIANCE_TOPICS: tuple[str, ...] = (
 # The app's own lifecycle.
 APP_TOPICS: tuple[str, ...] = ("app/uninstalled",)
 
-# What the sync (issue #6) applies through `actors.sync.apply_data_webhook`.
+# What the sync applies through `actors.sync.apply_data_change`.
 DATA_TOPICS: tuple[str, ...] = (
     "products/create",
     "products/update",

@@ -1,38 +1,38 @@
-"""POST /webhooks: verify, record (the dedup key), hand to the topic's actor, answer 200.
+"""POST /webhooks: verify, commit the whole delivery in PostgreSQL, answer 200, wake a worker.
 
-The delivery row and the broker send share one database transaction: the row commits only
-once the message is in the broker, so a 200 always means "queued" (or "ignored", for
-topics we do not handle), and a failed send leaves no row behind for Shopify's retry to
-trip over. A concurrent copy of the same event waits on the row's unique key until the
-first copy commits (then it is a duplicate) or rolls back (then it is the first).
+A 200 means the delivery (topic, shop, event id, the headers that matter and the payload)
+is committed in `webhook_deliveries`, the outbox the workers apply it from. The group
+commit writes every delivery of a flush in one statement; only after the commit does the
+broker hear of it, with a message of ids that merely wakes a worker, sent without making
+the request wait. If that message is lost (Redis down or emptied, a worker killed), the
+workers' sweeper sends the delivery again once `outbox.stale_after_s` has passed.
+A concurrent copy of the same event waits on the row's unique key until the first copy
+commits (then it is a duplicate) or rolls back (then it is the first).
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import dramatiq
-import dramatiq.errors
+import asyncpg  # type: ignore[import-untyped]
 import orjson
-import redis
 from aiohttp import web
 from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 
-from actors.webhooks import TOPIC_ROUTES
+from actors.webhooks import TOPIC_ROUTES, group_by_actor
 from server import keys
+from server.groupcommit import GroupCommitter, ShuttingDownError, commit_resolving_loss
 from server.logs import shop_var
 from server.problem import Problem
 from server.security.hmac import normalize_shop, verify_webhook_hmac
 from server.stores import STORE_DOWN_ERRORS
-from server.tasks import BROKER_RETRY_AFTER_S, BrokerUnavailableError
+from server.wake import Waker
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +46,59 @@ API_VERSION_HEADER = "X-Shopify-API-Version"
 
 MAX_ID_CHARS = 255
 MAX_TOPIC_CHARS = 128
+MAX_API_VERSION_CHARS = 32
+# X-Shopify-Triggered-At is informational (the HMAC does not cover it): a value outside
+# these years is stored as unknown rather than trusted.
+TRIGGERED_AT_YEARS = (2000, 2200)
 # Shopify waits 5 s; a store slower than this gets a 503 so Shopify retries.
 STORE_TIMEOUT_S = 3.0
 DB_RETRY_AFTER_S = "5"
 
 # Everything that means "the database did not take it" (Shopify retries on 503).
-_DB_DOWN: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
+_DB_DOWN: tuple[type[BaseException], ...] = (
+    *STORE_DOWN_ERRORS,
+    OperationalError,
+    ShuttingDownError,
+)
+# What PostgreSQL says of a value it refuses: that delivery's fault, not its neighbours'.
+_ITEM_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.ProgramLimitExceededError,
+)
 
-# One statement for a whole flush: rows that are new come back with inserted = true.
+# One statement for a whole flush. A new delivery comes back; a copy of a stored one
+# does not (it is a duplicate). Handled topics are pending work with their payload;
+# the others are recorded as ignored.
 _RECORD_BATCH_SQL = """
 INSERT INTO webhook_deliveries (shop_domain, topic, event_id, webhook_id, api_version,
-                                triggered_at, received_at, outcome, duplicates)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                     $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[])
-ON CONFLICT (shop_domain, topic, event_id) DO UPDATE SET
-    duplicates = webhook_deliveries.duplicates + 1 + EXCLUDED.duplicates,
-    last_duplicate_at = EXCLUDED.received_at
-RETURNING shop_domain, topic, event_id, (xmax = 0) AS inserted
+                                triggered_at, received_at, state, payload, attempts,
+                                next_attempt_at, duplicates)
+SELECT u.shop, u.topic, u.event_id, u.webhook_id, u.api_version, u.triggered_at,
+       u.received_at, CASE WHEN u.payload IS NULL THEN 'ignored' ELSE 'pending' END,
+       u.payload, 0,
+       CASE WHEN u.payload IS NULL THEN NULL
+            ELSE u.received_at + make_interval(secs => $10) END,
+       u.duplicates
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+            $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[])
+     AS u(shop, topic, event_id, webhook_id, api_version, triggered_at, received_at,
+          payload, duplicates)
+ON CONFLICT (shop_domain, topic, event_id) DO NOTHING
+RETURNING id, shop_domain, topic, event_id, state
+"""
+
+# Copies of stored events are counted, best effort: a row a worker holds right now is
+# skipped rather than waited for (the flush must not wait on a delivery being applied).
+_COUNT_DUPLICATES_SQL = """
+UPDATE webhook_deliveries d SET duplicates = d.duplicates + c.n, last_duplicate_at = $5
+FROM (
+    SELECT w.id, u.n FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
+         AS u(shop, topic, event_id, n)
+    JOIN webhook_deliveries w
+      ON w.shop_domain = u.shop AND w.topic = u.topic AND w.event_id = u.event_id
+    FOR UPDATE OF w SKIP LOCKED
+) c
+WHERE d.id = c.id
 """
 
 # Group commit: a flush waits this long for company, and carries at most this much.
@@ -72,8 +108,14 @@ MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_CONCURRENT_FLUSHES = 2
 
 
+class DeliveryRefused(Exception):
+    """PostgreSQL refused a value of this delivery (its neighbours were committed)."""
+
+
 @dataclass(slots=True)
-class _Delivery:
+class Delivery:
+    """One delivery as the edge validated it; `payload` is None for a topic nothing handles."""
+
     shop: str
     topic: str
     event_id: str
@@ -81,165 +123,104 @@ class _Delivery:
     api_version: str
     triggered_at: datetime | None
     received_at: datetime
-    message: dict[str, Any] | None  # None for a topic we do not handle
-    size: int
-    future: asyncio.Future[str]
+    payload: str | None
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.shop, self.topic, self.event_id)
 
 
-class DeliveryCommitter:
-    """Group commit of webhook deliveries: one transaction and one broker message per flush.
+class DeliveryStore:
+    """Writes flushes of deliveries to the outbox, then wakes the workers."""
 
-    Each request waits for its flush. In the flush, one INSERT records every delivery (the
-    unique key dedups against earlier ones; copies inside the flush are folded first), and
-    the new deliveries go to the broker as one `dispatch_webhooks` message, inside the same
-    transaction: the rows commit only once the message is in the broker. A flush that
-    fails fails all of its requests (503), and none of its rows stay behind.
-    """
+    def __init__(self, waker: Waker, *, stale_after_s: float, timeout_s: float) -> None:
+        self._waker = waker
+        self._stale_after_s = stale_after_s
+        self._timeout_s = timeout_s
 
-    def __init__(
+    async def _write(
         self,
-        send: Callable[[list[dict[str, Any]]], object],
-        *,
-        interval_s: float = FLUSH_INTERVAL_S,
-        max_deliveries: int = MAX_BATCH_DELIVERIES,
-        max_bytes: int = MAX_BATCH_BYTES,
-        max_flushes: int = MAX_CONCURRENT_FLUSHES,
-    ) -> None:
-        self._send = send
-        self._interval_s = interval_s
-        self._max_deliveries = max_deliveries
-        self._max_bytes = max_bytes
-        self._pending: deque[_Delivery] = deque()
-        self._wakeup = asyncio.Event()
-        self._slots = asyncio.Semaphore(max_flushes)
-        self._flushes: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-        # Dramatiq's send is blocking I/O: its own thread, never the event loop.
-        self._executor = ThreadPoolExecutor(max_workers=max_flushes,
-                                            thread_name_prefix="webhook-send")
+        conn: Any,
+        rows: list[Delivery],
+        extra: dict[tuple[str, str, str], int],
+        received_at: datetime,
+    ) -> tuple[list[Any], dict[tuple[str, str, str], Any]]:
+        result = await conn.fetch(
+            _RECORD_BATCH_SQL,
+            [d.shop for d in rows],
+            [d.topic for d in rows],
+            [d.event_id for d in rows],
+            [d.webhook_id for d in rows],
+            [d.api_version for d in rows],
+            [d.triggered_at for d in rows],
+            [d.received_at for d in rows],
+            [d.payload for d in rows],
+            [extra.get(d.key, 0) for d in rows],
+            self._stale_after_s,
+            timeout=self._timeout_s,
+        )
+        inserted = {(r["shop_domain"], r["topic"], r["event_id"]): r for r in result}
+        copies = [d for d in rows if d.key not in inserted]
+        if copies:
+            await conn.execute(
+                _COUNT_DUPLICATES_SQL,
+                [d.shop for d in copies],
+                [d.topic for d in copies],
+                [d.event_id for d in copies],
+                [extra.get(d.key, 0) + 1 for d in copies],
+                received_at,
+                timeout=self._timeout_s,
+            )
+        return result, inserted
 
-    def start(self) -> None:
-        """Start the flusher on the running loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="webhook-commit")
-
-    async def close(self) -> None:
-        """Flush what is waiting, then stop."""
-        self._closing = True
-        self._wakeup.set()
-        if self._task is not None:
-            await self._task
-        if self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
-        self._executor.shutdown(wait=True)
-
-    async def submit(self, delivery: _Delivery) -> str:
-        """Wait for the delivery's flush; its outcome (queued, ignored or duplicate)."""
-        if self._closing:
-            raise BrokerUnavailableError("shutting down")
-        self._pending.append(delivery)
-        self._wakeup.set()
-        return await delivery.future
-
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if not self._pending:
-                if self._closing:
-                    return
-                continue
-            if self._interval_s > 0 and not self._closing:
-                await asyncio.sleep(self._interval_s)
-            while self._pending:
-                await self._slots.acquire()
-                batch = self._take()
-                task = asyncio.get_running_loop().create_task(self._flush(batch))
-                self._flushes.add(task)
-                task.add_done_callback(self._flushes.discard)
-
-    def _take(self) -> list[_Delivery]:
-        batch: list[_Delivery] = []
-        size = 0
-        while self._pending and len(batch) < self._max_deliveries:
-            item = self._pending[0]
-            if batch and size + item.size > self._max_bytes:
-                break
-            batch.append(self._pending.popleft())
-            size += item.size
-        return batch
-
-    async def _flush(self, batch: list[_Delivery]) -> None:
-        try:
-            outcomes = await self._record_and_send(batch)
-        except BaseException as e:  # every waiter learns the flush failed, whatever it was
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(e)
-            if not isinstance(e, Exception):
-                raise
-        else:
-            for item, outcome in zip(batch, outcomes, strict=True):
-                if not item.future.done():
-                    item.future.set_result(outcome)
-        finally:
-            self._slots.release()
-
-    async def _record_and_send(self, batch: list[_Delivery]) -> list[str]:
+    async def flush(self, batch: list[Delivery]) -> Sequence[str]:
+        """Commit a batch; each delivery's outcome: queued, ignored or duplicate."""
         # Copies of one event inside the flush: the first stands for them, the rest count.
-        first: dict[tuple[str, str, str], _Delivery] = {}
+        first: dict[tuple[str, str, str], Delivery] = {}
         extra: dict[tuple[str, str, str], int] = {}
         for item in batch:
             if item.key in first:
                 extra[item.key] = extra.get(item.key, 0) + 1
             else:
                 first[item.key] = item
-        # In key order: two concurrent flushes then lock shared keys in the same order and
+        # In key order: two concurrent flushes then meet shared keys in the same order and
         # never deadlock on each other.
         rows = sorted(first.values(), key=lambda d: d.key)
         # The raw asyncpg connection: this is the hot path of every delivery, and the ORM's
         # wrappers around a single statement cost more than the statement here.
-        async with (
-            Tortoise.get_connection("default").acquire_connection() as conn,
-            conn.transaction(),
-        ):
-            result = await conn.fetch(
-                _RECORD_BATCH_SQL,
-                *[
-                    [d.shop for d in rows],
-                    [d.topic for d in rows],
-                    [d.event_id for d in rows],
-                    [d.webhook_id for d in rows],
-                    [d.api_version for d in rows],
-                    [d.triggered_at for d in rows],
-                    [d.received_at for d in rows],
-                    ["queued" if d.message is not None else "ignored" for d in rows],
-                    [extra.get(d.key, 0) for d in rows],
-                ],
-            )
-            inserted = {
-                (r["shop_domain"], r["topic"], r["event_id"]) for r in result if r["inserted"]
-            }
-            messages = [d.message for d in rows if d.key in inserted and d.message is not None]
-            if messages:
-                loop = asyncio.get_running_loop()
+        committed = False
+        try:
+            async with Tortoise.get_connection("default").acquire_connection() as conn:
+                transaction = conn.transaction()
+                await transaction.start()
                 try:
-                    await loop.run_in_executor(self._executor, self._send, messages)
-                except (dramatiq.errors.DramatiqError, redis.RedisError, OSError) as e:
-                    # Raising rolls the rows back: Shopify's retry will find no record.
-                    log.error("broker refused %d webhook deliveries: %s", len(messages),
-                              type(e).__name__)
-                    raise BrokerUnavailableError("dispatch_webhooks") from e
+                    result, inserted = await self._write(conn, rows, extra, batch[0].received_at)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # a dead connection rolls back itself
+                        await transaction.rollback()
+                    raise
+                await commit_resolving_loss(
+                    transaction,
+                    table="webhook_deliveries",
+                    probe_id=int(result[0]["id"]) if result else None,
+                )
+                committed = True
+        except STORE_DOWN_ERRORS:
+            # Handing a dead connection back to the pool fails too: after the commit, that
+            # changes nothing of what was stored.
+            if not committed:
+                raise
+        # Committed: now (and only now) the workers may hear of it.
+        pending = [(int(r["id"]), str(r["topic"])) for r in result if r["state"] == "pending"]
+        for actor, ids in group_by_actor(pending).items():
+            self._waker.send(actor, ids)
         outcomes = []
         seen: set[tuple[str, str, str]] = set()
         for item in batch:
-            if item.key in inserted and item.key not in seen:
+            row = inserted.get(item.key)
+            if row is not None and item.key not in seen:
                 seen.add(item.key)
-                outcomes.append("queued" if item.message is not None else "ignored")
+                outcomes.append("queued" if row["state"] == "pending" else "ignored")
             else:
                 outcomes.append("duplicate")
         return outcomes
@@ -285,7 +266,9 @@ def _triggered_at(request: web.Request) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None  # informational only: a bad value is recorded as unknown
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not TRIGGERED_AT_YEARS[0] <= parsed.year <= TRIGGERED_AT_YEARS[1]:
+        return None  # out of any sane range: recorded as unknown
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _secrets(request: web.Request) -> list[str]:
@@ -306,8 +289,16 @@ def _payload(body: bytes) -> dict[str, Any]:
     return payload
 
 
+def _printable(request: web.Request, name: str, *, max_chars: int) -> str:
+    """An optional header: empty, or printable and at most `max_chars` (else 400)."""
+    value = request.headers.get(name, "").strip()
+    if len(value) > max_chars or not value.isprintable():
+        raise Problem(400, f"the {name} header is not valid", title="Invalid header")
+    return value
+
+
 async def receive_webhook(request: web.Request) -> web.Response:
-    """Shopify's webhook delivery: 200 once queued (or a duplicate, or ignored)."""
+    """Shopify's webhook delivery: 200 once committed (or a duplicate, or ignored)."""
     limit = request.app[keys.CONFIG].limits.webhook_max_body_bytes
     body = await read_limited_body(request, limit)
     # Before anything else is believed: the HMAC over the raw bytes.
@@ -325,41 +316,25 @@ async def receive_webhook(request: web.Request) -> web.Response:
     )
     if len(event_id) > MAX_ID_CHARS or not event_id.isprintable():
         raise Problem(400, f"the {EVENT_ID_HEADER} header is not valid", title="Invalid header")
-    route = TOPIC_ROUTES.get(topic)
-    payload = _payload(body) if route is not None else None
-
-    received_at = datetime.now(UTC)
-    triggered_at = _triggered_at(request)
-    event = {
-        "event_id": event_id,
-        "webhook_id": request.headers.get(WEBHOOK_ID_HEADER, "")[:MAX_ID_CHARS],
-        "triggered_at": triggered_at.isoformat() if triggered_at else None,
-        "received_at": received_at.isoformat(),
-    }
-    delivery = _Delivery(
+    payload: str | None = None
+    if topic in TOPIC_ROUTES:
+        _payload(body)  # a handled topic's body must be a JSON object...
+        payload = body.decode()  # ...so it is valid UTF-8 text, kept exactly as signed
+    delivery = Delivery(
         shop=shop,
         topic=topic,
         event_id=event_id,
-        webhook_id=str(event["webhook_id"]),
-        api_version=request.headers.get(API_VERSION_HEADER, "")[:32],
-        triggered_at=triggered_at,
-        received_at=received_at,
-        message=(
-            {"topic": topic, "shop": shop, "payload": payload, "delivery": event}
-            if route is not None
-            else None
-        ),
-        size=len(body),
-        future=asyncio.get_running_loop().create_future(),
+        webhook_id=_printable(request, WEBHOOK_ID_HEADER, max_chars=MAX_ID_CHARS),
+        api_version=_printable(request, API_VERSION_HEADER, max_chars=MAX_API_VERSION_CHARS),
+        triggered_at=_triggered_at(request),
+        received_at=datetime.now(UTC),
+        payload=payload,
     )
     try:
-        async with asyncio.timeout(STORE_TIMEOUT_S):
-            status = await request.app[WEBHOOK_COMMITTER].submit(delivery)
-    except BrokerUnavailableError:
+        status = await request.app[WEBHOOK_COMMITTER].submit(delivery, size=len(body))
+    except DeliveryRefused:
         raise Problem(
-            503,
-            "the job queue is unavailable; the delivery was not taken",
-            headers={"Retry-After": BROKER_RETRY_AFTER_S},
+            400, "a value of the delivery could not be stored", title="Invalid delivery"
         ) from None
     except _DB_DOWN as e:
         log.error("webhook not recorded: database unavailable (%s)", type(e).__name__)
@@ -373,15 +348,45 @@ async def receive_webhook(request: web.Request) -> web.Response:
     return web.Response(body=b'{"status":"%s"}' % status.encode(), content_type="application/json")
 
 
-WEBHOOK_COMMITTER = web.AppKey("webhook_committer", DeliveryCommitter)
+WEBHOOK_COMMITTER = web.AppKey("webhook_committer", GroupCommitter[Delivery, str])
+WEBHOOK_WAKER = web.AppKey("webhook_waker", Waker)
+
+
+def _refused(error: BaseException) -> bool:
+    return isinstance(error, _ITEM_ERRORS)
 
 
 async def webhook_committer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The group committer of webhook deliveries, for the app's lifetime."""
-    from actors.webhooks import dispatch_webhooks
+    """The group committer of webhook deliveries and its waker, for the app's lifetime."""
+    config = app[keys.CONFIG]
+    waker = Waker(name="webhook-wake")
+    store = DeliveryStore(
+        waker,
+        stale_after_s=config.outbox.stale_after_s,
+        timeout_s=STORE_TIMEOUT_S,
+    )
 
-    committer = DeliveryCommitter(dispatch_webhooks.send)
+    async def flush(batch: list[Delivery]) -> Sequence[str]:
+        try:
+            return await store.flush(batch)
+        except _ITEM_ERRORS as e:
+            if len(batch) == 1:
+                log.warning("webhook delivery refused by the database: %s", type(e).__name__)
+                raise DeliveryRefused(type(e).__name__) from e
+            raise
+
+    committer: GroupCommitter[Delivery, str] = GroupCommitter(
+        flush,
+        interval_s=FLUSH_INTERVAL_S,
+        max_weight=MAX_BATCH_DELIVERIES,
+        max_bytes=MAX_BATCH_BYTES,
+        max_flushes=MAX_CONCURRENT_FLUSHES,
+        is_item_error=_refused,
+        name="webhook-commit",
+    )
     committer.start()
     app[WEBHOOK_COMMITTER] = committer
+    app[WEBHOOK_WAKER] = waker
     yield
     await committer.close()
+    await waker.close()

@@ -102,11 +102,21 @@ async def _truncate_all(url: str) -> None:
 
 
 @pytest.fixture
-def clean_database(database_url: str) -> str:
-    """The run's database, emptied (every table but Aerich's) before the test."""
+def clean_database(database_url: str, redis_url: str) -> str:
+    """The run's database, emptied (every table but Aerich's) before the test.
+
+    Ids restart at 1, so the API cache (keyed by shop id) is emptied too: a page an earlier
+    test cached for shop 1 must not answer for this test's shop 1.
+    """
     # A thread of its own: the test's event loop may already exist in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, _truncate_all(database_url)).result()
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        keys = list(client.scan_iter(match="api:*", count=1000))
+        if keys:
+            client.delete(*keys)
     return database_url
 
 

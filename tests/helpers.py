@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -101,13 +102,16 @@ class WorkerProcess:
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.output = ""
+        # A file, not a pipe: a pool that logs more than a pipe holds must never block on
+        # a reader that only reads at the end.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
 
     def __enter__(self) -> WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "worker"],
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -121,10 +125,19 @@ class WorkerProcess:
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        out, _ = self.proc.communicate(timeout=60)
-        self.output = out.decode(errors="replace")
+        self.proc.wait(timeout=60)
+        self._log.seek(0)
+        self.output = self._log.read().decode(errors="replace")
+        self._log.close()
         PROCESS_OUTPUTS.append(self.output)
         return int(self.proc.returncode)
+
+    def kill(self) -> None:
+        """SIGKILL the whole pool (no shutdown of any kind), keeping its output."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.stop()
 
     async def stop_async(self) -> int:
         """stop() off the event loop: a fake Shopify served by this loop must keep answering

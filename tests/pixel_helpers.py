@@ -1,17 +1,13 @@
-"""Helpers for the pixel tests: shops with a pixel, envelopes, draining the stub queue."""
+"""Helpers for the pixel tests: shops with a pixel, envelopes, running the pipeline."""
 
 from __future__ import annotations
 
-import queue
 import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from dramatiq import Message
-from dramatiq.brokers.stub import StubBroker
-
-from models import Shop, WebPixel
+from models import PixelEvent, PixelPipelineInbox, Shop, WebPixel
 from server.config import Config
 from tests.helpers import install_shop
 
@@ -76,36 +72,17 @@ def checkout_completed(amount: float, currency: str = "EUR", **overrides: Any) -
     )
 
 
-def queued(broker: StubBroker, queue_name: str = "pixel") -> list[Message[Any]]:
-    """The messages waiting in a stub queue (left in place)."""
-    pending: queue.Queue[bytes] = broker.queues[queue_name]
-    return [Message.decode(raw) for raw in list(pending.queue)]
+async def run_pixel_pipeline(config: Config) -> dict[str, int]:
+    """One aggregation step over everything the inbox owes, on the test's loop (where the
+    app's database pool lives), as the `aggregate_pixel_inbox` actor runs it."""
+    from actors.pixel import aggregate_inbox
+
+    return await aggregate_inbox(outbox=config.outbox)
 
 
-async def drain_pixel_queue(broker: StubBroker) -> int:
-    """Run every pixel message waiting in the stub queue through the real pipeline code.
-
-    The pipeline's coroutines run on the test's loop (where the app's database pool lives);
-    messages they send (aggregation) land in the same queue and are run too.
-    """
-    from actors.pixel import aggregate_days, persist_events
-
-    pending: queue.Queue[bytes] = broker.queues["pixel"]
-    handled = 0
-    while True:
-        try:
-            raw = pending.get_nowait()
-        except queue.Empty:
-            return handled
-        message = Message.decode(raw)
-        if message.actor_name == "persist_pixel_events":
-            await persist_events(*message.args)
-        elif message.actor_name == "aggregate_pixel_days":
-            await aggregate_days(*message.args)
-        else:
-            raise AssertionError(f"unexpected actor {message.actor_name}")
-        pending.task_done()
-        handled += 1
+async def stored_nothing() -> bool:
+    """No event and no pipeline work was committed."""
+    return await PixelEvent.all().count() == 0 and await PixelPipelineInbox.all().count() == 0
 
 
 async def clear_rate_limits(redis_client: Any) -> None:

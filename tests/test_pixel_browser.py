@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 
 from models import PixelEvent
-from tests.pixel_helpers import clear_rate_limits, drain_pixel_queue, pixel_shop
+from tests.pixel_helpers import clear_rate_limits, pixel_shop, run_pixel_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 PIXEL_SOURCE = ROOT / "extensions" / "web-pixel" / "src" / "index.js"
@@ -137,7 +137,7 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     assert statuses and all(s == 202 for s in statuses), statuses
     assert len(statuses) < 6
 
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     rows = await PixelEvent.filter(shop_id=shop.id).order_by("seq")
     assert [r.name for r in rows] == [
         "page_viewed",
@@ -200,7 +200,7 @@ async def test_pixel_in_chromium_retries_after_retry_after(
     first_ids = [e["id"] for e in orjson.loads(bodies[0])["events"]]
     resent = [e["id"] for b in bodies[1:] for e in orjson.loads(b)["events"]]
     assert set(first_ids) <= set(resent)  # the refused batch was sent again
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     stored = await PixelEvent.filter(shop_id=shop.id).values_list("event_id", flat=True)
     assert sorted(stored) == sorted({*resent})
     assert len(stored) == 6

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 
-from models import PixelEvent, WebPixel
+from models import PixelEvent, PixelPipelineInbox, WebPixel
+from server import keys
 from server.embedded import free_port
-from server.pixel.committer import BrokerUnavailable, GroupCommitter
 from tests.pixel_helpers import (
     clear_rate_limits,
-    drain_pixel_queue,
     envelope,
     pixel_shop,
-    queued,
+    run_pixel_pipeline,
+    stored_nothing,
 )
 
 URL = "/pixel/events"
@@ -43,7 +42,7 @@ async def _post(client, key: str, events: list, **extra):
     return await client.post(URL, data=orjson.dumps({"accountID": key, "events": events, **extra}))
 
 
-async def test_valid_batch_is_queued_then_stored_sanitised(client, config, stub_broker):
+async def test_a_valid_batch_is_committed_sanitised_before_the_202(client, config, stub_broker):
     shop, pixel = await pixel_shop(config)
     secret_link = (
         "https://shop.example/p?variant=2&email=ann%40example.com&utm=x"
@@ -61,10 +60,15 @@ async def test_valid_batch_is_queued_then_stored_sanitised(client, config, stub_
     assert response.status == 202, await response.text()
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert await response.json() == {"accepted": 3, "rejected": []}
-    assert [m.actor_name for m in queued(stub_broker)] == ["persist_pixel_events"]
-
-    await drain_pixel_queue(stub_broker)
+    # Committed before the answer: the events and the pipeline's work are in PostgreSQL.
     rows = {e.event_id: e for e in await PixelEvent.filter(shop_id=shop.id)}
+    [owed] = await PixelPipelineInbox.filter(shop_id=shop.id)
+    assert (owed.version, owed.state) == ("1.2.0", "pending")
+    # The broker only wakes the pipeline (no event in the message).
+    await client.app[keys.PIXEL].wake_idle()
+    [raw] = stub_broker.queues["pixel"].queue
+    assert orjson.loads(raw)["actor_name"] == "aggregate_pixel_inbox"
+    assert orjson.loads(raw)["args"] == []
     assert set(rows) == {first["id"], second["id"], third["id"]}
     stored = rows[first["id"]]
     assert stored.name == "product_viewed" and stored.client_id == "client-1" and stored.seq == 1
@@ -76,7 +80,11 @@ async def test_valid_batch_is_queued_then_stored_sanitised(client, config, stub_
     assert stored.data == {"productVariant": {"id": "1"}}
     assert rows[third["id"]].type == "custom"
     await pixel.refresh_from_db()
+    assert pixel.version is None  # the pipeline records it, once it has run
+    assert await run_pixel_pipeline(config) == {"done": 1}
+    await pixel.refresh_from_db()
     assert pixel.version == "1.2.0" and pixel.last_event_at is not None
+    assert await PixelPipelineInbox.all().count() == 0
 
 
 BAD_EVENTS = [
@@ -120,7 +128,7 @@ async def test_all_invalid_is_400_and_queues_nothing(client, config, stub_broker
     response = await _post(client, pixel.ingest_key, [envelope(seq=-1), envelope(name="nope")])
     body = await _problem(response, 400)
     assert [r["index"] for r in body["rejected"]] == [0, 1]
-    assert queued(stub_broker) == []
+    assert await stored_nothing()
 
 
 async def test_event_over_32kb_is_rejected_by_index(client, config, stub_broker):
@@ -144,7 +152,7 @@ async def test_request_limits_are_413(client, config, stub_broker):
     # Without a Content-Length (chunked) the limit holds as well.
     body = orjson.dumps({"accountID": pixel.ingest_key, "events": heavy})
     await _problem(await client.post(URL, data=io.BytesIO(body)), 413)
-    assert queued(stub_broker) == []
+    assert await stored_nothing()
 
 
 @pytest.mark.parametrize(
@@ -160,14 +168,14 @@ async def test_request_limits_are_413(client, config, stub_broker):
 async def test_malformed_bodies_are_400(client, stub_broker, body, detail):
     problem = await _problem(await client.post(URL, data=body), 400)
     assert detail in problem["detail"]
-    assert queued(stub_broker) == []
+    assert await stored_nothing()
 
 
 async def test_unknown_and_deactivated_keys_are_401(client, config, stub_broker):
     await _problem(await _post(client, "no-such-key", [envelope()]), 401)
     _, inactive = await pixel_shop(config, active=False)
     await _problem(await _post(client, inactive.ingest_key, [envelope()]), 401)
-    assert queued(stub_broker) == []
+    assert await stored_nothing()
 
 
 async def test_uninstalled_shop_key_is_401(client, config, stub_broker):
@@ -213,7 +221,7 @@ async def test_same_event_id_in_two_batches_is_one_row(client, config, stub_brok
     # Twice in one request, too.
     response = await _post(client, pixel.ingest_key, [event, event])
     assert response.status == 202
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     assert await PixelEvent.filter(shop_id=shop.id, event_id=event["id"]).count() == 1
     assert await PixelEvent.filter(shop_id=shop.id).count() == 3
 
@@ -233,7 +241,7 @@ async def test_ip_rate_limit_is_429_with_retry_after(make_client, make_config, s
     assert statuses[3] == 429
     assert int(response.headers["Retry-After"]) >= 1
     await _problem(response, 429)
-    assert len(queued(stub_broker)) == 3
+    assert await PixelEvent.all().count() == 3
 
 
 async def test_shop_rate_limit_counts_events(make_client, make_config, stub_broker, redis_client):
@@ -251,11 +259,13 @@ async def test_shop_rate_limit_counts_events(make_client, make_config, stub_brok
     assert int(second.headers["Retry-After"]) >= 1
     # The bucket lives in Redis, so every web process shares it.
     assert await redis_client.exists(f"ratelimit:pixel:shop:{shop.id}") == 1
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     assert await PixelEvent.filter(shop_id=shop.id).count() == 8
 
 
-async def test_broker_down_is_503_and_accepts_nothing(aiohttp_client, make_config, stub_broker):
+async def test_broker_down_is_still_202_with_every_event_stored(
+    aiohttp_client, make_config, stub_broker
+):
     from actors.broker import setup_broker
     from server.app import create_app
 
@@ -265,59 +275,44 @@ async def test_broker_down_is_503_and_accepts_nothing(aiohttp_client, make_confi
         client = await aiohttp_client(create_app(config, broker=broker))
         shop, pixel = await pixel_shop(config)
         response = await _post(client, pixel.ingest_key, [envelope(), envelope()])
-        body = await _problem(response, 503)
-        assert int(response.headers["Retry-After"]) >= 1
-        assert "nothing was accepted" in body["detail"]
-        assert await PixelEvent.filter(shop_id=shop.id).count() == 0
+        assert response.status == 202  # committed in PostgreSQL; only the wake-up is lost
+        await client.app[keys.PIXEL].wake_idle()
+        assert await PixelEvent.filter(shop_id=shop.id).count() == 2
+        assert await PixelPipelineInbox.filter(shop_id=shop.id).count() == 1
     finally:
         broker.close()
 
 
-async def test_concurrent_requests_share_broker_messages(make_client, make_config, stub_broker):
+async def test_database_down_is_503_and_accepts_nothing(client, config, clean_database):
+    from tests.helpers import DatabaseDown
+
+    shop, pixel = await pixel_shop(config)
+    assert (await _post(client, pixel.ingest_key, [envelope()])).status == 202
+    async with DatabaseDown(clean_database):
+        response = await _post(client, pixel.ingest_key, [envelope(), envelope()])
+        body = await _problem(response, 503)
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "nothing was accepted" in body["detail"]
+    assert await PixelEvent.filter(shop_id=shop.id).count() == 1
+
+
+async def test_concurrent_requests_share_one_statement_per_flush(
+    make_client, make_config, stub_broker
+):
     config = make_config()
     from dataclasses import replace
 
     config = replace(config, pixel=replace(config.pixel, flush_interval_ms=50))
     client = await make_client(config)
     shop, pixel = await pixel_shop(config)
+    committer = client.app[keys.PIXEL].committer
+    before = committer.flush_count
     responses = await asyncio.gather(
         *(_post(client, pixel.ingest_key, [envelope(), envelope()]) for _ in range(30))
     )
     assert [r.status for r in responses] == [202] * 30
-    messages = queued(stub_broker)
-    assert 1 <= len(messages) < 30
-    batches = [b for m in messages for b in orjson.loads(m.args[0])["batches"]]
-    assert len(batches) == 30 and sum(len(b["events"]) for b in batches) == 60
-    await drain_pixel_queue(stub_broker)
+    assert 1 <= committer.flush_count - before < 30
     assert await PixelEvent.filter(shop_id=shop.id).count() == 60
-
-
-async def test_group_commit_sends_off_the_event_loop_and_fails_whole_flushes():
-    loop_thread = threading.get_ident()
-    sent: list[tuple[int, str]] = []
-    fail = False
-
-    def send(payload: str) -> None:
-        if fail:
-            raise ConnectionError("broker down")
-        sent.append((threading.get_ident(), payload))
-
-    committer = GroupCommitter(
-        send, max_events=100, max_bytes=1 << 20, interval_s=0.01, timeout_s=5
-    )
-    committer.start()
-    try:
-        await asyncio.gather(*(committer.commit(f'{{"n":{i}}}', events=1) for i in range(10)))
-        assert sent and all(thread != loop_thread for thread, _ in sent)
-        parts = [b for _, p in sent for b in orjson.loads(p)["batches"]]
-        assert sorted(b["n"] for b in parts) == list(range(10))
-        fail = True
-        results = await asyncio.gather(
-            *(committer.commit("{}", events=1) for _ in range(5)), return_exceptions=True
-        )
-        assert all(isinstance(r, BrokerUnavailable) for r in results)
-    finally:
-        await committer.close()
 
 
 async def test_deactivated_pixel_key_stops_being_accepted(client, config, stub_broker):

@@ -1,4 +1,4 @@
-"""The pipeline actors' code (persist, aggregate) and GET /api/analytics/summary."""
+"""The pipeline after ingest (the inbox, aggregation) and GET /api/analytics/summary."""
 
 from __future__ import annotations
 
@@ -9,21 +9,23 @@ import orjson
 import pytest
 from tortoise import Tortoise
 
-from actors.pixel import (
-    PoisonMessage,
-    aggregate_days,
-    aggregate_pixel_days,
-    persist_events,
-    persist_pixel_events,
+from actors import pixel as pipeline
+from actors.pixel import aggregate_pixel_inbox
+from models import (
+    PixelDailyAggregate,
+    PixelDailyRevenue,
+    PixelEvent,
+    PixelPipelineInbox,
+    WebPixelVersion,
 )
-from models import PixelDailyAggregate, PixelDailyRevenue, PixelEvent, WebPixelVersion
-from tests.helpers import bearer
+from server.pixel.store import store_batches
+from tests.helpers import bearer, run_cli
 from tests.pixel_helpers import (
     checkout_completed,
     clear_rate_limits,
-    drain_pixel_queue,
     envelope,
     pixel_shop,
+    run_pixel_pipeline,
 )
 
 URL = "/pixel/events"
@@ -66,9 +68,9 @@ async def test_aggregates_match_the_raw_events(client, config, stub_broker):
     events.append(checkout_completed("lots", "USD", clientId="c2", timestamp=_at(today, 8)))
 
     await _post(client, pixel.ingest_key, events[:10])
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     await _post(client, pixel.ingest_key, events[10:])
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
 
     connection = Tortoise.get_connection("default")
     raw = await connection.execute_query_dict(
@@ -96,8 +98,9 @@ async def test_aggregates_match_the_raw_events(client, config, stub_broker):
         (today, "USD"): (2, Decimal("5")),
     }
 
-    # Aggregation is a recount: running it again changes nothing.
-    await aggregate_days([[shop.id, today.isoformat()]])
+    # Aggregation is a recount: a resent batch (all duplicates) changes nothing.
+    await _post(client, pixel.ingest_key, events[10:])
+    assert await run_pixel_pipeline(config) == {"done": 2}
     again = {
         (a.day, a.name): (a.count, a.distinct_clients)
         for a in await PixelDailyAggregate.filter(shop_id=shop.id)
@@ -175,7 +178,7 @@ async def test_summary_of_other_shops_is_not_visible(client, config, stub_broker
     shop, pixel = await pixel_shop(config)
     other, _ = await pixel_shop(config)
     await _post(client, pixel.ingest_key, [envelope("product_viewed")])
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     response = await client.get("/api/analytics/summary", headers=bearer(config, other.domain))
     body = await response.json()
     assert body["days"] == [] and body["funnel"][0]["count"] == 0
@@ -186,16 +189,14 @@ async def test_summary_of_other_shops_is_not_visible(client, config, stub_broker
 async def test_version_history_is_recorded(client, config, stub_broker):
     shop, pixel = await pixel_shop(config)
     await _post(client, pixel.ingest_key, [envelope()], version="1.0.0")
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     await _post(client, pixel.ingest_key, [envelope()], version="1.1.0")
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     await _post(client, pixel.ingest_key, [envelope()], version="not a version!")
-    await drain_pixel_queue(stub_broker)
+    await run_pixel_pipeline(config)
     await pixel.refresh_from_db()
     assert pixel.version == "1.1.0"
-    versions = sorted(
-        v.version for v in await WebPixelVersion.filter(web_pixel_id=pixel.id)
-    )
+    versions = sorted(v.version for v in await WebPixelVersion.filter(web_pixel_id=pixel.id))
     assert versions == ["1.0.0", "1.1.0"]
     response = await client.get("/api/extension", headers=bearer(config, shop.domain))
     body = await response.json()
@@ -204,7 +205,7 @@ async def test_version_history_is_recorded(client, config, stub_broker):
     assert [v["version"] for v in body["versions"]] == ["1.1.0", "1.0.0"]
 
 
-async def test_persist_is_idempotent_and_drops_events_of_deleted_shops(
+async def test_the_ingest_statement_is_idempotent_and_drops_events_of_deleted_shops(
     client, config, stub_broker
 ):
     shop, _ = await pixel_shop(config)
@@ -220,9 +221,8 @@ async def test_persist_is_idempotent_and_drops_events_of_deleted_shops(
         "context": {},
         "data": {},
     }
-    payload = orjson.dumps(
+    document = orjson.dumps(
         {
-            "v": 1,
             "batches": [
                 {"shop_id": shop.id, "received_at": now, "version": None, "events": [event]},
                 {"shop_id": gone.id, "received_at": now, "version": None, "events": [event]},
@@ -230,26 +230,74 @@ async def test_persist_is_idempotent_and_drops_events_of_deleted_shops(
         }
     ).decode()
     await gone.delete()
-    assert await persist_events(payload) == 1
-    assert await persist_events(payload) == 0
+    assert await store_batches(document, timeout_s=5) == 1
+    assert await store_batches(document, timeout_s=5) == 0
     assert await PixelEvent.filter(event_id="e-1").count() == 1
-    stub_broker.flush_all()
+    [owed] = await PixelPipelineInbox.all()
+    assert owed.shop_id == shop.id and owed.seq == 2  # touched by both flushes
 
 
-@pytest.mark.parametrize(
-    "payload",
-    ["not json", "[]", '{"v": 2, "batches": []}', '{"v": 1, "batches": [{"shop_id": "x"}]}'],
-)
-async def test_malformed_messages_are_poison(payload):
-    with pytest.raises(PoisonMessage):
-        await persist_events(payload)
-    with pytest.raises(PoisonMessage):
-        await aggregate_days([["x", "2026-01-01"]])
+async def test_events_committed_while_a_day_is_aggregated_are_counted_next_step(
+    client, config, stub_broker, monkeypatch
+):
+    shop, pixel = await pixel_shop(config)
+    await _post(client, pixel.ingest_key, [envelope("page_viewed")])
+    real = pipeline.aggregate_day
+    late = envelope("page_viewed")
+
+    async def with_a_flush_in_between(shop_id, day, rows):
+        # Between this step's claim and its commit, another request's events commit.
+        monkeypatch.setattr(pipeline, "aggregate_day", real)
+        await _post(client, pixel.ingest_key, [late])
+        await real(shop_id, day, rows)
+
+    monkeypatch.setattr(pipeline, "aggregate_day", with_a_flush_in_between)
+    # The row's seq moved on during the first pass: it stayed owed and was taken again.
+    assert await run_pixel_pipeline(config) == {"done": 2}
+    assert await PixelPipelineInbox.filter(shop_id=shop.id).count() == 0
+    [row] = await PixelDailyAggregate.filter(shop_id=shop.id, name="page_viewed")
+    assert row.count == 2
 
 
-def test_pipeline_actors_are_on_the_pixel_queue_and_give_up_on_poison():
-    for actor in (persist_pixel_events, aggregate_pixel_days):
-        assert actor.queue_name == "pixel"
-        assert actor.options["throws"] == (PoisonMessage,)
-        assert actor.options["max_retries"] > 0
-        assert actor.options["min_backoff"] > 0
+async def test_a_day_that_keeps_failing_ends_failed_and_others_go_on(
+    client, make_config, stub_broker, monkeypatch, base_env
+):
+    config = make_config(OUTBOX_MAX_ATTEMPTS="2")
+    bad_shop, bad_pixel = await pixel_shop(config)
+    good_shop, good_pixel = await pixel_shop(config)
+    await _post(client, bad_pixel.ingest_key, [envelope()])
+    await _post(client, good_pixel.ingest_key, [envelope()])
+    real = pipeline.aggregate_day
+
+    async def broken_for_one_shop(shop_id, day, rows):
+        if shop_id == bad_shop.id:
+            raise ValueError("cannot aggregate this day")
+        await real(shop_id, day, rows)
+
+    monkeypatch.setattr(pipeline, "aggregate_day", broken_for_one_shop)
+    assert await run_pixel_pipeline(config) == {"retry": 1, "done": 1}
+    owed = await PixelPipelineInbox.get(shop_id=bad_shop.id)
+    assert owed.state == "pending" and owed.attempts == 1 and owed.claimed_until is not None
+    # In backoff: the next step does not take it before its time.
+    assert await run_pixel_pipeline(config) == {}
+    await PixelPipelineInbox.filter(id=owed.id).update(claimed_until=None)  # time passes
+    assert await run_pixel_pipeline(config) == {"failed": 1}
+    await owed.refresh_from_db()
+    assert owed.state == "failed" and owed.last_error == "ValueError: cannot aggregate this day"
+    assert await PixelDailyAggregate.filter(shop_id=good_shop.id).count() == 1
+    metrics = await (await client.get("/metrics")).text()
+    assert 'pixel_pipeline_days{state="failed"} 1.0' in metrics
+    # An operator sees it and replays it once the cause is fixed.
+    listed = run_cli("deliveries", "list", "--kind", "pixel", env=base_env)
+    assert str(owed.id) in listed.stdout and "ValueError" in listed.stdout
+    replayed = run_cli("deliveries", "retry", "--kind", "pixel", "--all", env=base_env)
+    assert replayed.returncode == 0, replayed.stderr
+    monkeypatch.setattr(pipeline, "aggregate_day", real)
+    assert await run_pixel_pipeline(config) == {"done": 1}
+    assert await PixelDailyAggregate.filter(shop_id=bad_shop.id).count() == 1
+
+
+def test_the_pipeline_actor_is_on_the_pixel_queue_and_retries_a_store_outage():
+    assert aggregate_pixel_inbox.queue_name == "pixel"
+    assert aggregate_pixel_inbox.options["max_retries"] > 0
+    assert aggregate_pixel_inbox.options["min_backoff"] > 0

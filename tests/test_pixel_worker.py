@@ -1,4 +1,4 @@
-"""The pixel pipeline in real `python -m server worker` processes on a real Redis broker."""
+"""The pipelines in real `python -m server worker` processes on a real Redis broker."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import asyncpg
 import orjson
 import pytest
-from dramatiq.brokers.redis import MAINTENANCE_SCALE
 
 from models import PixelDailyAggregate, PixelEvent
 from server.metrics import ACTOR_STATS_KEY
@@ -25,11 +23,13 @@ DEADLINE_S = 90
 pytestmark = pytest.mark.worker
 
 
-def _start_worker(base_env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+def _start_worker(
+    base_env: dict[str, str], log_path: Path, *, queue: str = "pixel"
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, **base_env, "WORKER_PROCESSES": "1", "WORKER_THREADS": "2"}
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "server", "worker", "-Q", "pixel"],
+            [sys.executable, "-m", "server", "worker", "-Q", queue],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -58,35 +58,21 @@ async def _until(check, what: str, worker: subprocess.Popen[bytes], log_path: Pa
             return result
         assert worker.poll() is None, log_path.read_text()[-3000:]
         await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {DEADLINE_S} s: {log_path.read_text()[-3000:]}")
-
-
-def _requeue_dead_workers(broker) -> None:
-    """Hand the unacked messages of dead workers back to the pixel queue, now.
-
-    Redis broker maintenance does this once a worker's heartbeat is older than
-    heartbeat_timeout (60 s by default); with no live worker around, a timeout of 0 is exact.
-    """
-    chance, timeout = broker.maintenance_chance, broker.heartbeat_timeout
-    broker.maintenance_chance, broker.heartbeat_timeout = MAINTENANCE_SCALE, 0
-    try:
-        broker.do_qsize("pixel")
-    finally:
-        broker.maintenance_chance, broker.heartbeat_timeout = chance, timeout
+    raise AssertionError(
+        f"{what} did not happen within {DEADLINE_S} s: {log_path.read_text()[-3000:]}"
+    )
 
 
 def _pg(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
-async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
-    base_env, config, redis_broker, redis_client, database_url, aiohttp_client, tmp_path
+async def test_a_real_worker_aggregates_what_the_web_process_committed(
+    base_env, config, redis_broker, redis_client, aiohttp_client, tmp_path
 ):
     from server.app import create_app
 
     await clear_rate_limits(redis_client)
-    # Start from an empty queue, with nothing of earlier runs' dead workers left to come back.
-    _requeue_dead_workers(redis_broker)
     redis_broker.flush("pixel")
     client = await aiohttp_client(create_app(config, broker=redis_broker))
     shop, pixel = await pixel_shop(config)
@@ -99,100 +85,62 @@ async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
         )
         assert response.status == 202
         assert (await response.json())["accepted"] == 20
-
-    # Hold the events table so the worker is stuck inside its transaction when it dies.
-    blocker = await asyncpg.connect(_pg(database_url))
-    watcher = await asyncpg.connect(_pg(database_url))
-    transaction = blocker.transaction()
-    await transaction.start()
-    await blocker.execute("LOCK TABLE pixel_events IN SHARE ROW EXCLUSIVE MODE")
+    # Committed before the 202s, before any worker ran.
+    assert await PixelEvent.filter(shop_id=shop.id).count() == len(sent_ids)
     log_path = tmp_path / "worker.log"
-    first = _start_worker(base_env, log_path)
-    try:
-
-        async def inserting() -> bool:
-            # From another connection: inside a transaction pg_stat_activity is a snapshot.
-            waiting = await watcher.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO pixel_events%'"
-            )
-            return bool(waiting)
-
-        await _until(inserting, "the worker's insert", first, log_path)
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait(10)
-        await transaction.rollback()
-        await blocker.close()
-        await watcher.close()
-    assert await PixelEvent.filter(shop_id=shop.id).count() == 0
-
-    _requeue_dead_workers(redis_broker)
-
-    second = _start_worker(base_env, log_path)
+    worker = _start_worker(base_env, log_path)
     try:
 
         async def all_aggregated() -> bool:
             rows = await PixelDailyAggregate.filter(shop_id=shop.id).values_list("count", flat=True)
             return sum(rows) == len(sent_ids)
 
-        await _until(all_aggregated, "aggregation of every event", second, log_path)
+        await _until(all_aggregated, "aggregation of every event", worker, log_path)
     finally:
-        code = _stop(second)
+        code = _stop(worker)
     assert code == 0, log_path.read_text()[-3000:]
-    stored = await PixelEvent.filter(shop_id=shop.id).values_list("event_id", flat=True)
-    assert sorted(stored) == sorted(sent_ids)
+    await pixel.refresh_from_db()
+    assert pixel.last_event_at is not None
 
 
 async def test_failing_messages_are_retried_then_dead_lettered_and_counted(
     base_env, config, redis_broker, redis_client, aiohttp_client, tmp_path
 ):
-    from actors.pixel import aggregate_pixel_days, persist_pixel_events
+    from actors.webhooks import process_webhooks
     from server.app import create_app
 
-    redis_broker.flush("pixel")
+    redis_broker.flush("webhooks")
     namespace = redis_broker.namespace
 
-    async def stat(actor: str, name: str) -> float:
-        value = await redis_client.hget(ACTOR_STATS_KEY, f"{actor}|pixel|{name}")
+    async def stat(name: str) -> float:
+        value = await redis_client.hget(ACTOR_STATS_KEY, f"process_webhooks|webhooks|{name}")
         return float(value or 0)
 
-    poison_before = await stat("persist_pixel_events", "dead_lettered")
-    failing_before = await stat("aggregate_pixel_days", "dead_lettered")
-    retried_before = await stat("aggregate_pixel_days", "retried")
-
-    # A payload no retry can fix: dead-lettered at once (throws=).
-    poison = persist_pixel_events.send("this is not a batch")
-    # A day PostgreSQL rejects: fails on every try, retried with backoff, then dead-lettered.
-    failing = aggregate_pixel_days.send_with_options(
-        args=([[1, "2026-02-31"]],), max_retries=2, min_backoff=50, max_backoff=200
+    failing_before = await stat("dead_lettered")
+    retried_before = await stat("retried")
+    # A message no delivery id can be read from: fails every try, retried, then dead-lettered.
+    failing = process_webhooks.send_with_options(
+        args=(["not-an-id"],), max_retries=2, min_backoff=50, max_backoff=200
     )
     log_path = tmp_path / "worker.log"
-    worker = _start_worker(base_env, log_path)
+    worker = _start_worker(base_env, log_path, queue="webhooks")
     try:
 
         async def dead_lettered() -> bool:
             # Keyed by the broker's own redis_message_id; the message says its message_id.
-            stored = await redis_client.hvals(f"{namespace}:pixel.XQ.msgs")
-            ids = {orjson.loads(raw)["message_id"] for raw in stored}
-            return {poison.message_id, failing.message_id} <= ids
+            stored = await redis_client.hvals(f"{namespace}:webhooks.XQ.msgs")
+            return failing.message_id in {orjson.loads(raw)["message_id"] for raw in stored}
 
         await _until(dead_lettered, "dead-lettering", worker, log_path)
 
         async def counted() -> bool:
-            return (
-                await stat("persist_pixel_events", "dead_lettered") >= poison_before + 1
-                and await stat("aggregate_pixel_days", "dead_lettered") >= failing_before + 1
-            )
+            return await stat("dead_lettered") >= failing_before + 1
 
         await _until(counted, "the dead-letter count", worker, log_path)
     finally:
         code = _stop(worker)
     assert code == 0, log_path.read_text()[-3000:]
-    assert await stat("aggregate_pixel_days", "retried") >= retried_before + 2
+    assert await stat("retried") >= retried_before + 2
 
     client = await aiohttp_client(create_app(config, broker=redis_broker))
     text = await (await client.get("/metrics")).text()
@@ -200,7 +148,7 @@ async def test_failing_messages_are_retried_then_dead_lettered_and_counted(
         ln
         for ln in text.splitlines()
         if ln.startswith("dramatiq_actor_messages_dead_lettered_total")
-        and 'actor="persist_pixel_events"' in ln
+        and 'actor="process_webhooks"' in ln
     )
-    assert float(line.rsplit(" ", 1)[1]) >= poison_before + 1
-    assert 'queue="pixel",state="dead"' in text
+    assert float(line.rsplit(" ", 1)[1]) >= failing_before + 1
+    assert 'queue="webhooks",state="dead"' in text

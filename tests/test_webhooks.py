@@ -6,15 +6,19 @@ import asyncio
 import io
 import logging
 import uuid
+from datetime import timedelta
 
 import orjson
 import pytest
 
 from actors.broker import setup_broker
-from models import WebhookDelivery
+from actors.sweeper import send_swept, sweep_once
+from actors.webhooks import process_deliveries
+from models import Customer, WebhookDelivery
 from server.webhook_topics import COMPLIANCE_TOPICS, DATA_TOPICS, KNOWN_TOPICS
+from server.webhooks import WEBHOOK_WAKER
 from tests.fake_shopify import WebhookSender, webhook_hmac
-from tests.helpers import DatabaseDown
+from tests.helpers import DatabaseDown, install_shop, run_cli
 
 SHOP = "acme-store.myshopify.com"
 DATA_REQUEST = {
@@ -35,51 +39,54 @@ def url(client) -> str:
     return str(client.make_url("/webhooks"))
 
 
-def queued(stub_broker, queue: str) -> list[dict]:
-    """Messages bound for `queue`, with each group-committed dispatch unpacked."""
-    from actors.webhooks import TOPIC_ROUTES
-
-    found = []
-    for raw in stub_broker.queues.get("webhooks", StubQueue()).queue:
-        message = orjson.loads(raw)
-        if message["actor_name"] != "dispatch_webhooks":
-            continue
-        for item in message["args"][0]:
-            route = TOPIC_ROUTES[item["topic"]]
-            if route.actor.queue_name == queue:
-                args = [item["topic"], item["shop"], item["payload"]]
-                kwargs = {"delivery": item["delivery"]} if route.with_delivery else {}
-                found.append({"actor_name": route.actor.actor_name, "args": args,
-                              "kwargs": kwargs})
-    return found
+async def woken(client, stub_broker, queue: str) -> list[int]:
+    """Delivery ids the web process sent to `queue`'s process actor (once its sends ran)."""
+    await client.app[WEBHOOK_WAKER].idle()
+    ids: list[int] = []
+    for raw in stub_broker.queues.get(queue, StubQueue()).queue:
+        ids.extend(orjson.loads(raw)["args"][0])
+    return ids
 
 
 class StubQueue:
     queue: tuple = ()
 
 
-async def test_a_privacy_delivery_is_recorded_and_queued(client, sender, stub_broker):
+async def test_a_privacy_delivery_is_committed_whole_then_applied(
+    client, sender, stub_broker, config
+):
     delivery, response = await sender.send(
         url(client), "customers/data_request", SHOP, DATA_REQUEST
     )
     assert response.status == 200
     assert (await response.json()) == {"status": "queued"}
+    # The 200 came after the commit: the whole delivery is in PostgreSQL, payload included.
     row = await WebhookDelivery.get(shop_domain=SHOP, event_id=delivery.event_id)
     assert row.topic == "customers/data_request"
-    assert row.outcome == "queued"
+    assert row.state == "pending" and row.attempts == 0
+    assert row.payload == delivery.body.decode()
     assert row.triggered_at is not None and row.received_at >= row.triggered_at
     assert row.webhook_id == delivery.attempts[0][0]
-    [message] = queued(stub_broker, "privacy")
-    assert message["actor_name"] == "customers_data_request"
-    assert message["args"] == ["customers/data_request", SHOP, DATA_REQUEST]
-    assert message["kwargs"]["delivery"]["event_id"] == delivery.event_id
+    assert row.next_attempt_at is not None and row.next_attempt_at > row.received_at
+    # The broker only hears the id, and only to wake a worker.
+    assert await woken(client, stub_broker, "privacy") == [row.id]
+    message = orjson.loads(stub_broker.queues["privacy"].queue[0])
+    assert message["actor_name"] == "process_privacy_webhooks"
+    assert b"john@example.com" not in stub_broker.queues["privacy"].queue[0]
+
+    assert await process_deliveries([row.id], outbox=config.outbox, redis=None) == {"done": 1}
+    await row.refresh_from_db()
+    assert row.state == "done" and row.attempts == 1 and row.done_at is not None
+    # Applied once: a second wake-up for the same id finds nothing to do.
+    assert await process_deliveries([row.id], outbox=config.outbox, redis=None) == {"skipped": 1}
 
 
 async def test_app_uninstalled_goes_to_the_webhooks_queue(client, sender, stub_broker):
     _, response = await sender.send(url(client), "app/uninstalled", SHOP, {"id": 1})
     assert response.status == 200
-    [message] = queued(stub_broker, "webhooks")
-    assert message["actor_name"] == "app_uninstalled"
+    assert len(await woken(client, stub_broker, "webhooks")) == 1
+    message = orjson.loads(stub_broker.queues["webhooks"].queue[0])
+    assert message["actor_name"] == "process_webhooks"
 
 
 @pytest.mark.parametrize("topic", sorted([*KNOWN_TOPICS, "carts/update"]))
@@ -125,7 +132,7 @@ async def test_the_previous_secret_is_accepted_during_a_rotation(
         url(client), "shop/redact", SHOP, {"shop_domain": SHOP}
     )
     assert (by_old.status, by_new.status, by_other.status) == (200, 200, 401)
-    assert len(queued(stub_broker, "privacy")) == 2
+    assert len(await woken(client, stub_broker, "privacy")) == 2
 
 
 @pytest.mark.parametrize(
@@ -189,7 +196,7 @@ async def test_the_webhook_id_is_the_key_when_there_is_no_event_id(client, sende
     assert (await again.json()) == {"status": "duplicate"}
     row = await WebhookDelivery.get(event_id="only-webhook-id")
     assert row.duplicates == 1
-    assert len(queued(stub_broker, "privacy")) == 1
+    assert len(await woken(client, stub_broker, "privacy")) == 1
 
 
 async def test_a_redelivery_is_200_and_queued_once(client, sender, stub_broker):
@@ -197,7 +204,7 @@ async def test_a_redelivery_is_200_and_queued_once(client, sender, stub_broker):
     second = await sender.redeliver(url(client), delivery)
     third = await sender.redeliver(url(client), delivery)
     assert [first.status, second.status, third.status] == [200, 200, 200]
-    assert len(queued(stub_broker, "privacy")) == 1
+    assert len(await woken(client, stub_broker, "privacy")) == 1
     row = await WebhookDelivery.get(event_id=delivery.event_id)
     assert row.duplicates == 2 and row.last_duplicate_at is not None
 
@@ -208,7 +215,7 @@ async def test_concurrent_copies_are_200_and_queued_once(client, sender, stub_br
     assert [r.status for r in responses] == [200] * 12
     statuses = sorted([(await r.json())["status"] for r in responses])
     assert statuses == ["duplicate"] * 11 + ["queued"]
-    assert len(queued(stub_broker, "privacy")) == 1
+    assert len(await woken(client, stub_broker, "privacy")) == 1
     assert (await WebhookDelivery.get(event_id=delivery.event_id)).duplicates == 11
 
 
@@ -217,9 +224,12 @@ async def test_data_topics_go_to_the_sync(client, sender, stub_broker, topic):
     payload = {"id": 632910392, "updated_at": "2026-11-24T10:00:00-05:00"}
     _, response = await sender.send(url(client), topic, SHOP, payload)
     assert (await response.json()) == {"status": "queued"}
-    [message] = queued(stub_broker, "sync")
-    assert message["actor_name"] == "apply_data_webhook"
-    assert message["args"] == [topic, SHOP, payload]
+    [delivery_id] = await woken(client, stub_broker, "sync")
+    assert orjson.loads(stub_broker.queues["sync"].queue[0])["actor_name"] == (
+        "process_data_webhooks"
+    )
+    row = await WebhookDelivery.get(id=delivery_id)
+    assert (row.topic, orjson.loads(row.payload)) == (topic, payload)
 
 
 async def test_the_same_event_id_on_two_topics_is_two_deliveries(client, sender, stub_broker):
@@ -228,7 +238,7 @@ async def test_the_same_event_id_on_two_topics_is_two_deliveries(client, sender,
     export.event_id = redact.event_id
     assert (await sender.deliver(url(client), redact)).status == 200
     assert (await sender.deliver(url(client), export)).status == 200
-    assert len(queued(stub_broker, "privacy")) == 2
+    assert len(await woken(client, stub_broker, "privacy")) == 2
 
 
 @pytest.mark.parametrize("topic", ["carts/update", "orders/paid", "themes/publish"])
@@ -240,12 +250,13 @@ async def test_topics_we_do_not_handle_are_200_recorded_and_ignored(
     assert response.status == 200
     assert (await response.json()) == {"status": "ignored"}
     row = await WebhookDelivery.get(event_id=delivery.event_id)
-    assert row.outcome == "ignored"
+    assert row.state == "ignored" and row.payload is None
+    await client.app[WEBHOOK_WAKER].idle()
     assert all(not q.queue for q in stub_broker.queues.values())
     assert any("ignored" in r.getMessage() for r in caplog.records)
 
 
-async def test_broker_down_is_503_and_the_retry_is_queued(
+async def test_broker_down_is_still_200_and_the_sweeper_sends_it_later(
     make_client, make_config, config, stub_broker
 ):
     dead = make_config(BROKER_URL="redis://127.0.0.1:1/0")
@@ -254,15 +265,27 @@ async def test_broker_down_is_503_and_the_retry_is_queued(
         client = await make_client(dead)
         sender = WebhookSender(client.session, secret=config.shopify.api_secret.reveal())
         delivery, response = await sender.send(url(client), "shop/redact", SHOP, {})
-        assert response.status == 503
-        assert response.headers["Retry-After"]
-        assert (await response.json())["status"] == 503
-        assert await WebhookDelivery.all().count() == 0  # nothing recorded: not a duplicate
+        # Committed in PostgreSQL: that is what the 200 means, the broker is only a wake-up.
+        assert response.status == 200 and (await response.json()) == {"status": "queued"}
+        row = await WebhookDelivery.get(event_id=delivery.event_id)
+        assert row.state == "pending"
+        await client.app[WEBHOOK_WAKER].idle()  # the wake-up was tried and lost
 
-        stub = setup_broker(config, stub=True)  # the broker is back
+        stub = setup_broker(config, stub=True)  # the broker is back, empty
+        assert (await sweep_once(config.outbox)).deliveries == []  # not overdue yet
+        await WebhookDelivery.filter(id=row.id).update(  # outbox.stale_after_s goes by
+            next_attempt_at=row.next_attempt_at - timedelta(seconds=config.outbox.stale_after_s)
+        )
+        swept = await sweep_once(config.outbox)
+        assert swept.deliveries == [(row.id, "shop/redact")]
+        assert send_swept(swept, stub) == 1
+        [raw] = stub.queues["privacy"].queue
+        assert orjson.loads(raw)["args"] == [[row.id]]
+        # Sent again once, then not before the stale bound passes again.
+        assert (await sweep_once(config.outbox)).deliveries == []
+        # Shopify's retry of it is a duplicate: nothing is applied twice.
         retry = await sender.redeliver(url(client), delivery)
-        assert retry.status == 200 and (await retry.json()) == {"status": "queued"}
-        assert len(queued(stub, "privacy")) == 1
+        assert (await retry.json()) == {"status": "duplicate"}
     finally:
         broker.close()
 
@@ -294,3 +317,118 @@ async def test_compliance_topics_are_the_ones_routed_to_privacy_actors():
     for topic in COMPLIANCE_TOPICS:
         assert TOPIC_ROUTES[topic].actor.queue_name == "privacy"
     assert TOPIC_ROUTES["app/uninstalled"].actor.queue_name == "webhooks"
+
+
+@pytest.mark.parametrize(
+    "triggered_at",
+    ["9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00+14:00", "2026-13-45T99:00:00Z", "x" * 200],
+)
+async def test_one_odd_delivery_never_fails_its_neighbours(
+    client, sender, stub_broker, triggered_at
+):
+    """X-Shopify-Triggered-At is outside the HMAC: a value no database could take is
+    normalised at the edge, and the deliveries committed beside it are all taken."""
+    odd = sender.event("customers/redact", SHOP, {"customer": {"id": 1}})
+    odd.triggered_at = triggered_at
+    legit = [sender.event("customers/redact", SHOP, {"customer": {"id": i}}) for i in range(60)]
+    responses = await asyncio.gather(
+        *(sender.deliver(url(client), d) for d in [*legit[:30], odd, *legit[30:]])
+    )
+    assert [r.status for r in responses] == [200] * 61
+    assert await WebhookDelivery.filter(state="pending").count() == 61
+    row = await WebhookDelivery.get(event_id=odd.event_id)
+    assert row.triggered_at is None  # recorded as unknown
+    print("odd X-Shopify-Triggered-At beside 60 deliveries: 61 answered 200, 61 stored")
+
+
+async def test_a_payload_with_nul_characters_is_applied_without_them(
+    client, sender, stub_broker, config
+):
+    await install_shop(config, SHOP)
+    payload = {
+        "id": 7001,
+        "email": "nul\u0000@example.com",
+        "first_name": "A\u0000B",
+        "updated_at": "2026-11-24T10:00:00Z",
+        "created_at": "2026-11-24T10:00:00Z",
+    }
+    _, response = await sender.send(url(client), "customers/create", SHOP, payload)
+    assert response.status == 200
+    [delivery_id] = await woken(client, stub_broker, "sync")
+    assert await process_deliveries([delivery_id], outbox=config.outbox, redis=None) == {"done": 1}
+    customer = await Customer.get(shopify_id=7001)
+    assert customer.email == "nul@example.com" and customer.first_name == "AB"
+
+
+async def test_a_delivery_that_keeps_failing_ends_failed_and_can_be_replayed(
+    client, sender, stub_broker, make_config, base_env
+):
+    config = make_config(OUTBOX_MAX_ATTEMPTS="3")
+    await install_shop(config, SHOP)
+    # An order without the fields the sync needs: a payload no retry can fix.
+    _, bad = await sender.send(url(client), "orders/create", SHOP, {"id": "not-a-number"})
+    _, good = await sender.send(
+        url(client),
+        "products/create",
+        SHOP,
+        {
+            "id": 8001,
+            "title": "ok",
+            "updated_at": "2026-11-24T10:00:00Z",
+            "created_at": "2026-11-24T10:00:00Z",
+            "variants": [],
+        },
+    )
+    assert (bad.status, good.status) == (200, 200)
+    ids = sorted(await woken(client, stub_broker, "sync"))
+    assert await process_deliveries(ids, outbox=config.outbox, redis=None) == {
+        "failed": 1,
+        "done": 1,
+    }
+    failed = await WebhookDelivery.get(state="failed")
+    assert failed.topic == "orders/create" and failed.attempts == 1
+    assert failed.last_error and failed.last_error.startswith("PayloadError")
+    # Visible to an operator: in /metrics and in `deliveries list`, then replayed.
+    metrics = await (await client.get("/metrics")).text()
+    assert 'webhook_deliveries{state="failed"} 1.0' in metrics
+    listed = run_cli("deliveries", "list", "--json", env=base_env)
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    assert orjson.loads(line)["id"] == failed.id and orjson.loads(line)["kind"] == "webhook"
+    replay = run_cli("deliveries", "retry", str(failed.id), env=base_env)
+    assert replay.returncode == 0, replay.stderr
+    await failed.refresh_from_db()
+    assert failed.state == "pending" and failed.attempts == 0
+    swept = await sweep_once(config.outbox)
+    assert swept.deliveries == [(failed.id, "orders/create")]
+
+
+async def test_a_transient_failure_is_retried_with_backoff_then_given_up(
+    client, sender, stub_broker, make_config, monkeypatch
+):
+    config = make_config(OUTBOX_MAX_ATTEMPTS="2")
+    calls = []
+
+    async def flaky(topic, shop, payload, delivery):
+        calls.append(topic)
+        raise RuntimeError("the handler broke")
+
+    from actors import webhooks
+
+    route = webhooks.TOPIC_ROUTES["app/uninstalled"]
+    monkeypatch.setitem(
+        webhooks.TOPIC_ROUTES, "app/uninstalled", webhooks.TopicRoute(flaky, route.actor)
+    )
+    _, response = await sender.send(url(client), "app/uninstalled", SHOP, {"id": 1})
+    assert response.status == 200
+    [delivery_id] = await woken(client, stub_broker, "webhooks")
+    assert await process_deliveries([delivery_id], outbox=config.outbox, redis=None) == {"retry": 1}
+    row = await WebhookDelivery.get(id=delivery_id)
+    assert row.state == "pending" and row.attempts == 1
+    assert row.next_attempt_at > row.received_at + timedelta(seconds=5)  # backoff, not now
+    assert await process_deliveries([delivery_id], outbox=config.outbox, redis=None) == {
+        "failed": 1
+    }
+    await row.refresh_from_db()
+    assert row.state == "failed" and row.last_error == "RuntimeError: the handler broke"
+    assert len(calls) == 2

@@ -19,9 +19,9 @@ from tortoise.exceptions import OperationalError
 
 from server import keys
 from server.config import PixelConfig
-from server.pixel.committer import BrokerUnavailable
+from server.groupcommit import ShuttingDownError
 from server.pixel.events import EnvelopeError, valid_version, validate_event
-from server.pixel.ingest import PixelIngest, encode_part
+from server.pixel.ingest import ITEM_ERRORS, PixelIngest, encode_part
 from server.pixel.ratelimit import Rate, RateLimited
 from server.problem import Problem
 from server.stores import STORE_DOWN_ERRORS
@@ -39,6 +39,8 @@ MAX_KEY_CHARS = 64
 # What a store call can raise when the store is down or unreachable.
 _STORE_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
 _LIMIT_ERRORS: tuple[type[BaseException], ...] = (RedisError, *_STORE_ERRORS)
+# What makes a flush fail for every request in it: 503, nothing accepted.
+_COMMIT_ERRORS: tuple[type[BaseException], ...] = (*_STORE_ERRORS, ShuttingDownError)
 
 
 def _dumps(obj: Any) -> str:
@@ -53,8 +55,8 @@ def _problem(status: int, detail: str, *, retry_after: str | None = None, **extr
 
 
 async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The ingest service (group commit flusher, key cache, rate limiter)."""
-    ingest = PixelIngest(app[keys.CONFIG].pixel, redis=app[keys.REDIS], broker=app[keys.BROKER])
+    """The ingest service (group commit into PostgreSQL, key cache, rate limiter)."""
+    ingest = PixelIngest(app[keys.CONFIG].pixel, redis=app[keys.REDIS])
     ingest.start()
     app[keys.PIXEL] = ingest
     yield
@@ -171,10 +173,15 @@ async def post_events(request: web.Request) -> web.Response:
         events=accepted,
     )
     try:
-        await ingest.committer.commit(part, events=len(accepted))
-    except BrokerUnavailable as e:
+        # 202 only once the events are committed in PostgreSQL.
+        await ingest.committer.submit(part, weight=len(accepted), size=len(part))
+    except ITEM_ERRORS as e:
+        log.warning("pixel batch refused by the database: %s", type(e).__name__)
+        raise _problem(400, "A value in the batch could not be stored") from e
+    except _COMMIT_ERRORS as e:
+        log.warning("pixel batch not stored: %s", type(e).__name__)
         raise _problem(
-            503, "The event queue is unavailable; nothing was accepted", retry_after=ingest.retry_after
+            503, "The database is unavailable; nothing was accepted", retry_after=ingest.retry_after
         ) from e
     return web.json_response(
         {"accepted": len(accepted), "rejected": rejected},

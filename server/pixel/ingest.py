@@ -7,15 +7,26 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import orjson
-from dramatiq import Broker
 from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from server.config import PixelConfig
-from server.pixel.committer import GroupCommitter
+from server.groupcommit import GroupCommitter
 from server.pixel.events import Limits
 from server.pixel.ratelimit import Rate, RateLimiter
+from server.pixel.store import store_batches
+from server.wake import Debounced, Waker
+
+# The pipeline is woken at most this often per web process (and always after the last
+# flush): one aggregation step then takes everything owed.
+WAKE_INTERVAL_S = 1.0
+# What PostgreSQL says of a value it refuses: that request's fault, not its neighbours'.
+ITEM_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.ProgramLimitExceededError,
+)
 
 _MAX_CACHED_KEYS = 100_000
 _LOOKUP = """
@@ -62,8 +73,8 @@ class IngestKeys:
 class PixelIngest:
     """Everything POST /pixel/events needs, opened and closed with the app."""
 
-    def __init__(self, config: PixelConfig, *, redis: Redis, broker: Broker) -> None:
-        from actors.pixel import persist_pixel_events
+    def __init__(self, config: PixelConfig, *, redis: Redis) -> None:
+        from actors.pixel import aggregate_pixel_inbox
 
         self.config = config
         self.limits = Limits(
@@ -75,35 +86,46 @@ class PixelIngest:
         self.limiter = RateLimiter(redis, lease_s=config.rate_lease_s)
         self.shop_rate = Rate("shop", config.shop_events_per_s, config.shop_burst_events)
         self.ip_rate = Rate("ip", config.ip_requests_per_s, config.ip_burst_requests)
-        self._broker = broker
-        self._actor = persist_pixel_events
-        self.committer = GroupCommitter(
-            self._send,
-            max_events=config.flush_max_events,
-            max_bytes=config.flush_max_bytes,
+        self._waker = Waker(name="pixel-wake")
+        self._wake = Debounced(self._waker, aggregate_pixel_inbox, interval_s=WAKE_INTERVAL_S)
+        self.committer: GroupCommitter[str, int] = GroupCommitter(
+            self._flush,
             interval_s=config.flush_interval_ms / 1000,
-            timeout_s=config.enqueue_timeout_s,
+            max_weight=config.flush_max_events,
+            max_bytes=config.flush_max_bytes,
+            is_item_error=lambda e: isinstance(e, ITEM_ERRORS),
+            name="pixel-commit",
         )
 
-    def _send(self, payload: str) -> Any:
-        # Runs in the committer's thread: Dramatiq's enqueue is blocking I/O.
-        return self._broker.enqueue(self._actor.message(payload))
+    async def _flush(self, parts: list[str]) -> list[int]:
+        stored = await store_batches(
+            '{"batches":[' + ",".join(parts) + "]}", timeout_s=self.config.commit_timeout_s
+        )
+        self._wake.request()  # committed: the pipeline may run now
+        return [stored] * len(parts)
 
     @property
     def retry_after(self) -> str:
         return str(max(1, math.ceil(self.config.retry_after_s)))
 
+    async def wake_idle(self) -> None:
+        """Wait until the pipeline's wake-ups asked for so far were sent (or failed)."""
+        await self._wake.idle()
+
     def start(self) -> None:
+        self._wake.start()
         self.committer.start()
 
     async def close(self) -> None:
         await self.committer.close()
+        await self._wake.close()
+        await self._waker.close()
 
 
 def encode_part(
     *, shop_id: int, received_at: str, version: str | None, events: list[dict[str, Any]]
 ) -> str:
-    """One request's batch as the JSON the persist actor reads."""
+    """One request's batch as the JSON the ingest statement reads."""
     return orjson.dumps(
         {"shop_id": shop_id, "received_at": received_at, "version": version, "events": events}
     ).decode()

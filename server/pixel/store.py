@@ -1,0 +1,117 @@
+"""Committing pixel events: one statement per group-commit flush stores the events and the work
+they create for the pipeline.
+
+The flush's batches travel as one JSON document,
+`{"batches": [{"shop_id", "received_at", "version", "events": [...]}, ...]}`, each event
+already validated and sanitised by the edge. The statement inserts every event once (dedup
+on shop + event id), drops events of a deleted shop or of a redacted customer, and records
+in `pixel_pipeline_inbox` which (shop, UTC day, version) the pipeline must aggregate, all in
+the one transaction the 202 waits for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import asyncpg  # type: ignore[import-untyped]
+from tortoise import Tortoise
+
+from server.groupcommit import commit_resolving_loss
+from server.stores import STORE_DOWN_ERRORS
+
+INGEST_SQL = """
+WITH b AS MATERIALIZED (
+    SELECT (b->>'shop_id')::bigint AS shop_id,
+           (b->>'received_at')::timestamptz AS received_at,
+           coalesce(b->>'version', '') AS version,
+           b->'events' AS events
+    FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
+    -- A shop deleted (shop/redact) after the edge looked its key up: nothing is kept.
+    WHERE EXISTS (SELECT 1 FROM shops s WHERE s.id = (b->>'shop_id')::bigint)
+),
+e AS MATERIALIZED (
+    SELECT b.shop_id, b.received_at, b.version, e
+    FROM b CROSS JOIN LATERAL jsonb_array_elements(b.events) AS e
+),
+inserted AS (
+    INSERT INTO pixel_events
+        (shop_id, event_id, name, "timestamp", client_id, seq, type, context, data,
+         received_at, customer_email, customer_phone)
+    SELECT e.shop_id, e.e->>'event_id', e.e->>'name', (e.e->>'ts')::timestamptz,
+           e.e->>'client_id', (e.e->>'seq')::bigint, e.e->>'type',
+           coalesce(e.e->'context', '{}'::jsonb), coalesce(e.e->'data', '{}'::jsonb),
+           e.received_at,
+           -- Checkout events name the buyer: kept as columns for privacy requests.
+           nullif(lower(left(e.e->'data'->'checkout'->>'email', 320)), ''),
+           nullif(left(e.e->'data'->'checkout'->>'phone', 64), '')
+    FROM e
+    -- A customer redacted (customers/redact): their events are not stored again.
+    WHERE NOT EXISTS (
+        SELECT 1 FROM redacted_identities r
+        WHERE r.shop_id = e.shop_id
+          AND (r.kind, r.value_hash) IN (
+            ('client_id', encode(sha256(convert_to(e.e->>'client_id', 'UTF8')), 'hex')),
+            ('email', encode(sha256(convert_to(
+                lower(left(e.e->'data'->'checkout'->>'email', 320)), 'UTF8')), 'hex')),
+            ('phone', encode(sha256(convert_to(
+                left(e.e->'data'->'checkout'->>'phone', 64), 'UTF8')), 'hex'))
+          )
+    )
+    ON CONFLICT (shop_id, event_id) DO NOTHING
+    RETURNING id
+),
+owed AS (
+    -- `ts` is UTC ISO 8601 (the edge normalised it): its first ten characters are the day.
+    -- Rows in key order, so concurrent flushes take their locks in the same order.
+    INSERT INTO pixel_pipeline_inbox AS i
+        (shop_id, day, version, first_at, last_at, seq, state, attempts, created_at)
+    SELECT e.shop_id, left(e.e->>'ts', 10)::date, e.version, min(e.received_at),
+           max(e.received_at), 1, 'pending', 0, now()
+    FROM e
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT (shop_id, day, version) DO UPDATE SET
+        seq = i.seq + 1,
+        first_at = LEAST(i.first_at, EXCLUDED.first_at),
+        last_at = GREATEST(i.last_at, EXCLUDED.last_at)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted) AS stored, (SELECT min(id) FROM inserted) AS probe
+"""
+
+# Two flushes carrying the same event at once can meet in opposite orders (the events
+# and the inbox rows are written by parallel parts of one statement): PostgreSQL breaks
+# the deadlock by failing one, which is simply run again.
+_DEADLOCK_RETRIES = 3
+
+
+async def store_batches(document: str, *, timeout_s: float) -> int:
+    """Commit one flush's batches; how many events were new."""
+    for attempt in range(_DEADLOCK_RETRIES):
+        stored: int | None = None
+        try:
+            async with Tortoise.get_connection("default").acquire_connection() as conn:
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
+                    row = await conn.fetchrow(INGEST_SQL, document, timeout=timeout_s)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # a dead connection rolls back itself
+                        await transaction.rollback()
+                    raise
+                await commit_resolving_loss(
+                    transaction, table="pixel_events", probe_id=row["probe"]
+                )
+                stored = int(row["stored"])
+        except asyncpg.DeadlockDetectedError:
+            if attempt == _DEADLOCK_RETRIES - 1:
+                raise
+            continue
+        except STORE_DOWN_ERRORS:
+            # Handing a dead connection back to the pool fails too: after the commit, that
+            # changes nothing of what was stored.
+            if stored is None:
+                raise
+        if stored is not None:
+            return stored
+    raise AssertionError("unreachable")

@@ -1,0 +1,116 @@
+"""Waking workers after a commit: broker sends that never block or fail a request.
+
+The committed rows are the work; a broker message only says "there is work". So a send
+happens after the commit, in a thread (Dramatiq's `send` is blocking I/O), and the request
+does not wait for it. A send that fails (the broker is down or was emptied) is logged and
+dropped: the workers' sweeper finds the committed work within `outbox.stale_after_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import dramatiq
+
+log = logging.getLogger(__name__)
+
+# Sends waiting for the thread beyond this are dropped: the sweeper covers them, and a
+# slow broker must not make the web process hoard messages.
+MAX_QUEUED_SENDS = 256
+
+
+class Waker:
+    """Fire-and-forget actor sends from the event loop, in one background thread."""
+
+    def __init__(self, *, name: str = "wake") -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._queued = 0
+        self._in_flight: set[asyncio.Future[bool]] = set()
+        self._closed = False
+        self.sent = 0
+        self.dropped = 0
+
+    def send(self, actor: dramatiq.Actor[Any, Any], *args: Any, **options: Any) -> None:
+        """Queue `actor.send_with_options(args=args, **options)`; never raises."""
+        if self._closed or self._queued >= MAX_QUEUED_SENDS:
+            self.dropped += 1
+            return
+        self._queued += 1
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, self._send, actor, args, options
+        )
+        self._in_flight.add(future)
+        future.add_done_callback(self._done)
+
+    def _send(self, actor: dramatiq.Actor[Any, Any], args: tuple[Any, ...], options: Any) -> bool:
+        try:
+            actor.send_with_options(args=args, **options)
+        except Exception as e:
+            # The work is committed; only the wake-up is lost (the sweeper resends it).
+            log.warning("could not wake %s: %s", actor.actor_name, type(e).__name__)
+            return False
+        return True
+
+    def _done(self, future: asyncio.Future[bool]) -> None:
+        self._in_flight.discard(future)
+        self._queued -= 1
+        if not future.cancelled() and future.exception() is None and future.result():
+            self.sent += 1
+        else:
+            self.dropped += 1
+
+    async def idle(self) -> None:
+        """Wait until every send queued so far has been tried."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Finish the sends already queued, then stop."""
+        self._closed = True
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
+
+
+class Debounced:
+    """Wakes one actor at most once per `interval_s`, and always after the last request."""
+
+    def __init__(self, waker: Waker, actor: dramatiq.Actor[Any, Any], *, interval_s: float) -> None:
+        self._waker = waker
+        self._actor = actor
+        self._interval_s = interval_s
+        self._requested = asyncio.Event()
+        self._handed = asyncio.Event()  # set each time a wake-up went to the waker
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the sender task on the running loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="debounced-wake")
+
+    def request(self) -> None:
+        """Ask for a wake-up; cheap, never blocks."""
+        self._requested.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._requested.wait()
+            self._requested.clear()
+            self._waker.send(self._actor)
+            self._handed.set()
+            await asyncio.sleep(self._interval_s)
+
+    async def idle(self) -> None:
+        """Wait until every request so far has been handed to the waker and tried."""
+        while self._requested.is_set():
+            self._handed.clear()
+            await self._handed.wait()
+        await self._waker.idle()
+
+    async def close(self) -> None:
+        """Stop; a request not yet sent is sent now."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._requested.is_set():
+            self._waker.send(self._actor)

@@ -1,0 +1,155 @@
+"""The one group-commit mechanism of both intake paths: batching, errors, bad items."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from server.groupcommit import GroupCommitter, ShuttingDownError, commit_resolving_loss
+
+
+class Refused(Exception):
+    """Stands for a value PostgreSQL refuses (asyncpg.DataError)."""
+
+
+async def test_concurrent_items_share_flushes_and_get_their_own_results():
+    flushed: list[list[int]] = []
+
+    async def flush(batch: list[int]) -> list[int]:
+        flushed.append(batch)
+        return [n * 10 for n in batch]
+
+    committer: GroupCommitter[int, int] = GroupCommitter(
+        flush, interval_s=0.01, max_weight=100, max_bytes=1 << 20
+    )
+    committer.start()
+    try:
+        results = await asyncio.gather(*(committer.submit(n) for n in range(40)))
+    finally:
+        await committer.close()
+    assert results == [n * 10 for n in range(40)]
+    assert 1 <= len(flushed) < 40
+    assert sorted(n for batch in flushed for n in batch) == list(range(40))
+
+
+async def test_a_batch_never_exceeds_its_weight_or_size():
+    sizes: list[tuple[int, int]] = []
+
+    async def flush(batch: list[int]) -> list[None]:
+        sizes.append((sum(batch), len(batch)))
+        return [None] * len(batch)
+
+    committer: GroupCommitter[int, None] = GroupCommitter(
+        flush, interval_s=0.01, max_weight=10, max_bytes=3
+    )
+    committer.start()
+    try:
+        await asyncio.gather(*(committer.submit(3, weight=3, size=1) for _ in range(12)))
+    finally:
+        await committer.close()
+    assert all(weight <= 10 and count <= 3 for weight, count in sizes)
+
+
+async def test_a_store_error_fails_every_item_of_its_flush():
+    async def flush(batch: list[int]) -> list[None]:
+        raise ConnectionError("database down")
+
+    committer: GroupCommitter[int, None] = GroupCommitter(
+        flush, interval_s=0.01, max_weight=100, max_bytes=1 << 20
+    )
+    committer.start()
+    try:
+        results = await asyncio.gather(
+            *(committer.submit(n) for n in range(8)), return_exceptions=True
+        )
+    finally:
+        await committer.close()
+    assert all(isinstance(r, ConnectionError) for r in results)
+
+
+async def test_one_refused_item_fails_alone_and_its_neighbours_are_committed():
+    committed: list[int] = []
+    attempts = 0
+
+    async def flush(batch: list[int]) -> list[str]:
+        nonlocal attempts
+        attempts += 1
+        if 13 in batch:  # the whole statement is refused while the bad row is in it
+            raise Refused("invalid input")
+        committed.extend(batch)
+        return ["ok"] * len(batch)
+
+    committer: GroupCommitter[int, str] = GroupCommitter(
+        flush,
+        interval_s=0.02,
+        max_weight=1000,
+        max_bytes=1 << 20,
+        is_item_error=lambda e: isinstance(e, Refused),
+    )
+    committer.start()
+    try:
+        results = await asyncio.gather(
+            *(committer.submit(n) for n in range(180)), return_exceptions=True
+        )
+    finally:
+        await committer.close()
+    failed = [n for n, r in enumerate(results) if isinstance(r, Exception)]
+    assert failed == [13]
+    assert sorted(committed) == [n for n in range(180) if n != 13]
+    print(f"1 bad item among 180: 179 committed, 1 refused, {attempts} flush attempts")
+
+
+async def test_a_closing_committer_flushes_what_waits_and_takes_nothing_new():
+    done: list[int] = []
+
+    async def flush(batch: list[int]) -> list[None]:
+        done.extend(batch)
+        return [None] * len(batch)
+
+    committer: GroupCommitter[int, None] = GroupCommitter(
+        flush, interval_s=0.05, max_weight=100, max_bytes=1 << 20
+    )
+    committer.start()
+    waiting = [asyncio.ensure_future(committer.submit(n)) for n in range(5)]
+    await asyncio.sleep(0)
+    await committer.close()
+    await asyncio.gather(*waiting)
+    assert sorted(done) == list(range(5))
+    with pytest.raises(ShuttingDownError):
+        await committer.submit(99)
+
+
+class _AckLost:
+    """A transaction whose COMMIT reaches the server (or not) and whose answer is lost."""
+
+    def __init__(self, transaction, *, committed: bool) -> None:
+        self.transaction = transaction
+        self.committed = committed
+
+    async def commit(self) -> None:
+        if self.committed:
+            await self.transaction.commit()
+        else:
+            await self.transaction.rollback()
+        raise ConnectionResetError("the database went away")
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_a_commit_whose_answer_is_lost_is_resolved_by_asking_again(client, committed):
+    from tortoise import Tortoise
+
+    async with Tortoise.get_connection("default").acquire_connection() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        probe = await conn.fetchval(
+            "INSERT INTO webhook_deliveries (shop_domain, topic, event_id, webhook_id,"
+            " api_version, received_at, state, attempts, duplicates)"
+            " VALUES ('a.myshopify.com', 't', 'e', '', '', now(), 'ignored', 0, 0) RETURNING id"
+        )
+        lost = _AckLost(transaction, committed=committed)
+        if committed:  # stored: the caller is told so, and answers 2xx
+            await commit_resolving_loss(lost, table="webhook_deliveries", probe_id=probe)
+        else:  # not stored: the caller sees the store's error, and answers 503
+            with pytest.raises(ConnectionResetError):
+                await commit_resolving_loss(lost, table="webhook_deliveries", probe_id=probe)
