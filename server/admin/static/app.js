@@ -320,7 +320,7 @@
     const height = 180;
     const bottom = 20;
     const max = Math.max(1, ...stacks.map((s) => s.total));
-    const step = width / stacks.length;
+    const step = Math.min(width / stacks.length, 48); // a few days still read as days
     const chart = svg('svg', {viewBox: `0 0 ${width} ${height}`, class: 'daily'});
     stacks.forEach((stack, i) => {
       let y = height - bottom;
@@ -337,7 +337,8 @@
     });
     chart.append(
       svg('text', {x: 0, y: height - 4, class: 'axis'}, summary.from),
-      svg('text', {x: width, y: height - 4, class: 'axis', 'text-anchor': 'end'}, summary.to));
+      svg('text', {x: stacks.length * step, y: height - 4, class: 'axis', 'text-anchor': 'end'},
+        stacks.length > 1 ? summary.to : ''));
     const legend = h('div', {class: 'legend'},
       [...names.map((n) => FUNNEL_LABELS[n]), 'Other events'].map((label, i) =>
         h('span', {class: `key step-${i}`}, label)));
