@@ -78,22 +78,25 @@ class Shopify:
     def calls(self, method: str, prefix: str) -> list[ApiCall]:
         return [c for c in self.api_calls if c.method == method and c.path.startswith(prefix)]
 
+    def _cdn(self, path: str, query: str) -> Reply:
+        if path == "/shopifycloud/app-bridge.js":
+            return Reply(body=(STAND_INS / "app-bridge.js").read_bytes(), headers=JS)
+        if path == "/shopifycloud/polaris-1.js":
+            return Reply(body=(STAND_INS / "polaris.js").read_bytes(), headers=JS)
+        if path == "/__test/id-token":
+            shop = parse_qs(query)["shop"][0]
+            self.tokens_issued += 1
+            wrong = self.tokens_issued <= self.bad_tokens
+            token = make_session_token(
+                self.config, shop, secret="not-the-app-secret-" * 3 if wrong else None
+            )
+            return Reply(body=token.encode(), headers={**JS, "Content-Type": "text/plain"})
+        return Reply(status=404)
+
     async def handle(self, request: dict[str, Any]) -> Reply | None:
         url = urlsplit(request["url"])
         if url.hostname == "cdn.shopify.com":
-            if url.path == "/shopifycloud/app-bridge.js":
-                return Reply(body=(STAND_INS / "app-bridge.js").read_bytes(), headers=JS)
-            if url.path == "/shopifycloud/polaris-1.js":
-                return Reply(body=(STAND_INS / "polaris.js").read_bytes(), headers=JS)
-            if url.path == "/__test/id-token":
-                shop = parse_qs(url.query)["shop"][0]
-                self.tokens_issued += 1
-                wrong = self.tokens_issued <= self.bad_tokens
-                token = make_session_token(
-                    self.config, shop, secret="not-the-app-secret-" * 3 if wrong else None
-                )
-                return Reply(body=token.encode(), headers={**JS, "Content-Type": "text/plain"})
-            return Reply(status=404)
+            return self._cdn(url.path, url.query)
         if url.path.endswith("/admin/oauth/authorize"):
             self.authorize_urls.append(request["url"])
             self.authorized.set()
@@ -181,7 +184,7 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
         # Every call carried a session token; the one refused was retried with a fresh one.
         first = shopify.api_calls[0]
         assert not first.token_valid
-        assert [c for c in shopify.api_calls[1:] if c.path == first.path][0].token_valid
+        assert next(c for c in shopify.api_calls[1:] if c.path == first.path).token_valid
         assert all(c.token_valid for c in shopify.api_calls[1:])
         assert await page.evaluate("document.querySelectorAll('.message').length") == 0
 
