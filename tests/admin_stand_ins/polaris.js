@@ -26,7 +26,8 @@
     s-badge { display: inline-block; padding: 1px 8px; border-radius: 8px; background: #e3e3e3; }
     s-badge[tone="success"] { background: #cdfee1; }
     s-badge[tone="critical"] { background: #fee9e8; }
-    s-badge[tone="info"], s-badge[tone="attention"] { background: #eaf4ff; }
+    s-badge[tone="info"] { background: #eaf4ff; }
+    s-badge[tone="caution"], s-badge[tone="warning"] { background: #fff1e3; }
     s-banner { display: block; padding: 10px 12px; border-radius: 8px; margin: 8px 0;
       background: #eaf4ff; }
     s-banner[tone="warning"] { background: #fff1e3; }

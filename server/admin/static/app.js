@@ -389,7 +389,7 @@
   }
 
   function privacyRow(item) {
-    const tone = {completed: 'success', pending: 'attention', redacted: 'neutral'}[item.status];
+    const tone = {completed: 'success', pending: 'caution', redacted: 'neutral'}[item.status];
     const customer = item.customer.email || item.customer.phone || (item.customer.id ? `Customer ${item.customer.id}` : 'Redacted customer');
     const button = item.export_url ? h('s-button', {'data-export': item.id}, 'Download') : null;
     if (button) button.addEventListener('click', () => download(item, button));
@@ -399,7 +399,7 @@
       h('s-table-cell', {'data-field': 'status'}, h('s-badge', {tone: tone || 'neutral'}, item.status)),
       h('s-table-cell', null, when(item.requested_at)),
       h('s-table-cell', null, when(item.due_at)),
-      h('s-table-cell', null, button || h('s-text', {tone: 'subdued'}, item.status === 'pending' ? 'Being prepared' : '–')));
+      h('s-table-cell', null, button || h('s-text', {color: 'subdued'}, item.status === 'pending' ? 'Being prepared' : '–')));
   }
 
   function loadPrivacy({more = false} = {}) {
