@@ -40,6 +40,15 @@ CHROMIUM_FLAGS = [
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 ]
+# For tests that frame the app: iframes stay in the page's process (so the page's session
+# sees and routes their requests), and loopback may be framed by a public https origin
+# (Shopify's admin, stood in for by `route`). Content-Security-Policy is enforced as ever.
+IN_PROCESS_FRAMES = [
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process,BlockInsecurePrivateNetworkRequests,"
+    "PrivateNetworkAccessForNavigations,PrivateNetworkAccessForIframes,LocalNetworkAccessChecks,"
+    "LocalNetworkAccessChecksForIframes",
+]
 COMMAND_TIMEOUT_S = 30.0
 START_TIMEOUT_S = 60.0
 
@@ -70,8 +79,15 @@ Handler = Callable[[dict[str, Any]], Awaitable[Reply | None]]
 class Chromium:
     """`async with Chromium(profile_dir) as browser:` one headless browser process."""
 
-    def __init__(self, profile_dir: Path, *, window: tuple[int, int] = (1280, 1800)) -> None:
+    def __init__(
+        self,
+        profile_dir: Path,
+        *,
+        window: tuple[int, int] = (1280, 1800),
+        extra_flags: list[str] | None = None,
+    ) -> None:
         self.profile_dir = profile_dir
+        self.extra_flags = extra_flags or []
         self.window = window
         self.process: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -88,6 +104,7 @@ class Chromium:
             *CHROMIUM_FLAGS,
             f"--user-data-dir={self.profile_dir}",
             f"--window-size={self.window[0]},{self.window[1]}",
+            *self.extra_flags,
             "about:blank",
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
@@ -277,18 +294,35 @@ class Page:
         if result.get("errorText"):
             raise CDPError(f"navigation to {url} failed: {result['errorText']}")
 
-    async def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression (promises awaited)."""
-        result = await self.send(
-            "Runtime.evaluate",
-            {"expression": expression, "awaitPromise": True, "returnByValue": True},
-        )
+    async def frames(self) -> list[dict[str, Any]]:
+        """The page's child frames (`url`, and `unreachableUrl` when one was refused)."""
+        tree = await self.send("Page.getFrameTree")
+        return [child["frame"] for child in tree["frameTree"].get("childFrames", [])]
+
+    async def frame_context(self, url_prefix: str) -> int:
+        """An execution context in the child frame showing `url_prefix...` (shares its DOM)."""
+        frame = next(f for f in await self.frames() if f["url"].startswith(url_prefix))
+        world = await self.send("Page.createIsolatedWorld", {"frameId": frame["id"]})
+        return int(world["executionContextId"])
+
+    async def evaluate(self, expression: str, *, context_id: int | None = None) -> Any:
+        """The value of a JavaScript expression (promises awaited), in the page or a frame."""
+        params: dict[str, Any] = {
+            "expression": expression,
+            "awaitPromise": True,
+            "returnByValue": True,
+        }
+        if context_id is not None:
+            params["contextId"] = context_id
+        result = await self.send("Runtime.evaluate", params)
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
             raise CDPError(details.get("exception", {}).get("description") or details["text"])
         return result["result"].get("value")
 
-    async def wait_for(self, condition: str, *, timeout_s: float = 20.0) -> Any:
+    async def wait_for(
+        self, condition: str, *, timeout_s: float = 20.0, context_id: int | None = None
+    ) -> Any:
         """Wait, in the page, until the JavaScript `condition` is truthy; returns its value."""
         script = f"""new Promise((resolve, reject) => {{
             const deadline = Date.now() + {int(timeout_s * 1000)};
@@ -302,9 +336,11 @@ class Page:
             check();
         }})"""
         try:
-            return await self.evaluate(script)
+            return await self.evaluate(script, context_id=context_id)
         except CDPError as e:
-            text = await self.evaluate("document.body ? document.body.innerText : ''")
+            text = await self.evaluate(
+                "document.body ? document.body.innerText : ''", context_id=context_id
+            )
             raise AssertionError(
                 f"page never had {condition!r} ({e}); page text: {str(text)[:3000]};"
                 f" console: {self.console[-20:]}"

@@ -32,14 +32,31 @@ from models import (
 from server import keys
 from server.config import Config
 from server.sync.engine import SyncContext, run_sync
-from tests.browser import Chromium, Page, Reply, png_colours
+from tests.browser import IN_PROCESS_FRAMES, Chromium, Page, Reply, png_colours
 from tests.helpers import install_shop, make_session_token
 
 STAND_INS = Path(__file__).resolve().parent / "admin_stand_ins"
-PATTERNS = ["https://cdn.shopify.com/*", "*/api/*", "*/admin/oauth/authorize*"]
+PATTERNS = [
+    "https://cdn.shopify.com/*",
+    "*/api/*",
+    "*/admin/oauth/authorize*",
+    "https://admin.shopify.com/*",
+    "https://elsewhere.example/*",
+]
 DOMAIN = "browser-home.myshopify.com"
 HOST = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYnJvd3Nlci1ob21l"  # admin.shopify.com/store/...
 JS = {"Content-Type": "text/javascript", "Access-Control-Allow-Origin": "*"}
+# Shopify's admin (and any other site) framing the app: an iframe of the app's URL. The
+# admin carries App Bridge's top-frame navigations out (see admin_stand_ins/app-bridge.js).
+FRAMING_PAGE = """<!doctype html><html><head><title>admin</title></head><body>
+<iframe id="app" src="%(src)s" style="width: 100%%; height: 1500px; border: 0"></iframe>
+<script>
+addEventListener('message', (event) => {
+  if (event.origin === %(origin)s && event.data && event.data.appBridgeStandIn === 'navigate') {
+    location.href = new URL(event.data.url, event.origin).href;
+  }
+});
+</script></body></html>"""
 
 
 @dataclass
@@ -61,6 +78,7 @@ class Shopify:
         self.faults: dict[str, list[Reply]] = {}
         self.authorize_urls: list[str] = []
         self.authorized = asyncio.Event()
+        self.framed_url = ""  # what the admin (or another site) shows in its iframe
 
     def _token_valid(self, authorization: str) -> bool:
         token = authorization.removeprefix("Bearer ")
@@ -97,6 +115,13 @@ class Shopify:
         url = urlsplit(request["url"])
         if url.hostname == "cdn.shopify.com":
             return self._cdn(url.path, url.query)
+        if url.hostname in {"admin.shopify.com", "elsewhere.example"}:
+            if url.path == "/favicon.ico":
+                return Reply(status=404)
+            framed = urlsplit(self.framed_url)
+            origin = orjson.dumps(f"{framed.scheme}://{framed.netloc}").decode()
+            page = FRAMING_PAGE % {"src": self.framed_url, "origin": origin}
+            return Reply(body=page.encode(), headers={"Content-Type": "text/html"})
         if url.path.endswith("/admin/oauth/authorize"):
             self.authorize_urls.append(request["url"])
             self.authorized.set()
@@ -344,15 +369,45 @@ async def test_a_reauthorization_answer_sends_the_top_frame_through_the_install(
     assert parse_qs(authorize.query)["client_id"] == [shop_config.shopify.api_key]
 
 
+async def test_in_the_admin_iframe_the_page_works_and_other_sites_cannot_frame_it(
+    shop_client, shop_config, fake, tmp_path
+):
+    fake.add_shop(DOMAIN)
+    await install_shop(shop_config, DOMAIN, access_token=fake.issue_token(DOMAIN))
+    shopify = Shopify(shop_config)
+    shopify.framed_url = _home_url(shop_client, DOMAIN)
+    admin_url = f"https://admin.shopify.com/store/browser-home/apps/{shop_config.shopify.api_key}"
+    async with Chromium(tmp_path / "profile", extra_flags=IN_PROCESS_FRAMES) as browser:
+        admin = await _open(browser, shopify, admin_url)
+        await admin.wait_for("document.readyState === 'complete'")
+        app = await admin.frame_context(shopify.framed_url)
+        await admin.wait_for("document.body.dataset.ready === 'true'", context_id=app)
+        messages = "document.querySelectorAll('.message').length"
+        assert await admin.evaluate(messages, context_id=app) == 0
+        assert shopify.calls("GET", "/api/sync")
+        assert all(call.token_valid for call in shopify.api_calls)
+
+        # Any other site: the browser refuses to show the app in its frame (CSP).
+        elsewhere = await _open(browser, shopify, "https://elsewhere.example/")
+        await elsewhere.wait_for("document.readyState === 'complete'")
+        [frame] = await elsewhere.frames()
+        assert frame["url"].startswith("chrome-error://")
+        assert frame["unreachableUrl"] == shopify.framed_url
+
+
 async def test_a_shop_that_has_not_installed_breaks_out_into_the_install(
     shop_client, shop_config, fake, tmp_path
 ):
     newcomer = "newcomer-store.myshopify.com"
     fake.add_shop(newcomer)
     shopify = Shopify(shop_config)
-    async with Chromium(tmp_path / "profile") as browser:
-        await _open(browser, shopify, _home_url(shop_client, newcomer))
+    shopify.framed_url = _home_url(shop_client, newcomer)
+    admin_url = f"https://admin.shopify.com/store/newcomer-store/apps/{shop_config.shopify.api_key}"
+    async with Chromium(tmp_path / "profile", extra_flags=IN_PROCESS_FRAMES) as browser:
+        admin = await _open(browser, shopify, admin_url)
         await asyncio.wait_for(shopify.authorized.wait(), 30)
+        # The admin window itself (not the app's iframe) went to Shopify's authorize page.
+        await admin.wait_for("location.pathname.endsWith('/admin/oauth/authorize')")
     authorize = urlsplit(shopify.authorize_urls[0])
     assert authorize.path == f"/{newcomer}/admin/oauth/authorize"
     query = parse_qs(authorize.query)

@@ -20,5 +20,16 @@
     },
     toast: {show(message) { toasts.push(String(message)); }},
   };
+  // Inside the admin's iframe a page may not navigate the admin window itself (browsers
+  // refuse it without a click): App Bridge carries open(url, '_top') to the admin, which
+  // navigates. The admin stand-in of the browser test listens for this message.
+  const nativeOpen = window.open.bind(window);
+  window.open = (url, target, features) => {
+    if (target === '_top' && window.top !== window) {
+      window.top.postMessage({appBridgeStandIn: 'navigate', url: String(url)}, '*');
+      return null;
+    }
+    return nativeOpen(url, target, features);
+  };
   window.__appBridgeStandIn = {apiKey: meta.content, toasts};
 })();
