@@ -75,8 +75,9 @@ async def test_static_files_are_served_immutable_and_only_ours(client):
     response = await client.get(css.group(1))
     assert response.status == 200 and response.content_type == "text/css"
     assert "immutable" in response.headers["Cache-Control"]
-    script = await client.get("/admin/static/app.js")
+    script = await client.get("/admin/static/app.js")  # not the page's versioned URL
     assert script.content_type == "text/javascript"
+    assert script.headers["Cache-Control"] == "no-cache"
     assert "shopify.idToken()" in await script.text()
     for name in ("../__init__.py", "nope.js", "%2e%2e%2fhttp.py"):
         missing = await client.get(f"/admin/static/{name}")

@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 HTML = "text/html"
 RETRY_AFTER_S = "5"
-STATIC_CACHE = "public, max-age=31536000, immutable"  # URLs carry the content hash
+# Our pages name static files with their content hash (`?v=`): such a URL never changes.
+STATIC_CACHE_VERSIONED = "public, max-age=31536000, immutable"
+STATIC_CACHE_OTHER = "no-cache"
 _DB_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
 
 
@@ -84,7 +86,9 @@ async def static(request: web.Request) -> web.StreamResponse:
     if name not in admin.STATIC_FILES:
         raise web.HTTPNotFound()
     path = admin.STATIC / name
-    response = web.FileResponse(path, headers={"Cache-Control": STATIC_CACHE})
+    current = request.query.get("v") == admin.static_version(name)
+    cache = STATIC_CACHE_VERSIONED if current else STATIC_CACHE_OTHER
+    response = web.FileResponse(path, headers={"Cache-Control": cache})
     response.content_type = admin.STATIC_TYPES[path.suffix]
     return response
 
