@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
 from server import keys
+from server.admin.http import frame_ancestors
 from server.auth.session_auth import session_token_auth
 from server.config import Config
 from server.db import close_db, init_db
@@ -148,6 +149,8 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         ]
     )
     setup_routes(app)
+    # Every HTML answer (the app home, its error pages) says who may frame it.
+    app.on_response_prepare.append(frame_ancestors)
     app.on_startup.append(_freeze_startup_objects)
     return app
 

@@ -35,7 +35,65 @@ def _json(description: str) -> dict[str, Any]:
 
 _REDIRECT = {"description": "redirect", "headers": {"Location": {"schema": {"type": "string"}}}}
 
+_HTML_HEADERS = {
+    "Content-Security-Policy": {
+        "description": "frame-ancestors https://{shop} https://admin.shopify.com for a valid "
+        "shop parameter, else frame-ancestors 'none'",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _HTML_HEADERS,
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+
+
 PATHS: dict[str, Any] = {
+    "/": {
+        "get": {
+            "summary": "The app home in Shopify's admin (App Bridge + Polaris); without a shop, "
+            "a short page about the app; a shop that has not installed is sent to the install",
+            "parameters": [
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                for name in ("shop", "host", "embedded", "hmac", "timestamp", "id_token")
+            ],
+            "responses": {
+                "200": _html(
+                    "the home page (installed shop), the install breakout page (embedded=1, "
+                    "not installed), or the page about the app (no shop)"
+                ),
+                "302": {
+                    "description": "not installed, outside the admin: to /auth/install?shop=",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                "400": _html("the shop parameter is not a *.myshopify.com domain"),
+                "401": _html("the hmac parameter does not verify"),
+                "503": _html("the database is unavailable (Retry-After)"),
+            },
+        }
+    },
+    "/admin/static/{name}": {
+        "get": {
+            "summary": "The app home's own script and stylesheet (app.js, app.css)",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {
+                    "description": "the file (immutable: its URL carries a content hash)",
+                    "content": {
+                        "text/javascript": {"schema": {"type": "string"}},
+                        "text/css": {"schema": {"type": "string"}},
+                    },
+                },
+                "404": PROBLEM,
+            },
+        }
+    },
     "/auth/install": {
         "get": {
             "summary": "Start OAuth: nonce in the session cookie, redirect to Shopify's authorize",
@@ -372,8 +430,37 @@ PATHS["/api/sync"] = {
         "responses": {"202": _json("queued: run_id and the runs per resource"), **_AUTH_ERRORS},
     },
     "get": {
-        "summary": "Sync state per resource: last run, counts, error, next scheduled run",
-        "responses": {"200": _json("state"), **_AUTH_ERRORS},
+        "summary": "Sync state per resource: last run, counts, error, rows stored, next run",
+        "responses": {
+            "200": {
+                "description": "state",
+                "content": {
+                    "application/json": {
+                        "schema": _object(
+                            {
+                                "interval_s": _INT,
+                                "resources": {
+                                    "type": "object",
+                                    "additionalProperties": _object(
+                                        {
+                                            "last_run": {"type": ["object", "null"]},
+                                            "running": {"type": "boolean"},
+                                            "last_success_at": _NTIME,
+                                            "stored": {
+                                                **_INT,
+                                                "description": "rows of it held for the shop",
+                                            },
+                                            "next_run_at": _NTIME,
+                                        }
+                                    ),
+                                },
+                            }
+                        )
+                    }
+                },
+            },
+            **_AUTH_ERRORS,
+        },
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server import compliance, openapi, ops, webhooks
+from server.admin import http as admin
 from server.auth import routes as auth
 from server.pixel import analytics as pixel_analytics
 from server.pixel import extension as pixel_extension
@@ -16,6 +17,8 @@ def setup_routes(app: web.Application) -> None:
     """Register every route on the app."""
     app.add_routes(
         [
+            web.get("/", admin.home, name="home"),
+            web.get("/admin/static/{name}", admin.static, name="admin_static"),
             web.get("/healthz", ops.healthz, name="healthz", allow_head=True),
             web.get("/readyz", ops.readyz, name="readyz", allow_head=True),
             web.get("/metrics", ops.metrics, name="metrics"),

@@ -248,7 +248,7 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
 
 
 async def sync_state(shop: Shop, *, interval_s: int) -> dict[str, Any]:
-    """Per resource: the last run, the active one, the last success, and the next run."""
+    """Per resource: the last run, the active one, the last success, rows stored, next run."""
     _, rows = await _conn().execute_query(
         "SELECT DISTINCT ON (resource) * FROM sync_runs WHERE shop_id = $1"
         " ORDER BY resource, id DESC",
@@ -261,6 +261,15 @@ async def sync_state(shop: Shop, *, interval_s: int) -> dict[str, Any]:
         [shop.id],
     )
     success = {r["resource"]: r["finished_at"] for r in ok_rows}
+    # One round trip for every resource's stored row count (index-only scans on shop_id).
+    _, count_rows = await _conn().execute_query(
+        " UNION ALL ".join(
+            f"SELECT '{r}' AS resource, count(*) AS stored FROM {r} WHERE shop_id = $1"  # noqa: S608 (constant names)
+            for r in RESOURCES
+        ),
+        [shop.id],
+    )
+    stored = {r["resource"]: int(r["stored"]) for r in count_rows}
     scheduled = _iso(next_scheduled_at(interval_s)) if shop.installed else None
     resources = {}
     for resource in RESOURCES:
@@ -269,6 +278,7 @@ async def sync_state(shop: Shop, *, interval_s: int) -> dict[str, Any]:
             "last_run": run_json(run) if run else None,
             "running": bool(run and run["status"] in ACTIVE),
             "last_success_at": _iso(success.get(resource)),
+            "stored": stored.get(resource, 0),
             "next_run_at": scheduled,
         }
     return {"resources": resources, "interval_s": interval_s}

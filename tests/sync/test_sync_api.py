@@ -176,6 +176,9 @@ async def test_post_sync_queues_once_and_get_sync_reports(
     products = state["resources"]["products"]
     assert products["running"] is True and products["last_run"]["status"] == "pending"
     assert products["last_success_at"] is not None and products["next_run_at"]
+    # What the app home shows as "stored": the rows held now, per resource.
+    stored = {name: r["stored"] for name, r in state["resources"].items()}
+    assert stored == {"products": 7, "orders": 5, "customers": 4}
 
 
 async def test_post_sync_with_bad_body_changes_nothing(shop_client, shop_config, synced):
