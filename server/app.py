@@ -22,9 +22,12 @@ from redis.asyncio import Redis
 from server import keys
 from server.auth.session_auth import session_token_auth
 from server.config import Config
+from server.cors import setup_cors
 from server.db import close_db, init_db
+from server.edge import handler_args
+from server.limits import edge_limits_ctx, rate_limits
 from server.metrics import Metrics
-from server.middlewares import errors, metrics, request_context
+from server.middlewares import content_coding, errors, metrics, request_context
 from server.pixel.handlers import pixel_ctx
 from server.routes import setup_routes
 from server.services import build_services
@@ -129,9 +132,12 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
             metrics,
             _sessions_on_auth_routes(session_middleware(_session_storage(config))),
             errors,
+            content_coding,
             session_token_auth,
+            rate_limits,
         ],
         client_max_size=config.limits.max_body_bytes,
+        handler_args=handler_args(config.limits),
     )
     app[keys.CONFIG] = config
     app[keys.METRICS] = Metrics()
@@ -139,6 +145,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         [
             tortoise_ctx,
             redis_ctx,
+            edge_limits_ctx,
             http_ctx,
             services_ctx,
             _broker_ctx(broker),
@@ -148,6 +155,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         ]
     )
     setup_routes(app)
+    setup_cors(app, config)
     app.on_startup.append(_freeze_startup_objects)
     return app
 

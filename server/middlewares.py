@@ -8,9 +8,12 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from server import keys
+from server.edge import bad_request_problem
 from server.logs import request_id_var, shop_var
 from server.problem import Problem, problem_response
 from server.stores import store_down, store_down_problem
@@ -79,6 +82,16 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except Problem as problem:
         return problem.response()
+    except (HttpProcessingError, RequestPayloadError) as exc:
+        # The body did not decode (bad gzip), arrived too slowly, or broke framing mid-way.
+        cause = exc if isinstance(exc, HttpProcessingError) else exc.__cause__
+        status, detail = bad_request_problem(cause)
+        log.info("bad request body in %s %s: %s", request.method, request.path,
+                 type(cause).__name__)
+        response = problem_response(status, detail)
+        # The rest of the body is unreadable too: close rather than drain it.
+        response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise  # redirects and the like pass through
@@ -108,3 +121,31 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             "An unexpected error occurred; it has been logged.",
             request_id=request.get(keys.REQUEST_ID),
         )
+
+
+# What aiohttp decodes (brotli and zstd are not installed); identity means none.
+SUPPORTED_CONTENT_CODINGS = frozenset({"", "identity", "gzip", "deflate"})
+
+
+@web.middleware
+async def content_coding(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """415 for a body in a coding this server does not decode (RFC 9110 15.5.16)."""
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if not coding or not request.body_exists:
+        return await handler(request)
+    if coding not in SUPPORTED_CONTENT_CODINGS:
+        raise Problem(
+            415,
+            "Content-Encoding must be gzip, deflate or identity",
+            title="Unsupported Content-Encoding",
+            headers={"Accept-Encoding": "gzip, deflate"},
+        )
+    try:
+        response = await handler(request)
+    except Problem as problem:
+        response = problem.response()
+    if not request.content.is_eof():
+        # An unread compressed body may not even decode: close instead of draining it, and
+        # say so, so the client does not send its next request on this connection.
+        response.force_close()
+    return response

@@ -189,6 +189,19 @@ def stub_broker(config: Config) -> Iterator[StubBroker]:
     broker.close()
 
 
+class EdgeTestServer(TestServer):
+    """The app served as `python -m server` serves it (server/edge.py's runner)."""
+
+    def __init__(self, app: web.Application, *, limits: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._limits = limits
+
+    async def _make_runner(self, **kwargs: Any) -> Any:
+        from server.edge import make_runner
+
+        return make_runner(self.app, self._limits, **kwargs)
+
+
 @pytest.fixture
 async def make_client(
     aiohttp_client: Callable[..., Any], stub_broker: StubBroker
@@ -204,7 +217,7 @@ async def make_client(
         app = create_app(config, broker=stub_broker)
         if setup is not None:
             setup(app)
-        server = TestServer(app)
+        server = EdgeTestServer(app, limits=config.limits)
         # The access logger the real server uses (so logging tests see its lines).
         await server.start_server(access_log_class=JsonAccessLogger)
         client: TestClient[Any, Any] = await aiohttp_client(server)
