@@ -39,7 +39,7 @@ def api_origins(config: Config) -> tuple[str, ...]:
 
 def setup_cors(app: web.Application, config: Config) -> None:
     """Attach the policy to every route of the app's router."""
-    api_options = aiohttp_cors.ResourceOptions(
+    api_options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
         allow_credentials=False,
         expose_headers=API_EXPOSED,
         allow_headers=("Authorization", "Content-Type", "X-Request-Id"),
@@ -48,7 +48,7 @@ def setup_cors(app: web.Application, config: Config) -> None:
     )
     api_policy = dict.fromkeys(api_origins(config), api_options)
     pixel_policy = {
-        "*": aiohttp_cors.ResourceOptions(
+        "*": aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
             allow_credentials=False,
             expose_headers=PIXEL_EXPOSED,
             allow_headers="*",

@@ -41,22 +41,23 @@ class BodyReadTimeout(HttpProcessingError):
 
 def bad_request_problem(exc: BaseException | None) -> tuple[int, str]:
     """Status and detail for an error of aiohttp's HTTP parser (never echoing the input)."""
+    status, detail = 400, "the request is not well-formed HTTP"
+    text = str(getattr(exc, "message", "") or "")
     if isinstance(exc, ContentEncodingError):
         # A coding aiohttp cannot decode here (br, zstd) is unsupported; a gzip/deflate body
         # that does not decode is malformed.
-        if "brotli" in str(exc) or "zstandard" in str(exc):
-            return 415, "Content-Encoding must be gzip, deflate or identity"
-        return 400, "the body does not decode as its Content-Encoding says"
-    if isinstance(exc, BodyReadTimeout):
-        return 408, exc.message
-    if isinstance(exc, LineTooLong):
-        return 431, "a header line (or the request line) is longer than this server accepts"
-    if isinstance(exc, BadHttpMessage):
-        text = str(exc.message) if exc.message else ""
-        if "Too many headers" in text:
-            return 431, "the request has more headers than this server accepts"
-        return 400, "the request is not well-formed HTTP"
-    return 400, "the request is not well-formed HTTP"
+        if "brotli" in text or "zstandard" in text:
+            status, detail = 415, "Content-Encoding must be gzip, deflate or identity"
+        else:
+            detail = "the body does not decode as its Content-Encoding says"
+    elif isinstance(exc, BodyReadTimeout):
+        status, detail = 408, exc.message
+    elif isinstance(exc, LineTooLong):
+        status = 431
+        detail = "a header line (or the request line) is longer than this server accepts"
+    elif isinstance(exc, BadHttpMessage) and "Too many headers" in text:
+        status, detail = 431, "the request has more headers than this server accepts"
+    return status, detail
 
 
 class EdgeRequestHandler(RequestHandler):

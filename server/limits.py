@@ -19,6 +19,7 @@ when this process already knows the shop is over its ceiling, before anything is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -116,10 +117,8 @@ class EdgeLimits:
 
     async def charge_after(self, rate: Rate, key: str) -> None:
         """Spend one token for work already done: over the limit only blocks what follows."""
-        try:
+        with contextlib.suppress(Problem):
             await self.take(rate, key)
-        except Problem:
-            pass
 
 
 EDGE_LIMITS = web.AppKey("edge_limits", EdgeLimits)

@@ -211,9 +211,22 @@ async def make_client(
     async def make(
         config: Config, *, setup: Callable[[web.Application], None] | None = None
     ) -> TestClient[Any, Any]:
+        from redis.asyncio import Redis
+
         from server.app import create_app
         from server.logs import JsonAccessLogger
 
+        # Each test starts with full rate-limit buckets (they live in Redis, per namespace).
+        from redis.exceptions import ConnectionError as RedisDown
+
+        try:
+            async with Redis.from_url(config.redis.url) as redis:
+                pattern = f"ratelimit:{config.broker.namespace}:*"
+                stale = [k async for k in redis.scan_iter(match=pattern)]
+                if stale:
+                    await redis.delete(*stale)
+        except RedisDown:
+            pass  # a test of an unreachable Redis
         app = create_app(config, broker=stub_broker)
         if setup is not None:
             setup(app)

@@ -17,9 +17,9 @@ from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
 from server import keys
+from server.limits import client_address, too_many_requests
 from server.pixel.committer import BrokerUnavailable
 from server.pixel.events import EnvelopeError, valid_version, validate_event
-from server.limits import client_address, too_many_requests
 from server.pixel.ingest import PixelIngest, encode_part
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited
