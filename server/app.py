@@ -27,7 +27,7 @@ from server.db import close_db, init_db
 from server.edge import handler_args
 from server.limits import edge_limits_ctx, rate_limits
 from server.metrics import Metrics
-from server.middlewares import content_coding, errors, metrics, request_context
+from server.middlewares import errors, metrics, request_context, request_shape
 from server.pixel.handlers import pixel_ctx
 from server.routes import setup_routes
 from server.services import build_services
@@ -132,7 +132,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
             metrics,
             _sessions_on_auth_routes(session_middleware(_session_storage(config))),
             errors,
-            content_coding,
+            request_shape,
             session_token_auth,
             rate_limits,
         ],

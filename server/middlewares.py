@@ -127,9 +127,25 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 SUPPORTED_CONTENT_CODINGS = frozenset({"", "identity", "gzip", "deflate"})
 
 
+def _undecodable_header(request: web.Request) -> str | None:
+    # aiohttp maps bytes that are not UTF-8 to lone surrogates, which no store, JSON encoder
+    # or database driver accepts: the header's name, so the client hears which one.
+    for name, value in request.headers.items():
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return name if name.isascii() else "a header"
+    return None
+
+
 @web.middleware
-async def content_coding(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """415 for a body in a coding this server does not decode (RFC 9110 15.5.16)."""
+async def request_shape(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """400 for header values that are not UTF-8; 415 for a body in a coding this server
+    does not decode (RFC 9110 15.5.16)."""
+    bad = _undecodable_header(request)
+    if bad is not None:
+        raise Problem(400, f"the {bad} header is not valid UTF-8 text", title="Invalid header")
     coding = request.headers.get("Content-Encoding", "").strip().lower()
     if not coding or not request.body_exists:
         return await handler(request)

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.helpers import install_shop, make_session_token
 from tests.served import ServedApp, unlimited
 
-MAX_EXAMPLES = 100
+MAX_EXAMPLES = 150
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
