@@ -213,11 +213,11 @@ async def make_client(
     ) -> TestClient[Any, Any]:
         from redis.asyncio import Redis
 
-        from server.app import create_app
-        from server.logs import JsonAccessLogger
-
         # Each test starts with full rate-limit buckets (they live in Redis, per namespace).
         from redis.exceptions import ConnectionError as RedisDown
+
+        from server.app import create_app
+        from server.logs import JsonAccessLogger
 
         try:
             async with Redis.from_url(config.redis.url) as redis:

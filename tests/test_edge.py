@@ -373,3 +373,15 @@ async def test_a_non_ascii_or_non_hex_hmac_is_401(client, path, hmac_value):
         allow_redirects=False,
     )
     await _problem(response, 401)
+
+
+def test_a_cookie_that_is_not_utf8_is_a_400_on_auth_routes(served):
+    answer = _raw(
+        served.url,
+        b"GET /auth/install?shop=a.myshopify.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Cookie: shopify_app_session=\xff\xfe\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"Cookie" in body
