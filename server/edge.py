@@ -133,11 +133,14 @@ class EdgeRequestHandler(RequestHandler):
     ) -> web.StreamResponse:
         """aiohttp's own error answers (malformed HTTP) as problem+json, logged without input."""
         if status >= 500:
-            response = super().handle_error(request, status, exc, message)
-            return response
-        status, detail = bad_request_problem(exc)
-        # The parser's message quotes the client's bytes (headers may hold tokens): only the kind.
-        log.info("malformed request from a client: %s", type(exc).__name__ if exc else status)
+            # Outside every middleware (the error renderer included): logged whole, answered
+            # without internals.
+            self.log_exception("Error handling request", exc_info=exc)
+            detail = "An unexpected error occurred; it has been logged."
+        else:
+            status, detail = bad_request_problem(exc)
+            # The parser's message quotes the client's bytes (headers may hold tokens).
+            log.info("malformed request from a client: %s", type(exc).__name__ if exc else status)
         if request.writer.output_size > 0:
             raise ConnectionError("response already started")
         response = problem_response(status, detail, title=HTTPStatus(status).phrase)

@@ -6,7 +6,7 @@
 | /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
 | /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
 | /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
-| everything else | client IP             | open                                         |
+| everything else | client IP             | open (CORS preflights included)              |
 
 Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
 costs one failed call per process, not one per request.
@@ -128,9 +128,13 @@ EDGE_LIMITS = web.AppKey("edge_limits", EdgeLimits)
 async def rate_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The route's limit (after session-token auth, so /api/* knows its shop)."""
     path = request.path
-    if request.method == "OPTIONS" or path in _OWN_LIMITS:
-        return await handler(request)
     limits = request.app[EDGE_LIMITS]
+    if request.method == "OPTIONS":  # CORS preflights: no shop yet, so per client IP
+        address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
+        await limits.take(limits.other_ip, address)
+        return await handler(request)
+    if path in _OWN_LIMITS:
+        return await handler(request)
     if path.startswith("/api/"):
         shop = request.get(keys.SHOP)
         if shop is not None:
