@@ -22,7 +22,9 @@ from aiohttp.http_exceptions import (
     HttpProcessingError,
     LineTooLong,
 )
-from aiohttp.web_protocol import RequestHandler, RequestPayloadError
+
+# _ErrInfo: how the protocol queues a parse error as a message (no public name).
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError, _ErrInfo
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
@@ -70,6 +72,7 @@ class EdgeRequestHandler(RequestHandler):
         self._header_timeout_s = header_timeout_s
         self._body_timeout_s = body_timeout_s
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._body: Any = None  # the payload of the request whose body is being received
 
     # A connection that never sends a byte is the keep-alive timeout's to close; one that
     # starts a request gets `header_timeout_s` to finish its head.
@@ -82,14 +85,25 @@ class EdgeRequestHandler(RequestHandler):
         super().data_received(data)
         if self._request_count != before:
             self._cancel_header_deadline()
-            # Every message just parsed gets a deadline for its body.
-            for _message, payload in list(self._messages)[-(self._request_count - before) :]:
-                if not payload.is_eof():
+            for message, payload in list(self._messages)[-(self._request_count - before) :]:
+                if isinstance(message, _ErrInfo):
+                    self._fail_open_body(message.exc)
+                elif not payload.is_eof():
+                    # Every message just parsed gets a deadline for its body.
+                    self._body = payload
                     self._loop.call_later(self._body_timeout_s, self._body_deadline, payload)
         elif data and started_head and self._header_deadline is None:
             self._header_deadline = self._loop.call_later(
                 self._header_timeout_s, self._header_deadline_passed
             )
+
+    def _fail_open_body(self, exc: BaseException) -> None:
+        # The parser failed at the end of a body (a deflate stream that never finished): it
+        # queues an error answer, but the request being handled would wait for the rest of
+        # its body until the deadline. Its read fails now instead.
+        body, self._body = self._body, None
+        if body is not None and not body.is_eof() and body.exception() is None:
+            body.set_exception(exc)
 
     def _cancel_header_deadline(self) -> None:
         if self._header_deadline is not None:

@@ -109,18 +109,26 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             detail = f"No route for {request.path}"
         return problem_response(exc.status, detail, headers=headers)
     except Exception as e:
-        if store_down(e):
-            # A store that is down is not a bug: 503 so clients (and Shopify) retry.
-            log.error("store unavailable in %s %s: %s", request.method, request.path,
-                      type(e).__name__)
-            return store_down_problem().response()
-        # The one place a bare catch is right: log it whole, answer without internals.
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return problem_response(
-            500,
-            "An unexpected error occurred; it has been logged.",
-            request_id=request.get(keys.REQUEST_ID),
-        )
+        return _unexpected(request, e)
+
+
+def _unexpected(request: web.Request, e: Exception) -> web.Response:
+    if isinstance(e, ConnectionError) and request.content.exception() is not None:
+        # The client went away (or was cut off) mid-body: its doing, not a store's.
+        log.info("client connection lost in %s %s", request.method, request.path)
+        return problem_response(400, "the connection closed before the body arrived")
+    if store_down(e):
+        # A store that is down is not a bug: 503 so clients (and Shopify) retry.
+        log.error("store unavailable in %s %s: %s", request.method, request.path,
+                  type(e).__name__)
+        return store_down_problem().response()
+    # The one place a bare catch is right: log it whole, answer without internals.
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=e)
+    return problem_response(
+        500,
+        "An unexpected error occurred; it has been logged.",
+        request_id=request.get(keys.REQUEST_ID),
+    )
 
 
 # What aiohttp decodes (brotli and zstd are not installed); identity means none.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import time
 import uuid
 from dataclasses import replace
 
@@ -143,7 +144,30 @@ def test_a_client_that_stops_mid_headers_is_cut_off(served):
     assert answer == b""
 
 
-def test_a_client_that_stops_mid_body_is_cut_off(served):
+@pytest.mark.parametrize("pause_s", [0, 0.2])
+def test_a_deflate_body_that_never_ends_is_400_at_once(served, caplog, pause_s):
+    # A deflate stream cut short: the parser fails only at the end of the body; a handler
+    # already reading it must hear so then, not wait for more body until the deadline. The
+    # pause sends the body in a packet of its own (the handler has started by then).
+    head = (
+        b"POST /pixel/events HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\n"
+        b"Content-Length: 3\r\n\r\n"
+    )
+    host, port = served.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head)
+        if pause_s:
+            time.sleep(pause_s)
+        sock.sendall(b"$\x00\x00")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.split(b" ")[1] == b"400", answer[:300]
+    assert b"application/problem+json" in answer
+    assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
+
+
+def test_a_client_that_stops_mid_body_is_cut_off(served, caplog):
     answer = _raw(
         served.url,
         b"POST /pixel/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"acc",
@@ -151,6 +175,8 @@ def test_a_client_that_stops_mid_body_is_cut_off(served):
     )
     # Closed at the body deadline: at most a 408 problem, never a held connection.
     assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+    # A client's stall is not an outage: nothing at ERROR (no "store unavailable").
+    assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
 
 
 def test_a_complete_request_is_not_cut_off(served):

@@ -45,10 +45,17 @@ def served(config, stub_broker):
 
 
 @pytest.fixture
-def client(served):
+def client(served, request):
     http = Client(served.url)
     yield http
     http.connection.close()
+    total = sum(http.statuses.values())
+    client_errors = sum(n for s, n in http.statuses.items() if 400 <= s < 500)
+    print(  # noqa: T201 (the counts, visible with -s)
+        f"{request.node.name}: {total} requests, {client_errors} 4xx, "
+        f"{sum(n for s, n in http.statuses.items() if s >= 500)} 5xx; "
+        f"by status {dict(sorted(http.statuses.items()))}"
+    )
 
 
 @pytest.fixture
