@@ -73,6 +73,9 @@ def _json(body: Any, **headers: str) -> web.Response:
 async def list_requests(request: web.Request) -> web.Response:
     """The shop's compliance requests, newest first, cursor-paginated."""
     shop = request[keys.SHOP]
+    unknown = set(request.query) - {"limit", "cursor"}
+    if unknown:
+        raise Problem(400, f"unknown query parameter: {sorted(unknown)[0]!r}", title="Invalid query")
     limit = _limit(request)
     query = ComplianceRequest.filter(shop_id=shop.id)
     cursor = request.query.get("cursor")
