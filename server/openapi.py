@@ -420,7 +420,7 @@ def _with_edge_errors(paths: dict[str, Any]) -> dict[str, Any]:
             if method != "options":
                 for status in ("400", "408", "431"):
                     responses.setdefault(status, PROBLEM)
-                responses.setdefault("429", TOO_MANY)
+                responses["429"] = TOO_MANY
             if method == "post":
                 responses.setdefault("413", PROBLEM)
                 responses.setdefault("415", PROBLEM)

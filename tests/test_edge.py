@@ -411,3 +411,26 @@ def test_a_cookie_that_is_not_utf8_is_a_400_on_auth_routes(served):
     assert head.startswith(b"HTTP/1.1 400"), answer[:300]
     assert b"content-type: application/problem+json" in head.lower()
     assert b"Cookie" in body
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+def test_openapi_documents_the_edge_errors_of_every_operation():
+    from server.openapi import document
+
+    paths = document()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if method == "options":
+                assert {"200", "403"} <= set(responses), (path, method)
+                continue
+            assert {"400", "408", "429", "431"} <= set(responses), (path, method)
+            assert "Retry-After" in responses["429"]["headers"]
+            if method == "post":
+                assert {"413", "415"} <= set(responses), (path, method)
+            if path.startswith("/api/"):
+                assert operation["security"] == [{"sessionToken": []}]
+                assert {"401", "403", "503"} <= set(responses), (path, method)
+                assert "Retry-After" in responses["503"]["headers"]

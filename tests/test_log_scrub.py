@@ -91,6 +91,8 @@ async def test_failing_deliveries_leave_no_customer_data_in_the_worker_logs(
             assert await _wait_for(both_retried, timeout_s=60), "no retry was scheduled"
             await worker.stop_async()
     finally:
+        # The retries wait in this run's delay queues: no later test's worker may run them.
+        redis_broker.flush_all()
         await admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
         await admin.close()
 
