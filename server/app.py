@@ -23,9 +23,12 @@ from server import keys
 from server.admin.http import frame_ancestors
 from server.auth.session_auth import session_token_auth
 from server.config import Config
+from server.cors import setup_cors
 from server.db import close_db, init_db
+from server.edge import handler_args
+from server.limits import edge_limits_ctx, rate_limits
 from server.metrics import Metrics
-from server.middlewares import errors, metrics, request_context
+from server.middlewares import errors, metrics, request_context, request_shape
 from server.pixel.handlers import pixel_ctx
 from server.routes import setup_routes
 from server.services import build_services
@@ -130,9 +133,12 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
             metrics,
             _sessions_on_auth_routes(session_middleware(_session_storage(config))),
             errors,
+            request_shape,
             session_token_auth,
+            rate_limits,
         ],
         client_max_size=config.limits.max_body_bytes,
+        handler_args=handler_args(config.limits),
     )
     app[keys.CONFIG] = config
     app[keys.METRICS] = Metrics()
@@ -140,6 +146,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         [
             tortoise_ctx,
             redis_ctx,
+            edge_limits_ctx,
             http_ctx,
             services_ctx,
             _broker_ctx(broker),
@@ -149,6 +156,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         ]
     )
     setup_routes(app)
+    setup_cors(app, config)
     # Every HTML answer (the app home, its error pages) says who may frame it.
     app.on_response_prepare.append(frame_ancestors)
     app.on_startup.append(_freeze_startup_objects)

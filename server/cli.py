@@ -245,11 +245,13 @@ async def _run_web(config: Config, *, on_ready: Any = None) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.edge import make_runner
     from server.logs import JsonAccessLogger
 
     app = create_app(config)
-    runner = web.AppRunner(
+    runner = make_runner(
         app,
+        config.limits,
         access_log_class=JsonAccessLogger,
         access_log=logging.getLogger("server.access") if config.logging.access_log else None,
         shutdown_timeout=config.app.shutdown_timeout_s,

@@ -15,6 +15,7 @@ from server.problem import Problem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
+MAX_ID = 2**63 - 1  # ids are BIGINT: anything larger is no id of ours
 
 
 def _encode_cursor(last_id: int) -> str:
@@ -25,9 +26,10 @@ def _decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "cr":
+        last_id = int(value)
+        if prefix != "cr" or not 0 < last_id <= MAX_ID:
             raise ValueError(cursor)
-        return int(value)
+        return last_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Problem(400, "cursor is not one this API returned", title="Invalid cursor") from None
 
@@ -71,6 +73,9 @@ def _json(body: Any, **headers: str) -> web.Response:
 async def list_requests(request: web.Request) -> web.Response:
     """The shop's compliance requests, newest first, cursor-paginated."""
     shop = request[keys.SHOP]
+    unknown = set(request.query) - {"limit", "cursor"}
+    if unknown:
+        raise Problem(400, f"unknown query parameter: {sorted(unknown)[0]!r}", title="Invalid query")
     limit = _limit(request)
     query = ComplianceRequest.filter(shop_id=shop.id)
     cursor = request.query.get("cursor")
@@ -88,7 +93,9 @@ async def download_export(request: web.Request) -> web.Response:
     try:
         request_id = int(request.match_info["request_id"])
     except ValueError:
-        raise Problem(404, "no such compliance request") from None
+        request_id = 0
+    if not 0 < request_id <= MAX_ID:
+        raise Problem(404, "no such compliance request")
     row = await ComplianceRequest.get_or_none(id=request_id, shop_id=shop.id)
     if row is None:
         raise Problem(404, "no such compliance request")

@@ -50,6 +50,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "WEBHOOK_PAYLOAD_RETENTION_S": ("outbox", "payload_retention_s"),
     "WEBHOOK_DEDUP_RETENTION_S": ("outbox", "dedup_retention_s"),
     "PIXEL_TRUST_FORWARDED_FOR": ("pixel", "trust_forwarded_for"),
+    "CORS_API_ORIGINS": ("cors", "api_origins"),
     "LOG_LEVEL": ("logging", "level"),
     "LOG_FILE": ("logging", "file"),
     "LOG_FILE_MAX_BYTES": ("logging", "file_max_bytes"),
@@ -206,6 +207,34 @@ class LoggingConfig:
 class LimitsConfig:
     max_body_bytes: int
     webhook_max_body_bytes: int
+    header_timeout_s: float  # a started request must finish its headers within this
+    body_timeout_s: float  # ...and its body within this after the headers
+    keepalive_timeout_s: float  # an idle connection is closed after this
+    max_line_bytes: int  # request line
+    max_field_bytes: int  # one header
+    max_headers: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitsConfig:
+    """Per-route token buckets (see server/ratelimit.py); the pixel's are in PixelConfig."""
+
+    auth_ip_per_s: int
+    auth_ip_burst: int
+    api_shop_per_s: int
+    api_shop_burst: int
+    webhook_shop_per_s: int
+    webhook_shop_burst: int
+    ip_per_s: int  # every other route (health, metrics, OpenAPI, unknown paths), per client IP
+    ip_burst: int
+    lease_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CorsConfig:
+    """Origins /api/* answers cross-origin (besides Shopify's extension CDN and the app's own)."""
+
+    api_origins: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +280,8 @@ class Config:
     limits: LimitsConfig
     sync: SyncConfig
     outbox: OutboxConfig
+    rate_limits: RateLimitsConfig
+    cors: CorsConfig
 
     @property
     def broker_url(self) -> str:
@@ -546,7 +577,25 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
     limits = LimitsConfig(
         max_body_bytes=r.int_("limits", "max_body_bytes", minimum=1024),
         webhook_max_body_bytes=r.int_("limits", "webhook_max_body_bytes", minimum=1024),
+        header_timeout_s=r.float_("limits", "header_timeout_s"),
+        body_timeout_s=r.float_("limits", "body_timeout_s"),
+        keepalive_timeout_s=r.float_("limits", "keepalive_timeout_s"),
+        max_line_bytes=r.int_("limits", "max_line_bytes", minimum=1024),
+        max_field_bytes=r.int_("limits", "max_field_bytes", minimum=1024),
+        max_headers=r.int_("limits", "max_headers", minimum=16),
     )
+    rate_limits = RateLimitsConfig(
+        auth_ip_per_s=r.int_("rate_limits", "auth_ip_per_s", minimum=1),
+        auth_ip_burst=r.int_("rate_limits", "auth_ip_burst", minimum=1),
+        api_shop_per_s=r.int_("rate_limits", "api_shop_per_s", minimum=1),
+        api_shop_burst=r.int_("rate_limits", "api_shop_burst", minimum=1),
+        webhook_shop_per_s=r.int_("rate_limits", "webhook_shop_per_s", minimum=1),
+        webhook_shop_burst=r.int_("rate_limits", "webhook_shop_burst", minimum=1),
+        ip_per_s=r.int_("rate_limits", "ip_per_s", minimum=1),
+        ip_burst=r.int_("rate_limits", "ip_burst", minimum=1),
+        lease_s=r.float_("rate_limits", "lease_s"),
+    )
+    cors = CorsConfig(api_origins=_origins(r))
     sync = SyncConfig(
         interval_s=r.int_("sync", "interval_s", minimum=1),
         overlap_s=r.int_("sync", "overlap_s", minimum=0, maximum=86_400),
@@ -573,7 +622,25 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         limits=limits,
         sync=sync,
         outbox=outbox,
+        rate_limits=rate_limits,
+        cors=cors,
     )
+
+
+def _origins(r: _Reader) -> tuple[str, ...]:
+    value = r.get("cors", "api_origins", "")
+    items = value if isinstance(value, list) else str(value).split(",")
+    origins = []
+    for item in (str(i).strip().rstrip("/") for i in items):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
+            raise ConfigError(
+                f"{_where('cors', 'api_origins')}: {item!r} is not an origin (https://host[:port])"
+            )
+        origins.append(item)
+    return tuple(origins)
 
 
 def _outbox(r: _Reader) -> OutboxConfig:

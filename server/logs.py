@@ -76,6 +76,26 @@ _STANDARD_ATTRS = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict_
 }
 
 
+def _message_ref(value: Any) -> Any:
+    # A Dramatiq Message or MessageProxy formats as actor(*args): customers' payloads. Only
+    # the actor and the id may reach a log line.
+    if hasattr(value, "message_id") and hasattr(value, "actor_name"):
+        return f"{value.actor_name}[{value.message_id}]"
+    return value
+
+
+def scrub_message_args(record: logging.LogRecord) -> None:
+    """Replace Dramatiq messages among a record's arguments by actor[id] (in place)."""
+    if record.name.startswith("dramatiq.actor") and str(record.msg).startswith("Received args="):
+        record.args = ("[hidden]", "[hidden]")  # the actor's debug line of its arguments
+        return
+    args = record.args
+    if isinstance(args, tuple) and args:
+        record.args = tuple(_message_ref(a) for a in args)
+    elif args is not None and not isinstance(args, tuple):
+        record.args = _message_ref(args)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, shop, extras."""
 
@@ -84,6 +104,7 @@ class JsonFormatter(logging.Formatter):
         self.masker = masker_ or masker
 
     def format(self, record: logging.LogRecord) -> str:
+        scrub_message_args(record)
         doc: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,

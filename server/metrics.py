@@ -154,6 +154,17 @@ class Metrics:
             ["resource", "result"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "http_rate_limited",
+            "Requests refused with 429 by limit (auth-ip, api-shop, webhook-shop, ip, pixel ip/shop)",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.rate_limit_unavailable = Counter(
+            "http_rate_limit_store_errors",
+            "Times the rate limit store (Redis) failed; fail-open routes then pass unlimited",
+            registry=self.registry,
+        )
         self.dramatiq = DramatiqCollector()
         self.registry.register(self.dramatiq)
         self.outbox = OutboxCollector()

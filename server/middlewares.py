@@ -8,9 +8,12 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from server import keys
+from server.edge import bad_request_problem
 from server.logs import request_id_var, shop_var
 from server.problem import Problem, problem_response
 from server.stores import store_down, store_down_problem
@@ -79,6 +82,16 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except Problem as problem:
         return problem.response()
+    except (HttpProcessingError, RequestPayloadError) as exc:
+        # The body did not decode (bad gzip), arrived too slowly, or broke framing mid-way.
+        cause = exc if isinstance(exc, HttpProcessingError) else exc.__cause__
+        status, detail = bad_request_problem(cause)
+        log.info("bad request body in %s %s: %s", request.method, request.path,
+                 type(cause).__name__)
+        response = problem_response(status, detail)
+        # The rest of the body is unreadable too: close rather than drain it.
+        response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise  # redirects and the like pass through
@@ -96,15 +109,67 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             detail = f"No route for {request.path}"
         return problem_response(exc.status, detail, headers=headers)
     except Exception as e:
-        if store_down(e):
-            # A store that is down is not a bug: 503 so clients (and Shopify) retry.
-            log.error("store unavailable in %s %s: %s", request.method, request.path,
-                      type(e).__name__)
-            return store_down_problem().response()
-        # The one place a bare catch is right: log it whole, answer without internals.
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return problem_response(
-            500,
-            "An unexpected error occurred; it has been logged.",
-            request_id=request.get(keys.REQUEST_ID),
+        return _unexpected(request, e)
+
+
+def _unexpected(request: web.Request, e: Exception) -> web.Response:
+    if isinstance(e, ConnectionError) and request.content.exception() is not None:
+        # The client went away (or was cut off) mid-body: its doing, not a store's.
+        log.info("client connection lost in %s %s", request.method, request.path)
+        return problem_response(400, "the connection closed before the body arrived")
+    if store_down(e):
+        # A store that is down is not a bug: 503 so clients (and Shopify) retry.
+        log.error("store unavailable in %s %s: %s", request.method, request.path,
+                  type(e).__name__)
+        return store_down_problem().response()
+    # The one place a bare catch is right: log it whole, answer without internals.
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=e)
+    return problem_response(
+        500,
+        "An unexpected error occurred; it has been logged.",
+        request_id=request.get(keys.REQUEST_ID),
+    )
+
+
+# What aiohttp decodes (brotli and zstd are not installed); identity means none.
+SUPPORTED_CONTENT_CODINGS = frozenset({"", "identity", "gzip", "deflate"})
+
+
+def _undecodable_header(request: web.Request) -> str | None:
+    # aiohttp maps bytes that are not UTF-8 to lone surrogates, which no store, JSON encoder
+    # or database driver accepts: the header's name, so the client hears which one.
+    for name, value in request.headers.items():
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return name if name.isascii() else "a header"
+    return None
+
+
+@web.middleware
+async def request_shape(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """400 for header values that are not UTF-8; 415 for a body in a coding this server
+    does not decode (RFC 9110 15.5.16)."""
+    bad = _undecodable_header(request)
+    if bad is not None:
+        raise Problem(400, f"the {bad} header is not valid UTF-8 text", title="Invalid header")
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if not coding or not request.body_exists:
+        return await handler(request)
+    if coding not in SUPPORTED_CONTENT_CODINGS:
+        raise Problem(
+            415,
+            "Content-Encoding must be gzip, deflate or identity",
+            title="Unsupported Content-Encoding",
+            headers={"Accept-Encoding": "gzip, deflate"},
         )
+    try:
+        response = await handler(request)
+    except Problem as problem:
+        response = problem.response()
+    if not request.content.is_eof():
+        # An unread compressed body may not even decode: close instead of draining it, and
+        # say so, so the client does not send its next request on this connection.
+        response.force_close()
+    return response

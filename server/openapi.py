@@ -19,10 +19,24 @@ PROBLEM = {
                     "title": {"type": "string"},
                     "status": {"type": "integer"},
                     "detail": {"type": "string"},
+                    "limit": {"type": "string", "description": "on 429: the limit exceeded"},
                 },
             }
         }
     },
+}
+_RETRY_AFTER = {
+    "Retry-After": {"schema": {"type": "string"}, "description": "seconds to wait"},
+}
+TOO_MANY = {
+    **PROBLEM,
+    "description": "Over a rate limit (the body names it); retry after Retry-After seconds",
+    "headers": _RETRY_AFTER,
+}
+UNAVAILABLE = {
+    **PROBLEM,
+    "description": "A store or the job queue is down; nothing changed; retry after Retry-After",
+    "headers": _RETRY_AFTER,
 }
 
 
@@ -100,6 +114,8 @@ PATHS: dict[str, Any] = {
             "parameters": [
                 {"name": "shop", "in": "query", "required": True, "schema": {"type": "string"}},
                 {"name": "hmac", "in": "query", "required": False, "schema": {"type": "string"}},
+                {"name": "timestamp", "in": "query", "schema": {"type": "string"}},
+                {"name": "host", "in": "query", "schema": {"type": "string"}},
             ],
             "responses": {"302": _REDIRECT, "400": PROBLEM, "401": PROBLEM},
         }
@@ -107,6 +123,10 @@ PATHS: dict[str, Any] = {
     "/auth/callback": {
         "get": {
             "summary": "Finish OAuth: verify HMAC, state, shop, timestamp; store the token",
+            "parameters": [
+                {"name": name, "in": "query", "schema": {"type": "string"}}
+                for name in ("code", "hmac", "shop", "state", "timestamp", "host")
+            ],
             "responses": {
                 "302": _REDIRECT,
                 "400": PROBLEM,
@@ -465,12 +485,53 @@ PATHS["/api/sync"] = {
 }
 
 
+_PREFLIGHT = {
+    "summary": "CORS preflight (server/cors.py's policy)",
+    "responses": {
+        "200": {"description": "allowed: Access-Control-Allow-* headers"},
+        "403": {**PROBLEM, "description": "origin, method or header not allowed"},
+    },
+}
+PATHS["/pixel/events"]["options"] = _PREFLIGHT
+
+
+def _with_edge_errors(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation with the errors the edge can answer anywhere (malformed or slow
+    requests, bodies, rate limits) and, on /api/*, session-token auth's."""
+    result: dict[str, Any] = {}
+    for path, operations in paths.items():
+        result[path] = {}
+        for method, operation in operations.items():
+            op = {**operation, "responses": dict(operation["responses"])}
+            responses = op["responses"]
+            if method != "options":
+                for status in ("400", "408", "431"):
+                    responses.setdefault(status, PROBLEM)
+                responses["429"] = TOO_MANY
+            if method == "post":
+                responses.setdefault("413", PROBLEM)
+                responses.setdefault("415", PROBLEM)
+            if "{" in path:
+                responses.setdefault("404", PROBLEM)
+            if path.startswith("/api/") and method != "options":
+                op.setdefault("security", [{"sessionToken": []}])
+                for status in ("401", "403"):
+                    responses.setdefault(status, PROBLEM)
+                responses["503"] = UNAVAILABLE
+            elif "503" in responses:
+                responses["503"] = UNAVAILABLE
+            result[path][method] = op
+        if path.startswith("/api/") and "options" not in operations:
+            result[path]["options"] = _PREFLIGHT
+    return result
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Shopify app backend", "version": "0.1.0"},
-        "paths": PATHS,
+        "paths": _with_edge_errors(PATHS),
         "components": {
             "securitySchemes": {
                 "sessionToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -27,7 +27,6 @@ def setup_routes(app: web.Application) -> None:
             web.get("/auth/callback", auth.callback, name="auth_callback"),
             web.post("/auth/token-exchange", auth.token_exchange, name="auth_token_exchange"),
             web.post("/pixel/events", pixel.post_events, name="pixel_events"),
-            web.route("OPTIONS", "/pixel/events", pixel.preflight, name="pixel_events_preflight"),
             web.get("/api/extension", pixel_extension.get_extension, name="extension"),
             web.post(
                 "/api/extension/activate",

@@ -199,6 +199,19 @@ def stub_broker(config: Config) -> Iterator[StubBroker]:
     broker.close()
 
 
+class EdgeTestServer(TestServer):
+    """The app served as `python -m server` serves it (server/edge.py's runner)."""
+
+    def __init__(self, app: web.Application, *, limits: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._limits = limits
+
+    async def _make_runner(self, **kwargs: Any) -> Any:
+        from server.edge import make_runner
+
+        return make_runner(self.app, self._limits, **kwargs)
+
+
 @pytest.fixture
 async def make_client(
     aiohttp_client: Callable[..., Any], stub_broker: StubBroker
@@ -208,13 +221,26 @@ async def make_client(
     async def make(
         config: Config, *, setup: Callable[[web.Application], None] | None = None
     ) -> TestClient[Any, Any]:
+        from redis.asyncio import Redis
+
+        # Each test starts with full rate-limit buckets (they live in Redis, per namespace).
+        from redis.exceptions import ConnectionError as RedisDown
+
         from server.app import create_app
         from server.logs import JsonAccessLogger
 
+        try:
+            async with Redis.from_url(config.redis.url) as redis:
+                pattern = f"ratelimit:{config.broker.namespace}:*"
+                stale = [k async for k in redis.scan_iter(match=pattern)]
+                if stale:
+                    await redis.delete(*stale)
+        except RedisDown:
+            pass  # a test of an unreachable Redis
         app = create_app(config, broker=stub_broker)
         if setup is not None:
             setup(app)
-        server = TestServer(app)
+        server = EdgeTestServer(app, limits=config.limits)
         # The access logger the real server uses (so logging tests see its lines).
         await server.start_server(access_log_class=JsonAccessLogger)
         client: TestClient[Any, Any] = await aiohttp_client(server)

@@ -21,6 +21,8 @@ from tests.pixel_helpers import (
 )
 
 URL = "/pixel/events"
+# Storefronts post cross-origin; the CORS policy answers every origin (server/cors.py).
+ORIGIN = "https://shop.example"
 
 
 @pytest.fixture(autouse=True)
@@ -32,14 +34,18 @@ async def _fresh_rate_limits(redis_client):
 async def _problem(response, status: int) -> dict:
     assert response.status == status, await response.text()
     assert response.content_type == "application/problem+json"
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     body = await response.json(content_type=None)
     assert body["status"] == status and body["detail"]
     return body
 
 
 async def _post(client, key: str, events: list, **extra):
-    return await client.post(URL, data=orjson.dumps({"accountID": key, "events": events, **extra}))
+    return await client.post(
+        URL,
+        data=orjson.dumps({"accountID": key, "events": events, **extra}),
+        headers={"Origin": ORIGIN},
+    )
 
 
 async def test_a_valid_batch_is_committed_sanitised_before_the_202(client, config, stub_broker):
@@ -58,7 +64,7 @@ async def test_a_valid_batch_is_committed_sanitised_before_the_202(client, confi
 
     response = await _post(client, pixel.ingest_key, [first, second, third], version="1.2.0")
     assert response.status == 202, await response.text()
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert await response.json() == {"accepted": 3, "rejected": []}
     # Committed before the answer: the events and the pipeline's work are in PostgreSQL.
     rows = {e.event_id: e for e in await PixelEvent.filter(shop_id=shop.id)}
@@ -151,7 +157,7 @@ async def test_request_limits_are_413(client, config, stub_broker):
     await _problem(await _post(client, pixel.ingest_key, heavy), 413)
     # Without a Content-Length (chunked) the limit holds as well.
     body = orjson.dumps({"accountID": pixel.ingest_key, "events": heavy})
-    await _problem(await client.post(URL, data=io.BytesIO(body)), 413)
+    await _problem(await client.post(URL, data=io.BytesIO(body), headers={"Origin": ORIGIN}), 413)
     assert await stored_nothing()
 
 
@@ -166,7 +172,7 @@ async def test_request_limits_are_413(client, config, stub_broker):
     ],
 )
 async def test_malformed_bodies_are_400(client, stub_broker, body, detail):
-    problem = await _problem(await client.post(URL, data=body), 400)
+    problem = await _problem(await client.post(URL, data=body, headers={"Origin": ORIGIN}), 400)
     assert detail in problem["detail"]
     assert await stored_nothing()
 
@@ -194,10 +200,10 @@ async def test_cors_preflight_and_responses_allow_any_origin(client, config, stu
             "Access-Control-Request-Headers": "content-type",
         },
     )
-    assert preflight.status == 204
-    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert preflight.status == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "null"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
+    assert preflight.headers["Access-Control-Allow-Headers"].lower() == "content-type"
     assert int(preflight.headers["Access-Control-Max-Age"]) >= 3600
     assert "Access-Control-Allow-Credentials" not in preflight.headers
 
@@ -208,8 +214,9 @@ async def test_cors_preflight_and_responses_allow_any_origin(client, config, stu
         headers={"Origin": "null", "Content-Type": "text/plain;charset=UTF-8"},
     )
     assert response.status == 202
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == "null"
     assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
+    assert "Origin" in response.headers["Vary"]
 
 
 async def test_same_event_id_in_two_batches_is_one_row(client, config, stub_broker):

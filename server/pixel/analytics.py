@@ -88,7 +88,7 @@ def parse_range(query: Any, *, today: date | None = None) -> tuple[date, date]:
             if query.get("from")
             else end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
         )
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:  # OverflowError: a range before year 1
         raise Problem(400, "from and to must be dates as YYYY-MM-DD") from e
     if start > end:
         raise Problem(400, "from must not be after to")

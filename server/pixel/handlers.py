@@ -1,13 +1,12 @@
 """POST /pixel/events: the public endpoint the Web Pixel posts storefront events to.
 
-CORS is open to every origin (custom pixels send `Origin: null`) without credentials; the
-ingest key in the body is what identifies the shop, never the Origin.
+CORS (open to every origin, `null` included, without credentials) is the policy in
+server/cors.py; the ingest key in the body is what identifies the shop, never the Origin.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,23 +17,16 @@ from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
 from server import keys
-from server.config import PixelConfig
 from server.groupcommit import ShuttingDownError
+from server.limits import client_address, too_many_requests
 from server.pixel.events import EnvelopeError, valid_version, validate_event
 from server.pixel.ingest import ITEM_ERRORS, PixelIngest, encode_part
-from server.pixel.ratelimit import Rate, RateLimited
 from server.problem import Problem
+from server.ratelimit import Rate, RateLimited
 from server.stores import STORE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    # The pixel reads Retry-After on 429/503; cross-origin it must be exposed.
-    "Access-Control-Expose-Headers": "Retry-After, X-Request-Id",
-}
-PREFLIGHT_MAX_AGE_S = 86400
-_HEADER_LIST_RE = re.compile(r"^[A-Za-z0-9\-, ]{0,200}$")
 MAX_KEY_CHARS = 64
 # What a store call can raise when the store is down or unreachable.
 _STORE_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
@@ -48,9 +40,7 @@ def _dumps(obj: Any) -> str:
 
 
 def _problem(status: int, detail: str, *, retry_after: str | None = None, **extra: Any) -> Problem:
-    headers = dict(CORS_HEADERS)
-    if retry_after is not None:
-        headers["Retry-After"] = retry_after
+    headers = {"Retry-After": retry_after} if retry_after is not None else None
     return Problem(status, detail, headers=headers, **extra)
 
 
@@ -63,30 +53,13 @@ async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
     await ingest.close()
 
 
-async def preflight(request: web.Request) -> web.Response:
-    """CORS preflight, cached by the browser for a day."""
-    requested = request.headers.get("Access-Control-Request-Headers", "")
-    allow_headers = requested if requested and _HEADER_LIST_RE.match(requested) else "Content-Type"
-    return web.Response(
-        status=204,
-        headers={
-            **CORS_HEADERS,
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": allow_headers,
-            "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_S),
-        },
-    )
-
-
-async def _take(ingest: PixelIngest, rate: Rate, key: str, cost: int) -> None:
+async def _take(request: web.Request, rate: Rate, key: str, cost: int) -> None:
+    ingest = request.app[keys.PIXEL]
     try:
         await ingest.limiter.take(rate, key, cost)
     except RateLimited as e:
-        raise _problem(
-            429,
-            f"Too many requests: the {e.scope} rate limit is exceeded",
-            retry_after=str(e.retry_after_s),
-        ) from e
+        request.app[keys.METRICS].rate_limited.labels(f"pixel-{e.scope}").inc()
+        raise too_many_requests(f"pixel {e.scope}", e.retry_after_s) from e
     except _LIMIT_ERRORS as e:
         log.warning("rate limit store unavailable: %s", type(e).__name__)
         raise _problem(
@@ -107,25 +80,12 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return body
 
 
-def client_address(request: web.Request, config: PixelConfig) -> str:
-    """The storefront visitor's address for the per-IP limit.
-
-    Behind a trusted load balancer, the right-most X-Forwarded-For entry (the one the
-    balancer appended; anything left of it came from the client and can be forged).
-    """
-    if config.trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:64]
-    return request.remote or "unknown"
-
-
 async def post_events(request: web.Request) -> web.Response:
-    """Validate a batch of pixel events, queue the valid ones, answer 202 with the rejects."""
+    """Validate a batch of pixel events, commit the valid ones, answer 202 with the rejects."""
     ingest = request.app[keys.PIXEL]
     config = ingest.config
-    await _take(ingest, ingest.ip_rate, client_address(request, config), 1)
+    address = client_address(request, trust_forwarded_for=config.trust_forwarded_for)
+    await _take(request, ingest.ip_rate, address, 1)
     body = await _read_body(request, config.max_request_bytes)
     try:
         document = orjson.loads(body)
@@ -165,7 +125,7 @@ async def post_events(request: web.Request) -> web.Response:
     if not accepted:
         raise _problem(400, "No event in the batch is valid", rejected=rejected)
 
-    await _take(ingest, ingest.shop_rate, str(state.shop_id), len(accepted))
+    await _take(request, ingest.shop_rate, str(state.shop_id), len(accepted))
     part = encode_part(
         shop_id=state.shop_id,
         received_at=now.isoformat(),
@@ -186,6 +146,5 @@ async def post_events(request: web.Request) -> web.Response:
     return web.json_response(
         {"accepted": len(accepted), "rejected": rejected},
         status=202,
-        headers=CORS_HEADERS,
         dumps=_dumps,
     )

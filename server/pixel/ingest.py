@@ -15,8 +15,8 @@ from tortoise import Tortoise
 from server.config import PixelConfig
 from server.groupcommit import GroupCommitter
 from server.pixel.events import Limits
-from server.pixel.ratelimit import Rate, RateLimiter
 from server.pixel.store import store_batches
+from server.ratelimit import Rate, RateLimiter
 from server.wake import Debounced, Waker
 
 # The pipeline is woken at most this often per web process (and always after the last
@@ -83,7 +83,7 @@ class PixelIngest:
             max_future_skew_s=config.max_future_skew_s,
         )
         self.keys = IngestKeys(ttl_s=config.key_cache_ttl_s)
-        self.limiter = RateLimiter(redis, lease_s=config.rate_lease_s)
+        self.limiter = RateLimiter(redis, lease_s=config.rate_lease_s, prefix="ratelimit:pixel")
         self.shop_rate = Rate("shop", config.shop_events_per_s, config.shop_burst_events)
         self.ip_rate = Rate("ip", config.ip_requests_per_s, config.ip_burst_requests)
         self._waker = Waker(name="pixel-wake")

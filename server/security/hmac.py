@@ -22,7 +22,8 @@ def normalize_shop(value: str | None) -> str | None:
 def query_hmac_message(params: Iterable[tuple[str, str]]) -> bytes:
     """`k=v&k=v` of every parameter but `hmac` (and legacy `signature`), sorted by key."""
     pairs = sorted((k, v) for k, v in params if k not in {"hmac", "signature"})
-    return "&".join(f"{k}={v}" for k, v in pairs).encode()
+    # surrogatepass: a query can carry any code point; it must hash, not raise.
+    return "&".join(f"{k}={v}" for k, v in pairs).encode("utf-8", "surrogatepass")
 
 
 def sign_query(params: Iterable[tuple[str, str]], secret: str) -> str:
@@ -30,13 +31,22 @@ def sign_query(params: Iterable[tuple[str, str]], secret: str) -> str:
     return hmac.new(secret.encode(), query_hmac_message(params), hashlib.sha256).hexdigest()
 
 
+_HEX_DIGEST_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+
 def verify_query_hmac(query: Mapping[str, str], secrets: Iterable[str]) -> bool:
-    """True when the query's `hmac` matches one of the secrets (constant-time)."""
+    """True when the query's `hmac` matches one of the secrets (constant-time).
+
+    Anything but 64 hex digits cannot match (and compare_digest refuses non-ASCII str).
+    """
     given = query.get("hmac", "")
-    if not given:
+    if not _HEX_DIGEST_RE.fullmatch(given):
         return False
+    expected = given.lower().encode()
     items = list(query.items())
-    return any(hmac.compare_digest(sign_query(items, s), given) for s in secrets if s)
+    return any(
+        hmac.compare_digest(sign_query(items, s).encode(), expected) for s in secrets if s
+    )
 
 
 def verify_webhook_hmac(body: bytes, header: str | None, secrets: Iterable[str]) -> bool:

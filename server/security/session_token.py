@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ import jwt
 from server.security.hmac import normalize_shop
 
 LEEWAY_S = 10
+# Shopify's session tokens live one minute; anything meant to live longer is not one of them.
+MAX_LIFETIME_S = 300
 
 
 class SessionTokenError(Exception):
@@ -70,6 +73,10 @@ def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) ->
             raise SessionTokenError("session token is malformed") from None
     if claims is None:
         raise SessionTokenError(f"session token rejected: {last_error}")
+    # PyJWT accepts an aud list that contains the key; Shopify's libraries want exactly it.
+    if claims["aud"] != api_key:
+        raise SessionTokenError("session token is for another app (aud)")
+    _check_lifetime(claims)
     dest_host = urlsplit(str(claims["dest"])).hostname
     iss_host = urlsplit(str(claims["iss"])).hostname
     if not dest_host or dest_host != iss_host:
@@ -85,3 +92,15 @@ def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) ->
         session_id=str(sid) if sid is not None else None,
         claims=claims,
     )
+
+
+def _check_lifetime(claims: dict[str, Any]) -> None:
+    exp, nbf, iat = claims["exp"], claims["nbf"], claims.get("iat", claims["nbf"])
+    numbers = (exp, nbf, iat)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers):
+        raise SessionTokenError("session token exp, nbf and iat must be numbers")
+    issued = min(nbf, iat)
+    if exp - issued > MAX_LIFETIME_S or exp - time.time() > MAX_LIFETIME_S + LEEWAY_S:
+        raise SessionTokenError(
+            f"session token lifetime is longer than {MAX_LIFETIME_S} s; not a Shopify session token"
+        )

@@ -37,6 +37,9 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
 DB_RETRY_AFTER_S = "5"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Times the API takes, a day inside Python's range on each side: no offset can push them out.
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+_MAX_MICROS = (_LATEST - _EPOCH) // timedelta(microseconds=1)
 
 # Columns served per resource (documented in docs/sync.md and the OpenAPI document).
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -144,6 +147,7 @@ def _decode_cursor(resource: str, cursor: str) -> tuple[datetime, int]:
             kind != resource
             or type(micros) is not int
             or type(shopify_id) is not int
+            or not 0 <= micros <= _MAX_MICROS
             or not 0 <= shopify_id < 2**63  # a BIGINT: anything else is not ours
         ):
             raise ValueError
@@ -175,13 +179,21 @@ def _parse_since(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
         raise Problem(
             400,
             "updated_since must be an ISO 8601 time with a zone, e.g. 2026-11-01T00:00:00Z",
             title="Invalid updated_since",
         )
-    return moment
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise Problem(
+            400, "updated_since is outside the range of dates", title="Invalid updated_since"
+        ) from None
+    # Nothing was updated before 1970 or after 9999: clamping changes no answer and keeps
+    # every value inside what the database and the cursor arithmetic take.
+    return min(max(moment, _EPOCH), _LATEST)
 
 
 def _usable_shop(request: web.Request) -> Shop:

@@ -1,5 +1,7 @@
 """Token-bucket rate limits shared through Redis, without a Redis round trip per request.
 
+The one limiter of the app: the pixel's limits and every route's (server/limits.py) use it.
+
 The bucket of truth lives in Redis (a Lua script refills and takes atomically, on Redis's
 clock). Each process leases a slice of it (`lease_s` worth of the rate) and spends that
 locally; only when the slice is spent does a request wait for one script call. A key that
@@ -78,7 +80,7 @@ class _Lease:
 class RateLimiter:
     """Leases tokens from Redis buckets and spends them locally."""
 
-    def __init__(self, redis: Redis, *, lease_s: float, prefix: str = "ratelimit:pixel") -> None:
+    def __init__(self, redis: Redis, *, lease_s: float, prefix: str) -> None:
         self._redis = redis
         self._lease_s = lease_s
         self._prefix = prefix
@@ -93,6 +95,15 @@ class RateLimiter:
         ]
         for key in stale:
             del self._leases[key]
+
+    def blocked_for(self, rate: Rate, key: str) -> int | None:
+        """Seconds until `key` may spend again, when this process already knows it is over
+        its limit (no Redis call); None otherwise."""
+        lease = self._leases.get(f"{self._prefix}:{rate.scope}:{key}")
+        now = time.monotonic()
+        if lease is None or lease.blocked_until <= now:
+            return None
+        return max(1, math.ceil(lease.blocked_until - now))
 
     async def take(self, rate: Rate, key: str, cost: int = 1) -> None:
         """Spend `cost` tokens of `key`'s bucket, or raise RateLimited (RedisError if down)."""

@@ -1,0 +1,169 @@
+"""Rate limits on every route, through the one limiter (server/ratelimit.py).
+
+| routes          | bucket key            | when Redis is down                           |
+| --------------- | --------------------- | -------------------------------------------- |
+| /auth/*         | client IP             | open: installs must not stop with a cache    |
+| /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
+| /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
+| /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
+| everything else | client IP             | open (CORS preflights included)              |
+
+Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
+costs one failed call per process, not one per request.
+
+/webhooks charges only deliveries whose HMAC verified (anyone can forge the shop header, so
+charging before would let a stranger spend a shop's budget): a delivery is refused with 429
+when this process already knows the shop is over its ceiling, before anything is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from server import keys
+from server.config import Config
+from server.metrics import Metrics
+from server.problem import Problem
+from server.ratelimit import Rate, RateLimited, RateLimiter
+from server.security.hmac import normalize_shop
+from server.stores import STORE_DOWN_ERRORS
+
+log = logging.getLogger(__name__)
+
+DOWN_BACKOFF_S = 5.0
+REDIS_TIMEOUT_S = 0.5
+WEBHOOK_PATH = "/webhooks"
+SHOP_HEADER = "X-Shopify-Shop-Domain"
+# The pixel has its own limits (and its own answer when Redis is down) in its handler.
+_OWN_LIMITS = frozenset({"/pixel/events"})
+_LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
+
+
+def client_address(request: web.Request, *, trust_forwarded_for: bool) -> str:
+    """The client's address for per-IP limits.
+
+    Behind a trusted load balancer, the right-most X-Forwarded-For entry (the one the
+    balancer appended; anything left of it came from the client and can be forged).
+    """
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return request.remote or "unknown"
+
+
+def too_many_requests(scope: str, retry_after_s: int) -> Problem:
+    """429 problem+json naming the limit, with Retry-After."""
+    return Problem(
+        429,
+        f"Too many requests: the {scope} rate limit is exceeded; retry after {retry_after_s} s",
+        headers={"Retry-After": str(retry_after_s)},
+        limit=scope,
+    )
+
+
+class EdgeLimits:
+    """The route limits of one web process (fail-open, see the module docstring)."""
+
+    def __init__(self, config: Config, redis: Redis, metrics: Metrics) -> None:
+        limits = config.rate_limits
+        # Keys carry the deployment's namespace: several deployments (or test runs) can
+        # share one Redis without sharing buckets.
+        self.limiter = RateLimiter(
+            redis, lease_s=limits.lease_s, prefix=f"ratelimit:{config.broker.namespace}"
+        )
+        self.auth_ip = Rate("auth-ip", limits.auth_ip_per_s, limits.auth_ip_burst)
+        self.api_shop = Rate("api-shop", limits.api_shop_per_s, limits.api_shop_burst)
+        self.webhook_shop = Rate(
+            "webhook-shop", limits.webhook_shop_per_s, limits.webhook_shop_burst
+        )
+        self.other_ip = Rate("ip", limits.ip_per_s, limits.ip_burst)
+        self.trust_forwarded_for = config.pixel.trust_forwarded_for
+        self._metrics = metrics
+        self._down_until = 0.0
+
+    def refused(self, scope: str, retry_after_s: int) -> Problem:
+        """Count a 429 and build it."""
+        self._metrics.rate_limited.labels(scope).inc()
+        return too_many_requests(scope, retry_after_s)
+
+    async def take(self, rate: Rate, key: str) -> None:
+        """Spend one token or raise the 429; a Redis that is down lets the request pass."""
+        if time.monotonic() < self._down_until:
+            return
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_S):
+                await self.limiter.take(rate, key)
+        except RateLimited as e:
+            raise self.refused(e.scope, e.retry_after_s) from None
+        except _LIMITER_ERRORS as e:
+            self._down_until = time.monotonic() + DOWN_BACKOFF_S
+            self._metrics.rate_limit_unavailable.inc()
+            log.warning(
+                "rate limit store unavailable (%s); limits open for %.0f s",
+                type(e).__name__,
+                DOWN_BACKOFF_S,
+            )
+
+    async def charge_after(self, rate: Rate, key: str) -> None:
+        """Spend one token for work already done: over the limit only blocks what follows."""
+        with contextlib.suppress(Problem):
+            await self.take(rate, key)
+
+
+EDGE_LIMITS = web.AppKey("edge_limits", EdgeLimits)
+
+
+@web.middleware
+async def rate_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The route's limit (after session-token auth, so /api/* knows its shop)."""
+    path = request.path
+    limits = request.app[EDGE_LIMITS]
+    if request.method == "OPTIONS":  # CORS preflights: no shop yet, so per client IP
+        address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
+        await limits.take(limits.other_ip, address)
+        return await handler(request)
+    if path in _OWN_LIMITS:
+        return await handler(request)
+    if path.startswith("/api/"):
+        shop = request.get(keys.SHOP)
+        if shop is not None:
+            await limits.take(limits.api_shop, shop.domain)
+        return await handler(request)
+    if path == WEBHOOK_PATH:
+        return await _webhook(request, handler, limits)
+    address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
+    rate = limits.auth_ip if path.startswith("/auth/") else limits.other_ip
+    await limits.take(rate, address)
+    return await handler(request)
+
+
+async def _webhook(
+    request: web.Request, handler: Handler, limits: EdgeLimits
+) -> web.StreamResponse:
+    shop = normalize_shop(request.headers.get(SHOP_HEADER))
+    if shop is not None:
+        wait_s = limits.limiter.blocked_for(limits.webhook_shop, shop)
+        if wait_s is not None:
+            raise limits.refused(limits.webhook_shop.scope, wait_s)
+    response = await handler(request)
+    # 2xx: the HMAC verified (anything else is refused before it is believed).
+    if shop is not None and 200 <= response.status < 300:
+        await limits.charge_after(limits.webhook_shop, shop)
+    return response
+
+
+async def edge_limits_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The route limits, over the app's Redis pool."""
+    app[EDGE_LIMITS] = EdgeLimits(app[keys.CONFIG], app[keys.REDIS], app[keys.METRICS])
+    yield
