@@ -1,12 +1,13 @@
-"""The pixel event pipeline after ingest: aggregation, version history, last event time.
+"""The pixel event pipeline after ingest: daily aggregates, version history, last event time.
 
-The web process commits events in `pixel_events` and the work they create in
-`pixel_pipeline_inbox` (one row per shop, UTC day and pixel version) in one statement
-(server/pixel/store.py), then wakes `aggregate_pixel_inbox`. The aggregation step claims
-inbox rows, recounts each claimed (shop, day) from the stored events, records versions and
-the last event time, and deletes the rows in the same transaction, unless more events came
-for them meanwhile (their `seq` moved on; they stay for the next step). Nothing here lives
-only in the broker: a lost wake-up is found by the sweeper (actors/sweeper.py).
+The web process commits events in `pixel_events` and, in the same statement, appends what
+they add to `pixel_pending` (server/pixel/store.py), then wakes `aggregate_pixel_inbox`. An
+aggregation step claims pending rows, folds them into the daily aggregates (counts and
+revenue added; distinct clients counted by the new rows of `pixel_day_clients`), records
+the pixel's versions and last event time, and deletes the rows: one statement, one
+transaction, so each event is counted exactly once, late ones on their own day. A step
+costs what it takes, never what the day already holds. Nothing here lives only in the
+broker: a lost wake-up is found by the sweeper (actors/sweeper.py).
 """
 
 from __future__ import annotations
@@ -15,233 +16,159 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from datetime import date
-from typing import Any
 
 import dramatiq
-import orjson
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
-from actors.resources import resources
-from models.pixel import PIPELINE_FAILED, PIPELINE_PENDING
-from server.config import OutboxConfig
+from models.pixel import PIPELINE_FAILED
 from server.stores import store_down
 
 log = logging.getLogger(__name__)
 
 PIXEL_QUEUE = "pixel"
-# Inbox rows one aggregation step claims at a time. A claim holds for
-# `outbox.stale_after_s`: a dead worker's claim lapses and the sweeper sends the work again.
-CLAIM_ROWS = 200
+# Pending rows one step folds at a time.
+STEP_ROWS = 5000
 # One message works at most this long, then hands the rest to a fresh message.
 STEP_BUDGET_S = 30.0
-# Aggregation takes this advisory lock per shop, so two workers never interleave the
-# delete-and-recount of the same shop's days.
-_AGGREGATE_LOCK = "pixel-aggregate:"
+# Steps fold one at a time (the lock is per database): no two steps ever wait on each
+# other's aggregate rows in opposite orders.
+_FOLD_LOCK = "pixel-fold"
 
-
-# The (shop, UTC day) pairs of a message, with each day's bounds: every statement below
-# starts from it.
-_DAYS = """
-WITH t AS (
-    SELECT t.shop_id, t.day,
-           (t.day::timestamp AT TIME ZONE 'UTC') AS lo,
-           ((t.day + 1)::timestamp AT TIME ZONE 'UTC') AS hi
-    FROM jsonb_to_recordset($1::text::jsonb) AS t(shop_id bigint, day date)
+# $1: how many rows; $2: only these ids (NULL: the oldest pending ones).
+FOLD_SQL = """
+WITH taken AS (
+    DELETE FROM pixel_pending p
+    WHERE p.id IN (
+        SELECT id FROM pixel_pending
+        WHERE state = 'pending' AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+        ORDER BY id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING p.*
+),
+seen AS (
+    -- The clients new to their (shop, day, name): only these count as distinct ones.
+    INSERT INTO pixel_day_clients (shop_id, day, name, client_id)
+    SELECT DISTINCT shop_id, day, name, client_id FROM taken WHERE client_id IS NOT NULL
+    ON CONFLICT (shop_id, day, name, client_id) DO NOTHING
+    RETURNING shop_id, day, name
+),
+counts AS (
+    INSERT INTO pixel_daily_aggregates AS a
+        (shop_id, day, name, count, distinct_clients, updated_at)
+    SELECT t.shop_id, t.day, t.name, t.n, coalesce(s.n, 0), now()
+    FROM (SELECT shop_id, day, name, sum(events) AS n FROM taken GROUP BY 1, 2, 3) t
+    LEFT JOIN (SELECT shop_id, day, name, count(*) AS n FROM seen GROUP BY 1, 2, 3) s
+        USING (shop_id, day, name)
+    ON CONFLICT (shop_id, day, name) DO UPDATE SET
+        count = a.count + EXCLUDED.count,
+        distinct_clients = a.distinct_clients + EXCLUDED.distinct_clients,
+        updated_at = now()
+    RETURNING 1
+),
+revenue AS (
+    INSERT INTO pixel_daily_revenue AS r (shop_id, day, currency, orders, revenue, updated_at)
+    SELECT shop_id, day, currency, sum(orders), sum(revenue), now()
+    FROM taken WHERE currency IS NOT NULL
+    GROUP BY 1, 2, 3
+    ON CONFLICT (shop_id, day, currency) DO UPDATE SET
+        orders = r.orders + EXCLUDED.orders,
+        revenue = r.revenue + EXCLUDED.revenue,
+        updated_at = now()
+    RETURNING 1
+),
+latest AS (
+    SELECT DISTINCT ON (shop_id) shop_id, last_at, version
+    FROM taken ORDER BY shop_id, last_at DESC
+),
+pixels AS (
+    UPDATE web_pixels w SET
+        last_event_at = GREATEST(w.last_event_at, l.last_at),
+        version = CASE WHEN l.version <> ''
+                        AND (w.last_event_at IS NULL OR l.last_at >= w.last_event_at)
+                       THEN l.version ELSE w.version END,
+        updated_at = now()
+    FROM latest l
+    WHERE w.shop_id = l.shop_id
+    RETURNING 1
+),
+versions AS (
+    INSERT INTO web_pixel_versions (web_pixel_id, version, first_seen_at, last_seen_at)
+    SELECT w.id, t.version, min(t.first_at), max(t.last_at)
+    FROM taken t JOIN web_pixels w ON w.shop_id = t.shop_id
+    WHERE t.version <> ''
+    GROUP BY w.id, t.version
+    ON CONFLICT (web_pixel_id, version) DO UPDATE SET
+        first_seen_at = LEAST(web_pixel_versions.first_seen_at, EXCLUDED.first_seen_at),
+        last_seen_at = GREATEST(web_pixel_versions.last_seen_at, EXCLUDED.last_seen_at)
+    RETURNING 1
 )
+SELECT count(*) AS rows, coalesce(sum(events), 0) AS events FROM taken
 """
 
-_DELETE_COUNTS = (
-    _DAYS
-    + """
-DELETE FROM pixel_daily_aggregates a USING t WHERE a.shop_id = t.shop_id AND a.day = t.day
-"""
-)
-
-_INSERT_COUNTS = (
-    _DAYS
-    + """
-INSERT INTO pixel_daily_aggregates (shop_id, day, name, count, distinct_clients, updated_at)
-SELECT t.shop_id, t.day, e.name, count(*), count(DISTINCT e.client_id), now()
-FROM t JOIN pixel_events e
-  ON e.shop_id = t.shop_id AND e."timestamp" >= t.lo AND e."timestamp" < t.hi
-GROUP BY t.shop_id, t.day, e.name
-"""
-)
-
-_DELETE_REVENUE = (
-    _DAYS
-    + """
-DELETE FROM pixel_daily_revenue r USING t WHERE r.shop_id = t.shop_id AND r.day = t.day
-"""
-)
-
-# checkout_completed carries data.checkout.totalPrice {amount, currencyCode} (MoneyV2);
-# anything else in there is skipped rather than failing the whole day.
-_REVENUE_BY_CURRENCY = """
-c AS (
-    SELECT t.shop_id, t.day,
-           coalesce(e.data #>> '{checkout,totalPrice,currencyCode}',
-                    e.data #>> '{checkout,currencyCode}') AS currency,
-           e.data #> '{checkout,totalPrice,amount}' AS amount
-    FROM t JOIN pixel_events e
-      ON e.shop_id = t.shop_id AND e."timestamp" >= t.lo AND e."timestamp" < t.hi
-    WHERE e.name = 'checkout_completed'
-)
-INSERT INTO pixel_daily_revenue (shop_id, day, currency, orders, revenue, updated_at)
-SELECT shop_id, day, currency, count(*),
-       coalesce(sum(CASE
-           WHEN jsonb_typeof(amount) = 'number' AND abs((amount #>> '{}')::numeric) < 1e12
-           THEN (amount #>> '{}')::numeric
-           WHEN jsonb_typeof(amount) = 'string' AND (amount #>> '{}') ~ '^-?[0-9]{1,12}(\\.[0-9]{1,4})?$'
-           THEN (amount #>> '{}')::numeric
-       END), 0),
-       now()
-FROM c
-WHERE currency ~ '^[A-Z]{3}$'
-GROUP BY shop_id, day, currency
-"""
-_INSERT_REVENUE = _DAYS.rstrip() + ",\n" + _REVENUE_BY_CURRENCY
-
-
-_CLAIM = """
-UPDATE pixel_pipeline_inbox SET claimed_until = now() + make_interval(secs => $2)
-WHERE id IN (
-    SELECT id FROM pixel_pipeline_inbox
-    WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
-    ORDER BY shop_id, day
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id, shop_id, day, version, first_at, last_at, seq
-"""
-
-_TOUCH_PIXEL = """
-UPDATE web_pixels w
-SET last_event_at = GREATEST(w.last_event_at, $2),
-    version = CASE WHEN $3 <> '' AND (w.last_event_at IS NULL OR $2 >= w.last_event_at)
-                   THEN $3 ELSE w.version END,
-    updated_at = now()
-WHERE w.shop_id = $1
-"""
-
-_UPSERT_VERSIONS = """
-INSERT INTO web_pixel_versions (web_pixel_id, version, first_seen_at, last_seen_at)
-SELECT w.id, v.version, v.first_at, v.last_at
-FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS v(version, first_at, last_at)
-JOIN web_pixels w ON w.shop_id = $1
-ON CONFLICT (web_pixel_id, version) DO UPDATE
-SET first_seen_at = LEAST(web_pixel_versions.first_seen_at, EXCLUDED.first_seen_at),
-    last_seen_at = GREATEST(web_pixel_versions.last_seen_at, EXCLUDED.last_seen_at)
-"""
-
-# Done: the claimed rows go, unless an ingest flush touched them since the claim (their
-# seq moved on); those are released for the next step at once.
-_FINISH = """
-WITH done AS (
-    DELETE FROM pixel_pipeline_inbox i
-    USING unnest($1::bigint[], $2::bigint[]) AS c(id, seq)
-    WHERE i.id = c.id AND i.seq = c.seq
-    RETURNING i.id
-)
-UPDATE pixel_pipeline_inbox SET claimed_until = NULL
-WHERE id = ANY($1::bigint[]) AND id NOT IN (SELECT id FROM done)
-"""
+_NEXT_IDS = "SELECT id FROM pixel_pending WHERE state = 'pending' ORDER BY id LIMIT $1"
 
 _FAILED = """
-UPDATE pixel_pipeline_inbox SET
-    attempts = attempts + 1,
-    last_error = $2,
-    state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END,
-    claimed_until = now() + make_interval(secs => least($4 * power(2, attempts), $5))
-WHERE id = ANY($1::bigint[])
-RETURNING state
+UPDATE pixel_pending SET attempts = attempts + 1, last_error = $2, state = 'failed'
+WHERE id = $1
 """
 
 
-async def aggregate_day(shop_id: int, day: date, rows: list[dict[str, Any]]) -> None:
-    """Recount one (shop, UTC day), record its versions and last event, settle its rows."""
-    target = orjson.dumps([{"shop_id": shop_id, "day": day.isoformat()}]).decode()
-    latest = max(rows, key=lambda r: r["last_at"])
-    versioned = [r for r in rows if r["version"]]
+async def fold(rows: int = STEP_ROWS, *, ids: list[int] | None = None) -> tuple[int, int]:
+    """One step: fold up to `rows` pending rows (or exactly `ids`); (rows, events) folded."""
     async with in_transaction() as connection:
         await connection.execute_query(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::bigint::text, 0))",
-            [_AGGREGATE_LOCK, shop_id],
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [_FOLD_LOCK]
         )
-        await connection.execute_query(_DELETE_COUNTS, [target])
-        await connection.execute_query(_INSERT_COUNTS, [target])
-        await connection.execute_query(_DELETE_REVENUE, [target])
-        await connection.execute_query(_INSERT_REVENUE, [target])
-        await connection.execute_query(
-            _TOUCH_PIXEL, [shop_id, latest["last_at"], latest["version"]]
-        )
-        if versioned:
-            await connection.execute_query(
-                _UPSERT_VERSIONS,
-                [
-                    shop_id,
-                    [r["version"] for r in versioned],
-                    [r["first_at"] for r in versioned],
-                    [r["last_at"] for r in versioned],
-                ],
-            )
-        await connection.execute_query(_FINISH, [[r["id"] for r in rows], [r["seq"] for r in rows]])
+        [result] = await connection.execute_query_dict(FOLD_SQL, [rows, ids])
+    return int(result["rows"]), int(result["events"])
 
 
-async def _record_failure(
-    rows: list[dict[str, Any]], error: BaseException, outbox: OutboxConfig
-) -> str:
-    result = await Tortoise.get_connection("default").execute_query_dict(
-        _FAILED,
-        [
-            [r["id"] for r in rows],
-            f"{type(error).__name__}: {error}"[:255],
-            outbox.max_attempts,
-            outbox.retry_backoff_s,
-            outbox.retry_backoff_max_s,
-        ],
-    )
-    return str(result[0]["state"]) if result else PIPELINE_PENDING
+async def aggregate_inbox(*, budget_s: float = STEP_BUDGET_S) -> dict[str, int]:
+    """Fold what is pending until nothing is left (or the budget is spent).
 
-
-async def aggregate_inbox(
-    *, outbox: OutboxConfig, budget_s: float = STEP_BUDGET_S
-) -> dict[str, int]:
-    """Work the inbox until it is empty (or the budget is spent); counts of days by outcome.
-
-    A store that is down raises (the claims lapse and the work waits); a day that fails
-    for any other reason is retried after a backoff, then marked failed.
+    A store that is down raises (the rows stay pending). A step PostgreSQL refuses is
+    taken apart: each of its rows is folded alone, and one that fails alone is marked
+    failed with its error (visible in /metrics and `deliveries list --kind pixel`).
     """
     outcomes: dict[str, int] = defaultdict(int)
     deadline = time.monotonic() + budget_s
-    connection = Tortoise.get_connection("default")
     while time.monotonic() < deadline:
-        claimed = await connection.execute_query_dict(_CLAIM, [CLAIM_ROWS, outbox.stale_after_s])
-        if not claimed:
+        try:
+            rows, events = await fold()
+        except Exception as e:
+            if store_down(e):
+                raise
+            await _fold_one_by_one(outcomes)
+            continue
+        if not rows:
             return dict(outcomes)
-        days: dict[tuple[int, date], list[dict[str, Any]]] = defaultdict(list)
-        for row in claimed:
-            days[(int(row["shop_id"]), row["day"])].append(row)
-        for (shop_id, day), rows in sorted(days.items()):
-            try:
-                await aggregate_day(shop_id, day, rows)
-            except Exception as e:
-                if store_down(e):
-                    raise
-                state = await _record_failure(rows, e, outbox)
-                log.warning(
-                    "pixel aggregation failed: %s",
-                    type(e).__name__,
-                    extra={"shop_id": shop_id, "day": day.isoformat(), "state": state},
-                )
-                outcomes["failed" if state == PIPELINE_FAILED else "retry"] += 1
-            else:
-                outcomes["done"] += 1
+        outcomes["rows"] += rows
+        outcomes["events"] += events
     outcomes["more"] += 1
     return dict(outcomes)
+
+
+async def _fold_one_by_one(outcomes: dict[str, int]) -> None:
+    connection = Tortoise.get_connection("default")
+    for row in await connection.execute_query_dict(_NEXT_IDS, [STEP_ROWS]):
+        try:
+            rows, events = await fold(1, ids=[int(row["id"])])
+        except Exception as e:
+            if store_down(e):
+                raise
+            await connection.execute_query(
+                _FAILED, [int(row["id"]), f"{type(e).__name__}: {e}"[:255]]
+            )
+            log.warning("pixel aggregation failed: %s", type(e).__name__,
+                        extra={"pending_id": int(row["id"])})
+            outcomes[PIPELINE_FAILED] += 1
+        else:
+            outcomes["rows"] += rows
+            outcomes["events"] += events
 
 
 @dramatiq.actor(
@@ -252,17 +179,24 @@ async def aggregate_inbox(
     time_limit=600_000,
 )
 async def aggregate_pixel_inbox() -> None:
-    """Aggregate what the pixel inbox owes; a fresh message continues if work is left."""
-    outcomes = await aggregate_inbox(outbox=resources().config.outbox)
+    """Fold what the pixel pipeline owes; a fresh message continues if work is left."""
+    outcomes = await aggregate_inbox()
     if outcomes.get("more"):
         await asyncio.to_thread(aggregate_pixel_inbox.send)  # send is blocking I/O
 
 
-# The sweeper's question: is there owed work that no wake-up reached in time?
+# The sweeper's question: is there owed work that no wake-up reached in time? (The oldest
+# pending row is the lowest id: one index probe, whatever the table holds.)
 STALE_INBOX_SQL = """
-SELECT EXISTS (
-    SELECT 1 FROM pixel_pipeline_inbox
-    WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
-      AND created_at < now() - make_interval(secs => $1)
-) AS stale
+SELECT coalesce((
+    SELECT created_at < now() - make_interval(secs => $1)
+    FROM pixel_pending WHERE state = 'pending' ORDER BY id LIMIT 1
+), false) AS stale
+"""
+
+# A full recount of stored events, as the aggregates must equal (tests and checks).
+RECOUNT_SQL = """
+SELECT (("timestamp" AT TIME ZONE 'UTC')::date) AS day, name,
+       count(*) AS count, count(DISTINCT client_id) AS clients
+FROM pixel_events WHERE shop_id = $1 GROUP BY 1, 2
 """

@@ -376,6 +376,7 @@ async def redact_customer(
                 counts[model._meta.db_table] = await rows.update(**rule.anonymise)
         if shop is not None:
             await remember_redacted(conn, shop, who, linked)
+            counts.update(await redact_pixel_clients(conn, shop.pk, linked))
         counts["webhook_deliveries"] = await redact_webhook_payloads(conn, domain, who)
         await record_audit(
             conn,
@@ -410,6 +411,26 @@ WHERE shop_domain = $1 AND payload IS NOT NULL
     OR ($4::text IS NOT NULL AND payload ~ ('"id"\\s*:\\s*"?(' || $4 || ')([^0-9]|$)'))
   )
 """
+
+
+async def redact_pixel_clients(
+    conn: BaseDBAsyncClient, shop_id: int, linked: set[tuple[str, str]]
+) -> dict[str, int]:
+    """The customer's browsers leave the pipeline's tables too: the first-seen clients
+    (their counts stay: they are not the customer's) and the summaries not yet folded."""
+    clients = [value for kind, value in linked if kind == "client_id"]
+    if not clients:
+        return {}
+    seen, _ = await conn.execute_query(
+        "DELETE FROM pixel_day_clients WHERE shop_id = $1 AND client_id = ANY($2::text[])",
+        [shop_id, clients],
+    )
+    pending, _ = await conn.execute_query(
+        "UPDATE pixel_pending SET client_id = NULL WHERE shop_id = $1"
+        " AND client_id = ANY($2::text[])",
+        [shop_id, clients],
+    )
+    return {"pixel_day_clients": int(seen), "pixel_pending": int(pending)}
 
 
 async def redact_webhook_payloads(

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -22,7 +23,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 from tortoise import Tortoise
 
-from server.config import Config, OutboxConfig
+from server.config import Config, OutboxConfig, RetentionConfig
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,22 @@ WHERE id IN (
 """
 
 
+# The rest of retention: small tables, or bounded by an index.
+_EXPIRE_EXPORTS = """
+UPDATE compliance_requests SET export = NULL, status = 'expired'
+WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1)
+"""
+_DELETE_TOMBSTONES = """
+DELETE FROM sync_tombstones WHERE deleted_at < now() - make_interval(days => $1)
+"""
+# First-seen clients of days no event can arrive on any more (pixel.MAX_EVENT_AGE).
+_DELETE_DAY_CLIENTS = """
+DELETE FROM pixel_day_clients WHERE id IN (
+    SELECT id FROM pixel_day_clients WHERE day < $2::date LIMIT $1
+)
+"""
+
+
 @dataclass
 class SweepResult:
     """What one sweep found: deliveries to send again, and whether the pixel inbox is owed."""
@@ -78,9 +95,45 @@ class SweepResult:
     pixel_stale: bool = False
     payloads_purged: int = 0
     deliveries_deleted: int = 0
+    retained: dict[str, int] = field(default_factory=dict)
 
 
-async def sweep_once(outbox: OutboxConfig, *, purge: bool = False) -> SweepResult:
+async def apply_retention(
+    retention: RetentionConfig, *, today: date | None = None
+) -> dict[str, int]:
+    """Everything past its retention goes: raw event partitions, exports, tombstones, clients."""
+    from server.pixel.events import MAX_EVENT_AGE
+    from server.pixel.partitions import maintain_partitions
+
+    today = today or datetime.now(UTC).date()
+    connection = Tortoise.get_connection("default")
+    created, dropped = await maintain_partitions(
+        connection, today=today, retention_days=retention.pixel_events_days
+    )
+    exports, _ = await connection.execute_query(_EXPIRE_EXPORTS, [retention.privacy_exports_days])
+    tombstones, _ = await connection.execute_query(
+        _DELETE_TOMBSTONES, [retention.sync_tombstones_days]
+    )
+    clients = 0
+    for _ in range(MAX_ROUNDS):
+        count, _rows = await connection.execute_query(
+            _DELETE_DAY_CLIENTS, [SWEEP_BATCH * 5, today - MAX_EVENT_AGE - timedelta(days=1)]
+        )
+        clients += count
+        if count < SWEEP_BATCH * 5:
+            break
+    return {
+        "partitions_created": len(created),
+        "partitions_dropped": len(dropped),
+        "exports_expired": exports,
+        "tombstones_deleted": tombstones,
+        "day_clients_deleted": clients,
+    }
+
+
+async def sweep_once(
+    outbox: OutboxConfig, *, purge: bool = False, retention: RetentionConfig | None = None
+) -> SweepResult:
     """Claim what is due for another dispatch (and, with `purge`, apply retention)."""
     from actors.pixel import STALE_INBOX_SQL
 
@@ -102,6 +155,8 @@ async def sweep_once(outbox: OutboxConfig, *, purge: bool = False) -> SweepResul
         result.deliveries_deleted = await _in_batches(
             connection, _PURGE_DELIVERIES, outbox.dedup_retention_s
         )
+        if retention is not None:
+            result.retained = await apply_retention(retention)
     return result
 
 
@@ -134,6 +189,7 @@ class OutboxSweeper(Middleware):
 
     def __init__(self, config: Config) -> None:
         self.outbox = config.outbox
+        self.retention = config.retention
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -158,7 +214,9 @@ class OutboxSweeper(Middleware):
         while not self._stop.wait(self.outbox.sweep_interval_s):
             purge = time.monotonic() >= next_purge
             try:
-                result: Any = loop_thread.run_coroutine(sweep_once(self.outbox, purge=purge))
+                result: Any = loop_thread.run_coroutine(
+                    sweep_once(self.outbox, purge=purge, retention=self.retention)
+                )
                 if purge:
                     next_purge = time.monotonic() + PURGE_INTERVAL_S
                 sent = send_swept(result, broker)
@@ -171,11 +229,12 @@ class OutboxSweeper(Middleware):
                     "outbox sweep re-sent work",
                     extra={"deliveries": sent, "pixel_inbox": result.pixel_stale},
                 )
-            if result.payloads_purged or result.deliveries_deleted:
+            if result.payloads_purged or result.deliveries_deleted or any(result.retained.values()):
                 log.info(
                     "retention applied",
                     extra={
                         "payloads_purged": result.payloads_purged,
                         "deliveries_deleted": result.deliveries_deleted,
+                        **result.retained,
                     },
                 )

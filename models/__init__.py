@@ -4,8 +4,9 @@ from models.compliance import ComplianceRequest, PrivacyAudit, RedactedIdentity
 from models.pixel import (
     PixelDailyAggregate,
     PixelDailyRevenue,
+    PixelDayClient,
     PixelEvent,
-    PixelPipelineInbox,
+    PixelPending,
     WebPixel,
     WebPixelVersion,
 )
@@ -29,8 +30,9 @@ __all__ = [
     "OrderLineItem",
     "PixelDailyAggregate",
     "PixelDailyRevenue",
+    "PixelDayClient",
     "PixelEvent",
-    "PixelPipelineInbox",
+    "PixelPending",
     "PrivacyAudit",
     "Product",
     "ProductVariant",

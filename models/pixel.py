@@ -101,8 +101,12 @@ class PixelEvent(Model):
 
     class Meta:
         table = "pixel_events"
-        # The dedup key the pipeline's ON CONFLICT relies on.
-        unique_together = (("shop", "event_id"),)
+        # The dedup key the ingest's ON CONFLICT relies on. The table is partitioned by day
+        # of `timestamp` (migrations/models/4_*), and PostgreSQL's unique keys on a
+        # partitioned table must hold the partition key: an event's id comes with its own
+        # timestamp, which a resend repeats, so (shop, event id, timestamp) dedups as
+        # (shop, event id) did.
+        unique_together = (("shop", "event_id", "timestamp"),)
         # Aggregation and the summary read one shop's events by time.
         indexes = (
             Index(fields=("shop_id", "timestamp"), name="idx_pixel_events_shop_ts"),
@@ -159,31 +163,61 @@ PIPELINE_PENDING = "pending"
 PIPELINE_FAILED = "failed"
 
 
-class PixelPipelineInbox(Model):
-    """Work the pixel pipeline owes: one row per (shop, UTC day, pixel version) with new events.
+class PixelPending(Model):
+    """New events not yet folded into the daily aggregates: the pixel pipeline's queue.
 
-    Written in the same transaction as the events (so it survives anything the broker
-    loses); the aggregation step recounts the day, records the version and last event
-    time, and deletes the row unless `seq` moved on meanwhile (more events came).
+    Each ingest flush appends, in the transaction that stores its events, one row per
+    (shop, UTC day, event name, client, currency, pixel version) of the events it stored
+    for the first time. An aggregation step claims rows, adds them to the aggregates and
+    deletes them in one transaction, so each event is counted exactly once, and the cost of
+    a step is that of the rows it takes, never of the day's total. Rows commit in any
+    order; a step takes whatever is committed, so no watermark can skip one.
     """
 
     id = fields.BigIntField(primary_key=True)
     shop_id = fields.BigIntField()
     day = fields.DateField()
+    name = fields.CharField(max_length=255)
+    client_id = fields.CharField(max_length=255, null=True)  # None once redacted
+    events = fields.IntField()
+    # checkout_completed only: its currency (when valid), orders and revenue in it.
+    currency = fields.CharField(max_length=8, null=True)
+    orders = fields.IntField(default=0)
+    revenue = fields.DecimalField(max_digits=20, decimal_places=4, default=0)
     version = fields.CharField(max_length=32, default="")  # "" when the pixel sent none
     first_at = fields.DatetimeField()  # received_at of the first and last events
     last_at = fields.DatetimeField()
-    seq = fields.BigIntField(default=1)  # bumped by every ingest flush that touches the row
     state = fields.CharField(max_length=16, default=PIPELINE_PENDING)
     attempts = fields.IntField(default=0)
     last_error = fields.CharField(max_length=255, null=True)
-    # A worker holds the row until then (a dead worker's claim lapses).
-    claimed_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
 
     class Meta:
-        table = "pixel_pipeline_inbox"
-        table_description = "Pixel pipeline work owed per shop, day and version (no customer data)."
-        unique_together = (("shop_id", "day", "version"),)
+        table = "pixel_pending"
+        table_description = "Events stored but not yet folded into the daily aggregates."
+
+
+class PixelDayClient(Model):
+    """The clients seen per shop, UTC day and event name: exact distinct counts, incrementally.
+
+    A step inserts the clients of the rows it folds (ON CONFLICT DO NOTHING); the inserts
+    that happen are the new distinct clients. Kept only while events of the day can still
+    arrive (`pixel.MAX_EVENT_AGE`), then deleted.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    shop_id = fields.BigIntField()
+    day = fields.DateField()
+    name = fields.CharField(max_length=255)
+    client_id = fields.CharField(max_length=255)
+
+    # A browser id a checkout can tie to a customer: deleted with the customer's events.
+    privacy: ClassVar[PrivacyRule] = PrivacyRule(shop_field="shop_id")
+
+    class Meta:
+        table = "pixel_day_clients"
+        table_description = "Clients seen per shop, day and event name (distinct counts)."
+        unique_together = (("shop_id", "day", "name", "client_id"),)
+        indexes = (("day",),)

@@ -101,6 +101,8 @@ async def download_export(request: web.Request) -> web.Response:
         raise Problem(404, "no such compliance request")
     if row.status == "redacted":
         raise Problem(410, "the customer was redacted since; the export is gone")
+    if row.status == "expired":
+        raise Problem(410, "the export was deleted after its retention period")
     if row.status != "completed" or row.export is None:
         raise Problem(409, "the export is not built yet", headers={"Retry-After": "60"})
     return _json(

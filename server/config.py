@@ -49,6 +49,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "OUTBOX_MAX_ATTEMPTS": ("outbox", "max_attempts"),
     "WEBHOOK_PAYLOAD_RETENTION_S": ("outbox", "payload_retention_s"),
     "WEBHOOK_DEDUP_RETENTION_S": ("outbox", "dedup_retention_s"),
+    "PIXEL_EVENTS_RETENTION_DAYS": ("retention", "pixel_events_days"),
+    "PRIVACY_EXPORTS_RETENTION_DAYS": ("retention", "privacy_exports_days"),
+    "SYNC_TOMBSTONES_RETENTION_DAYS": ("retention", "sync_tombstones_days"),
     "PIXEL_TRUST_FORWARDED_FOR": ("pixel", "trust_forwarded_for"),
     "CORS_API_ORIGINS": ("cors", "api_origins"),
     "LOG_LEVEL": ("logging", "level"),
@@ -268,6 +271,15 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long what we store is kept (webhook payloads and delivery rows: OutboxConfig)."""
+
+    pixel_events_days: int  # raw pixel events; whole daily partitions are dropped
+    privacy_exports_days: int  # a customer's export stays downloadable this long
+    sync_tombstones_days: int  # deletes guard against late, older updates this long
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     app: AppConfig
     shopify: ShopifyConfig
@@ -280,6 +292,7 @@ class Config:
     limits: LimitsConfig
     sync: SyncConfig
     outbox: OutboxConfig
+    retention: RetentionConfig
     rate_limits: RateLimitsConfig
     cors: CorsConfig
 
@@ -622,6 +635,11 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         limits=limits,
         sync=sync,
         outbox=outbox,
+        retention=RetentionConfig(
+            pixel_events_days=r.int_("retention", "pixel_events_days", minimum=31),
+            privacy_exports_days=r.int_("retention", "privacy_exports_days", minimum=1),
+            sync_tombstones_days=r.int_("retention", "sync_tombstones_days", minimum=1),
+        ),
         rate_limits=rate_limits,
         cors=cors,
     )

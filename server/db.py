@@ -70,7 +70,20 @@ async def _apply_migrations(database_url: str, location: Path) -> list[str]:
     )
     async with command:
         applied: list[str] = await command.upgrade(run_in_transaction=True)
+        await ensure_pixel_partitions()
     return applied
+
+
+async def ensure_pixel_partitions() -> None:
+    """The daily partitions of pixel_events every accepted event can land in, from today."""
+    from datetime import UTC, datetime
+
+    from tortoise.transactions import in_transaction
+
+    from server.pixel.partitions import ensure_partitions, needed_days
+
+    async with in_transaction() as transaction:
+        await ensure_partitions(transaction, needed_days(datetime.now(UTC).date()))
 
 
 def __getattr__(name: str) -> Any:

@@ -83,10 +83,10 @@ SELECT
     (SELECT coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)
      FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at < now())
         AS webhook_overdue_s,
-    (SELECT count(*) FROM pixel_pipeline_inbox WHERE state = 'pending') AS pixel_pending,
-    (SELECT count(*) FROM pixel_pipeline_inbox WHERE state = 'failed') AS pixel_failed,
+    (SELECT count(*) FROM pixel_pending WHERE state = 'pending') AS pixel_pending,
+    (SELECT count(*) FROM pixel_pending WHERE state = 'failed') AS pixel_failed,
     (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)
-     FROM pixel_pipeline_inbox WHERE state = 'pending') AS pixel_oldest_s
+     FROM pixel_pending WHERE state = 'pending') AS pixel_oldest_s
 """
 
 
@@ -104,8 +104,8 @@ class OutboxCollector(Collector):
             labels=["state"],
         )
         days = GaugeMetricFamily(
-            "pixel_pipeline_days",
-            "Pixel (shop, day, version) aggregations owed (pending) or given up on (failed)",
+            "pixel_pipeline_pending_rows",
+            "Pixel event summaries not yet in the aggregates (pending) or refused (failed)",
             labels=["state"],
         )
         for state in ("pending", "failed"):
@@ -121,7 +121,7 @@ class OutboxCollector(Collector):
         )
         oldest = GaugeMetricFamily(
             "pixel_pipeline_oldest_pending_seconds",
-            "Age of the oldest pixel aggregation still owed",
+            "Age of the oldest pixel event summary not yet in the aggregates",
         )
         if r:
             overdue.add_metric([], r["webhook_overdue_s"])

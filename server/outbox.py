@@ -23,9 +23,9 @@ _LIST = {
         FROM webhook_deliveries WHERE state = $1 ORDER BY id LIMIT $2
     """,
     "pixel": """
-        SELECT id, shop_id::text AS shop, day::text || ' ' || version AS what, state, attempts,
+        SELECT id, shop_id::text AS shop, day::text || ' ' || name AS what, state, attempts,
                created_at AS at, last_error
-        FROM pixel_pipeline_inbox WHERE state = $1 ORDER BY id LIMIT $2
+        FROM pixel_pending WHERE state = $1 ORDER BY id LIMIT $2
     """,
 }
 
@@ -38,8 +38,8 @@ _RETRY = {
         RETURNING id
     """,
     "pixel": """
-        UPDATE pixel_pipeline_inbox
-        SET state = 'pending', attempts = 0, claimed_until = NULL,
+        UPDATE pixel_pending
+        SET state = 'pending', attempts = 0,
             created_at = least(created_at, now() - make_interval(secs => $2))
         WHERE state = 'failed' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
         RETURNING id
@@ -54,7 +54,7 @@ class Failure:
     kind: Kind
     id: int
     shop: str
-    what: str  # the topic, or "<day> <version>" of a pixel aggregation
+    what: str  # the topic, or "<day> <event name>" of a pixel event summary
     state: str
     attempts: int
     at: datetime

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from models import PixelEvent, PixelPipelineInbox, Shop, WebPixel
+from models import PixelEvent, PixelPending, Shop, WebPixel
 from server.config import Config
 from tests.helpers import install_shop
 
@@ -77,12 +77,12 @@ async def run_pixel_pipeline(config: Config) -> dict[str, int]:
     app's database pool lives), as the `aggregate_pixel_inbox` actor runs it."""
     from actors.pixel import aggregate_inbox
 
-    return await aggregate_inbox(outbox=config.outbox)
+    return await aggregate_inbox()
 
 
 async def stored_nothing() -> bool:
     """No event and no pipeline work was committed."""
-    return await PixelEvent.all().count() == 0 and await PixelPipelineInbox.all().count() == 0
+    return await PixelEvent.all().count() == 0 and await PixelPending.all().count() == 0
 
 
 async def clear_rate_limits(redis_client: Any) -> None:

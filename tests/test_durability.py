@@ -24,7 +24,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from models import PixelDailyAggregate, PixelEvent, PixelPipelineInbox, Product, WebhookDelivery
+from models import PixelDailyAggregate, PixelEvent, PixelPending, Product, WebhookDelivery
 from models.pixel import WebPixel
 from server.config import Config
 from server.db import apply_migrations
@@ -264,11 +264,11 @@ async def _assert_nothing_lost(load: Load, pixel: WebPixel) -> dict[str, int]:
     async def applied() -> Any:
         done = await WebhookDelivery.filter(event_id__in=list(accepted), state="done").count()
         products = await Product.filter(shopify_id__in=list(accepted.values())).count()
-        owed = await PixelPipelineInbox.all().count()
+        owed = await PixelPending.all().count()
         return (
             True
             if (done, products, owed) == (len(accepted), len(accepted), 0)
-            else (f"{done} done, {products} products of {len(accepted)}; {owed} pixel days owed")
+            else (f"{done} done, {products} products of {len(accepted)}; {owed} pixel rows owed")
         )
 
     await _until(applied, "every accepted delivery applied and every event aggregated")

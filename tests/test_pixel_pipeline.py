@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,8 +15,9 @@ from actors.pixel import aggregate_pixel_inbox
 from models import (
     PixelDailyAggregate,
     PixelDailyRevenue,
+    PixelDayClient,
     PixelEvent,
-    PixelPipelineInbox,
+    PixelPending,
     WebPixelVersion,
 )
 from server.pixel.store import store_batches
@@ -98,9 +100,9 @@ async def test_aggregates_match_the_raw_events(client, config, stub_broker):
         (today, "USD"): (2, Decimal("5")),
     }
 
-    # Aggregation is a recount: a resent batch (all duplicates) changes nothing.
+    # A resent batch (all duplicates) stores nothing and adds nothing to fold.
     await _post(client, pixel.ingest_key, events[10:])
-    assert await run_pixel_pipeline(config) == {"done": 2}
+    assert await run_pixel_pipeline(config) == {}
     again = {
         (a.day, a.name): (a.count, a.distinct_clients)
         for a in await PixelDailyAggregate.filter(shop_id=shop.id)
@@ -233,68 +235,126 @@ async def test_the_ingest_statement_is_idempotent_and_drops_events_of_deleted_sh
     assert await store_batches(document, timeout_s=5) == 1
     assert await store_batches(document, timeout_s=5) == 0
     assert await PixelEvent.filter(event_id="e-1").count() == 1
-    [owed] = await PixelPipelineInbox.all()
-    assert owed.shop_id == shop.id and owed.seq == 2  # touched by both flushes
+    [owed] = await PixelPending.all()
+    assert (owed.shop_id, owed.events) == (shop.id, 1)  # the resend added nothing to fold
 
 
-async def test_events_committed_while_a_day_is_aggregated_are_counted_next_step(
+async def test_events_committed_while_a_step_runs_are_counted_by_the_next(
     client, config, stub_broker, monkeypatch
 ):
     shop, pixel = await pixel_shop(config)
-    await _post(client, pixel.ingest_key, [envelope("page_viewed")])
-    real = pipeline.aggregate_day
-    late = envelope("page_viewed")
+    await _post(client, pixel.ingest_key, [envelope("page_viewed", clientId="a")])
+    real = pipeline.fold
+    late = envelope("page_viewed", clientId="b")
 
-    async def with_a_flush_in_between(shop_id, day, rows):
-        # Between this step's claim and its commit, another request's events commit.
-        monkeypatch.setattr(pipeline, "aggregate_day", real)
+    async def with_a_flush_in_between(*args, **kwargs):
+        # While this step folds, another request's events commit: they are not in it.
+        monkeypatch.setattr(pipeline, "fold", real)
+        result = await real(*args, **kwargs)
         await _post(client, pixel.ingest_key, [late])
-        await real(shop_id, day, rows)
+        return result
 
-    monkeypatch.setattr(pipeline, "aggregate_day", with_a_flush_in_between)
-    # The row's seq moved on during the first pass: it stayed owed and was taken again.
-    assert await run_pixel_pipeline(config) == {"done": 2}
-    assert await PixelPipelineInbox.filter(shop_id=shop.id).count() == 0
+    monkeypatch.setattr(pipeline, "fold", with_a_flush_in_between)
+    assert await run_pixel_pipeline(config) == {"rows": 2, "events": 2}
+    assert await PixelPending.all().count() == 0
     [row] = await PixelDailyAggregate.filter(shop_id=shop.id, name="page_viewed")
-    assert row.count == 2
+    assert (row.count, row.distinct_clients) == (2, 2)
 
 
-async def test_a_day_that_keeps_failing_ends_failed_and_others_go_on(
-    client, make_config, stub_broker, monkeypatch, base_env
+async def test_a_row_that_cannot_be_folded_fails_alone_and_the_rest_go_on(
+    client, config, stub_broker, base_env
 ):
-    config = make_config(OUTBOX_MAX_ATTEMPTS="2")
-    bad_shop, bad_pixel = await pixel_shop(config)
+    bad_shop, _ = await pixel_shop(config)
     good_shop, good_pixel = await pixel_shop(config)
-    await _post(client, bad_pixel.ingest_key, [envelope()])
     await _post(client, good_pixel.ingest_key, [envelope()])
-    real = pipeline.aggregate_day
-
-    async def broken_for_one_shop(shop_id, day, rows):
-        if shop_id == bad_shop.id:
-            raise ValueError("cannot aggregate this day")
-        await real(shop_id, day, rows)
-
-    monkeypatch.setattr(pipeline, "aggregate_day", broken_for_one_shop)
-    assert await run_pixel_pipeline(config) == {"retry": 1, "done": 1}
-    owed = await PixelPipelineInbox.get(shop_id=bad_shop.id)
-    assert owed.state == "pending" and owed.attempts == 1 and owed.claimed_until is not None
-    # In backoff: the next step does not take it before its time.
-    assert await run_pixel_pipeline(config) == {}
-    await PixelPipelineInbox.filter(id=owed.id).update(claimed_until=None)  # time passes
-    assert await run_pixel_pipeline(config) == {"failed": 1}
-    await owed.refresh_from_db()
-    assert owed.state == "failed" and owed.last_error == "ValueError: cannot aggregate this day"
+    now = datetime.now(UTC)
+    # Two summaries whose revenue together overflows the aggregate's numeric(20,4).
+    for _ in range(2):
+        await PixelPending.create(
+            shop_id=bad_shop.id,
+            day=now.date(),
+            name="checkout_completed",
+            client_id="c",
+            events=1,
+            currency="EUR",
+            orders=1,
+            revenue=Decimal("9000000000000000"),
+            first_at=now,
+            last_at=now,
+            created_at=now,
+        )
+    outcomes = await run_pixel_pipeline(config)
+    assert outcomes == {"failed": 1, "rows": 2, "events": 2}
+    failed = await PixelPending.get(state="failed")
+    assert failed.shop_id == bad_shop.id and (failed.last_error or "").startswith(
+        "OperationalError"
+    )
     assert await PixelDailyAggregate.filter(shop_id=good_shop.id).count() == 1
     metrics = await (await client.get("/metrics")).text()
-    assert 'pixel_pipeline_days{state="failed"} 1.0' in metrics
-    # An operator sees it and replays it once the cause is fixed.
+    assert 'pixel_pipeline_pending_rows{state="failed"} 1.0' in metrics
+    # An operator sees it and replays it (here the cause stays: it fails again, alone).
     listed = run_cli("deliveries", "list", "--kind", "pixel", env=base_env)
-    assert str(owed.id) in listed.stdout and "ValueError" in listed.stdout
+    assert str(failed.id) in listed.stdout
     replayed = run_cli("deliveries", "retry", "--kind", "pixel", "--all", env=base_env)
     assert replayed.returncode == 0, replayed.stderr
-    monkeypatch.setattr(pipeline, "aggregate_day", real)
-    assert await run_pixel_pipeline(config) == {"done": 1}
-    assert await PixelDailyAggregate.filter(shop_id=bad_shop.id).count() == 1
+    assert (await PixelPending.get(id=failed.id)).state == "pending"
+
+
+async def test_aggregates_equal_a_full_recount_on_random_data(client, config, stub_broker):
+    """Random events over several days, late ones and resent ones among them, folded in
+    steps between the posts: the aggregates equal a recount of the stored events."""
+    rng = random.Random(1016)
+    shop, pixel = await pixel_shop(config)
+    today = datetime.now(UTC).date()
+    names = ["page_viewed", "product_viewed", "product_added_to_cart", "checkout_started"]
+    sent: list[dict] = []
+    for step in range(12):
+        batch = []
+        for _ in range(rng.randint(1, 40)):
+            day = today - timedelta(days=rng.choice([0, 0, 0, 1, 2, 6]))  # late ones too
+            at = _at(day, rng.randint(0, 23))
+            client_id = f"c{rng.randint(1, 15)}"
+            if rng.random() < 0.15:
+                amount = rng.choice([rng.randint(1, 500), "12.50", "lots", None])
+                event = checkout_completed(
+                    amount, rng.choice(["EUR", "USD", "bad"]), clientId=client_id, timestamp=at
+                )
+            else:
+                event = envelope(rng.choice(names), clientId=client_id, timestamp=at)
+            batch.append(event)
+        if sent and rng.random() < 0.4:
+            batch.extend(rng.sample(sent, min(5, len(sent))))  # resent: duplicates
+        sent.extend(batch)
+        await _post(client, pixel.ingest_key, batch)
+        if step % 3 == 2:
+            await run_pixel_pipeline(config)
+    await run_pixel_pipeline(config)
+
+    connection = Tortoise.get_connection("default")
+    raw = await connection.execute_query_dict(pipeline.RECOUNT_SQL, [shop.id])
+    expected = {(r["day"], r["name"]): (r["count"], r["clients"]) for r in raw}
+    aggregates = {
+        (a.day, a.name): (a.count, a.distinct_clients)
+        for a in await PixelDailyAggregate.filter(shop_id=shop.id)
+    }
+    assert aggregates == expected
+    revenue = await connection.execute_query_dict(
+        """
+        SELECT (("timestamp" AT TIME ZONE 'UTC')::date) AS day,
+               data #>> '{checkout,totalPrice,currencyCode}' AS currency, count(*) AS orders
+        FROM pixel_events WHERE shop_id = $1 AND name = 'checkout_completed'
+          AND data #>> '{checkout,totalPrice,currencyCode}' ~ '^[A-Z]{3}$'
+        GROUP BY 1, 2
+        """,
+        [shop.id],
+    )
+    stored_revenue = {
+        (r.day, r.currency): r.orders for r in await PixelDailyRevenue.filter(shop_id=shop.id)
+    }
+    assert stored_revenue == {(r["day"], r["currency"]): r["orders"] for r in revenue}
+    assert await PixelDayClient.filter(shop_id=shop.id).count() == sum(
+        c for _, c in expected.values()
+    )
 
 
 def test_the_pipeline_actor_is_on_the_pixel_queue_and_retries_a_store_outage():

@@ -46,6 +46,15 @@ def _problem(status: int, detail: str, *, retry_after: str | None = None, **extr
 
 async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
     """The ingest service (group commit into PostgreSQL, key cache, rate limiter)."""
+    from server.db import ensure_pixel_partitions
+
+    # Today's partitions exist before the first event comes, whatever the workers do. A
+    # database that is down now does not stop the start (readiness says so; the workers'
+    # sweeper and the next start make them).
+    try:
+        await ensure_pixel_partitions()
+    except _STORE_ERRORS as e:
+        log.warning("pixel partitions not checked at start: %s", type(e).__name__)
     ingest = PixelIngest(app[keys.CONFIG].pixel, redis=app[keys.REDIS])
     ingest.start()
     app[keys.PIXEL] = ingest

@@ -4,9 +4,10 @@ they create for the pipeline.
 The flush's batches travel as one JSON document,
 `{"batches": [{"shop_id", "received_at", "version", "events": [...]}, ...]}`, each event
 already validated and sanitised by the edge. The statement inserts every event once (dedup
-on shop + event id), drops events of a deleted shop or of a redacted customer, and records
-in `pixel_pipeline_inbox` which (shop, UTC day, version) the pipeline must aggregate, all in
-the one transaction the 202 waits for.
+on shop + event id, see models/pixel.py), drops events of a deleted shop or of a redacted
+customer, and appends what it stored for the first time, summed per (shop, UTC day, name,
+client, currency, version), to `pixel_pending`, the aggregation's queue: all in the one
+transaction the 202 waits for.
 """
 
 from __future__ import annotations
@@ -57,23 +58,39 @@ inserted AS (
                 left(e.e->'data'->'checkout'->>'phone', 64), 'UTF8')), 'hex'))
           )
     )
-    ON CONFLICT (shop_id, event_id) DO NOTHING
-    RETURNING id
+    ON CONFLICT (shop_id, event_id, "timestamp") DO NOTHING
+    RETURNING id, shop_id, "timestamp", name, client_id, received_at,
+        -- checkout_completed carries data.checkout.totalPrice {amount, currencyCode}
+        -- (MoneyV2); anything else in there is left out of the revenue, not fatal.
+        CASE WHEN name = 'checkout_completed'
+              AND coalesce(data #>> '{checkout,totalPrice,currencyCode}',
+                           data #>> '{checkout,currencyCode}') ~ '^[A-Z]{3}$'
+             THEN coalesce(data #>> '{checkout,totalPrice,currencyCode}',
+                           data #>> '{checkout,currencyCode}') END AS currency,
+        CASE WHEN name <> 'checkout_completed' THEN NULL
+             WHEN jsonb_typeof(data #> '{checkout,totalPrice,amount}') = 'number'
+              AND abs((data #>> '{checkout,totalPrice,amount}')::numeric) < 1e12
+             THEN (data #>> '{checkout,totalPrice,amount}')::numeric
+             WHEN jsonb_typeof(data #> '{checkout,totalPrice,amount}') = 'string'
+              AND (data #>> '{checkout,totalPrice,amount}') ~ '^-?[0-9]{1,12}(\\.[0-9]{1,4})?$'
+             THEN (data #>> '{checkout,totalPrice,amount}')::numeric END AS amount
 ),
-owed AS (
-    -- `ts` is UTC ISO 8601 (the edge normalised it): its first ten characters are the day.
-    -- Rows in key order, so concurrent flushes take their locks in the same order.
-    INSERT INTO pixel_pipeline_inbox AS i
-        (shop_id, day, version, first_at, last_at, seq, state, attempts, created_at)
-    SELECT e.shop_id, left(e.e->>'ts', 10)::date, e.version, min(e.received_at),
-           max(e.received_at), 1, 'pending', 0, now()
-    FROM e
-    GROUP BY 1, 2, 3
-    ORDER BY 1, 2, 3
-    ON CONFLICT (shop_id, day, version) DO UPDATE SET
-        seq = i.seq + 1,
-        first_at = LEAST(i.first_at, EXCLUDED.first_at),
-        last_at = GREATEST(i.last_at, EXCLUDED.last_at)
+pending AS (
+    INSERT INTO pixel_pending
+        (shop_id, day, name, client_id, events, currency, orders, revenue, version,
+         first_at, last_at, state, attempts, created_at)
+    SELECT i.shop_id, (i."timestamp" AT TIME ZONE 'UTC')::date, i.name, i.client_id,
+           count(*), i.currency, count(*) FILTER (WHERE i.currency IS NOT NULL),
+           coalesce(sum(i.amount) FILTER (WHERE i.currency IS NOT NULL), 0),
+           coalesce(v.version, ''), min(i.received_at), max(i.received_at), 'pending', 0,
+           now()
+    FROM inserted i
+    -- The request an event came in says the pixel's version.
+    LEFT JOIN LATERAL (
+        SELECT b.version FROM b WHERE b.shop_id = i.shop_id AND b.received_at = i.received_at
+        LIMIT 1
+    ) v ON true
+    GROUP BY i.shop_id, 2, i.name, i.client_id, i.currency, v.version
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) AS stored, (SELECT min(id) FROM inserted) AS probe
