@@ -18,6 +18,9 @@ from server.logs import configure_logging
 
 log = logging.getLogger("server")
 
+# In VAR_DIR: held (flock) by the running all-in-one; a second one in the same VAR_DIR exits 2.
+INSTANCE_LOCK = "all-in-one.lock"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -231,15 +234,27 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
 
     from server.db import apply_migrations
     from server.embedded import EmbeddedPostgres, EmbeddedRedis
+    from server.processes import AlreadyRunning, InstanceLock, die_with_parent
 
     # Signals are handled by the web loop; until then, turn them into a clean exit.
     def early_exit(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, early_exit)
+    var_dir = config.app.var_dir
+    lock = InstanceLock(var_dir / INSTANCE_LOCK)
+    try:
+        lock.acquire()
+    except AlreadyRunning as e:
+        print(  # noqa: T201
+            f"another all-in-one (pid {e.pid or '?'}) is already running with VAR_DIR={var_dir}; "
+            "stop it first, or set VAR_DIR to another directory",
+            file=sys.stderr,
+        )
+        return 2
     with ExitStack() as stack:
+        stack.callback(lock.release)
         database_url, redis_url = config.database.url, config.redis.url
-        var_dir = config.app.var_dir
         if not database_url:
             database_url = stack.enter_context(EmbeddedPostgres(var_dir)).url
         if not redis_url:
@@ -252,7 +267,11 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
         worker = subprocess.Popen(
             [sys.executable, "-m", "server", "worker"],
             env=worker_env,
+            # Its own session: Ctrl-C reaches only us, and we stop the pool in order (web
+            # first, then workers, then the stores). If we die without doing so (SIGKILL),
+            # the kernel sends it SIGTERM and it shuts down on its own.
             start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),
             stdin=subprocess.DEVNULL,
         )
         stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)
