@@ -16,6 +16,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from actors.encoder import OrjsonEncoder
+from actors.heartbeat import WorkerHeartbeat
 from actors.middleware import ActorMetrics, WorkerPools
 from actors.scheduler import SyncScheduler
 from server.config import Config
@@ -58,6 +59,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
     if not stub:
         broker.add_middleware(ActorMetrics(config.redis.url))
         broker.add_middleware(SyncScheduler(config))
+        broker.add_middleware(WorkerHeartbeat(config))
     return broker
 
 

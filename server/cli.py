@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         help="only these queues (env WORKER_QUEUES, comma-separated; default all)",
     )
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="health check, runs nothing: exit 0 when a worker process on this host beat "
+        "within 30 s (files in VAR_DIR/heartbeats), else 1",
+    )
 
     commands.add_parser(
         "migrate",
@@ -109,23 +115,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the command; a config error is one line on stderr, exit 2."""
     args = _parser().parse_args(argv)
     env = _env_with_flags(args)
+    check = bool(getattr(args, "check", False))
     try:
         config = load_config(env)
-        if args.command in {"serve", "worker", "migrate", "rotate-keys"}:
+        if args.command in {"serve", "worker", "migrate", "rotate-keys"} and not check:
             _require_stores(config, args.command)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)  # noqa: T201
         return 2
+    if check:
+        return _worker_check(config)
     configure_logging(config.logging, secrets=config.secret_values())
-    if args.command == "serve":
-        return _serve(config)
-    if args.command == "worker":
-        return _worker(config)
-    if args.command == "migrate":
-        return _migrate(config)
-    if args.command == "rotate-keys":
-        return _rotate_keys(config)
-    return _all_in_one(config, env)
+    commands = {
+        "serve": _serve,
+        "worker": _worker,
+        "migrate": _migrate,
+        "rotate-keys": _rotate_keys,
+    }
+    command = commands.get(args.command)
+    return command(config) if command is not None else _all_in_one(config, env)
 
 
 def _migrate(config: Config) -> int:
@@ -157,6 +165,14 @@ def _rotate_keys(config: Config) -> int:
     rows = asyncio.run(run())
     log.info("rotate-keys: %d shop rows re-encrypted with the newest key", rows)
     return 0
+
+
+def _worker_check(config: Config) -> int:
+    from actors.heartbeat import check_heartbeats
+
+    healthy, line = check_heartbeats(config.app.var_dir)
+    print(line)  # noqa: T201
+    return 0 if healthy else 1
 
 
 def _worker(config: Config) -> int:
@@ -271,7 +287,7 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
             # first, then workers, then the stores). If we die without doing so (SIGKILL),
             # the kernel sends it SIGTERM and it shuts down on its own.
             start_new_session=True,
-            preexec_fn=die_with_parent(signal.SIGTERM),
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509  (see server/processes.py)
             stdin=subprocess.DEVNULL,
         )
         stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)

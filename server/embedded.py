@@ -165,7 +165,7 @@ class EmbeddedPostgres:
                 # the web server and workers have finished with it; stop() does, in order.
                 start_new_session=True,
                 # But if we die without stopping it (SIGKILL), it stops too (fast shutdown).
-                preexec_fn=die_with_parent(signal.SIGINT),
+                preexec_fn=die_with_parent(signal.SIGINT),  # noqa: PLW1509
             )
         self._wait_ready()
         self._ensure_database()
@@ -275,7 +275,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # see EmbeddedPostgres.start
-            preexec_fn=die_with_parent(signal.SIGTERM),
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _port_open(self.port):

@@ -2,7 +2,11 @@
 
 - `die_with_parent(sig)` is a `preexec_fn`: the kernel sends `sig` to the child when the
   process that started it dies, even by SIGKILL (Linux `PR_SET_PDEATHSIG`). It runs after
-  Popen's `user=` switch, which would otherwise clear the setting.
+  Popen's `user=` switch, which would otherwise clear the setting. It only calls prctl,
+  getppid and kill (no locks, no imports, no allocation worth the name), which is why a
+  preexec_fn is acceptable here despite threads (ruff PLW1509). Popen must be called from
+  the thread that lives as long as the child should: the signal follows the parent
+  *thread*.
 - `InstanceLock` is an advisory `flock` on a file in `var/`: the kernel drops it when the
   holder dies, however it dies, so a stale file never blocks the next start.
 """

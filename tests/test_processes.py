@@ -99,7 +99,7 @@ def test_a_child_dies_with_a_parent_killed_by_sigkill():
 
 def _ready(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
             return int(r.status) == 200
     except OSError:
         return False
