@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from server.config import Config, ConfigError, load_config
@@ -83,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
         "(and encrypt any legacy plaintext token). Safe while the app runs: deploy the new "
         "key list to web and workers first, then run this; drop the old key afterwards.",
     )
+    for name, text in (
+        (
+            "backup",
+            "Dump the database (DATABASE_URL; unset: the embedded one in VAR_DIR, with the "
+            "all-in-one stopped) to FILE with pg_dump's custom format. Tokens stay encrypted: "
+            "keep TOKEN_ENCRYPTION_KEYS (in development var/dev-secrets.toml) with it.",
+        ),
+        (
+            "restore",
+            "Restore FILE (from `backup`) into DATABASE_URL (unset: the embedded database in "
+            "VAR_DIR, with the all-in-one stopped), which must hold no tables yet.",
+        ),
+    ):
+        command = commands.add_parser(name, help=text.split(" (", 1)[0], description=text)
+        command.add_argument("file", type=Path, metavar="FILE")
     return parser
 
 
@@ -125,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if check:
         return _worker_check(config)
+    if args.command in {"backup", "restore"}:
+        configure_logging(config.logging, secrets=config.secret_values())
+        return _backup_or_restore(config, args.command, args.file)
     configure_logging(config.logging, secrets=config.secret_values())
     commands = {
         "serve": _serve,
@@ -164,6 +183,42 @@ def _rotate_keys(config: Config) -> int:
 
     rows = asyncio.run(run())
     log.info("rotate-keys: %d shop rows re-encrypted with the newest key", rows)
+    return 0
+
+
+def _backup_or_restore(config: Config, command: str, path: Path) -> int:
+    from server.backup import BackupError, dump, has_tables, restore, server_major
+    from server.embedded import EmbeddedPostgres
+    from server.processes import AlreadyRunning, InstanceLock
+
+    with ExitStack() as stack:
+        url = config.database.url
+        if not url:
+            # The embedded database: only while no all-in-one runs on it.
+            try:
+                stack.enter_context(InstanceLock(config.app.var_dir / INSTANCE_LOCK))
+            except AlreadyRunning as e:
+                print(  # noqa: T201
+                    f"{command}: the all-in-one (pid {e.pid or '?'}) runs on VAR_DIR="
+                    f"{config.app.var_dir}; stop it first",
+                    file=sys.stderr,
+                )
+                return 2
+            url = stack.enter_context(EmbeddedPostgres(config.app.var_dir)).url
+        try:
+            major = asyncio.run(server_major(url))
+            if command == "backup":
+                dump(url, path, major=major)
+            elif asyncio.run(has_tables(url)):
+                raise BackupError(
+                    "the target database already holds tables; restore into an empty one"
+                )
+            else:
+                restore(url, path, major=major)
+        except (BackupError, OSError) as e:
+            print(f"{command} failed: {e}", file=sys.stderr)  # noqa: T201
+            return 1
+    log.info("%s done: %s", command, path)
     return 0
 
 
