@@ -17,7 +17,7 @@ from dramatiq.middleware import AsyncIO
 
 from actors.encoder import OrjsonEncoder
 from actors.heartbeat import WorkerHeartbeat
-from actors.middleware import ActorMetrics, WorkerPools
+from actors.middleware import ActorMetrics, OrphanGuard, WorkerPools
 from actors.scheduler import SyncScheduler
 from server.config import Config
 
@@ -60,6 +60,7 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
         broker.add_middleware(ActorMetrics(config.redis.url))
         broker.add_middleware(SyncScheduler(config))
         broker.add_middleware(WorkerHeartbeat(config))
+        broker.add_middleware(OrphanGuard())
     return broker
 
 

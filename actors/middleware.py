@@ -42,6 +42,23 @@ class WorkerPools(Middleware):
         log.info("worker pools closed")
 
 
+class OrphanGuard(Middleware):
+    """A worker process dies (SIGKILL) when the pool's main process dies.
+
+    Dramatiq's main process stops its worker processes on SIGTERM; if it is killed
+    outright nobody would, and they would run on unsupervised. Unacknowledged messages
+    are redelivered, so dying is the safe choice.
+    """
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        import os
+        import signal
+
+        from server.processes import set_parent_death_signal
+
+        set_parent_death_signal(signal.SIGKILL, parent=os.getppid())
+
+
 class ActorMetrics(Middleware):
     """Counts processed/failed/retried/dead-lettered messages and run time per actor in Redis.
 

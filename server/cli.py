@@ -340,9 +340,11 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
             env=worker_env,
             # Its own session: Ctrl-C reaches only us, and we stop the pool in order (web
             # first, then workers, then the stores). If we die without doing so (SIGKILL),
-            # the kernel sends it SIGTERM and it shuts down on its own.
+            # the kernel kills it too, and its worker processes follow (OrphanGuard): a
+            # graceful stop is pointless once the stores it needs are going down with us,
+            # and unacknowledged messages are redelivered.
             start_new_session=True,
-            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509  (see server/processes.py)
+            preexec_fn=die_with_parent(signal.SIGKILL),  # noqa: PLW1509  (see server/processes.py)
             stdin=subprocess.DEVNULL,
         )
         stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)

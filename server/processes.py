@@ -26,6 +26,16 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
+def set_parent_death_signal(sig: int, *, parent: int) -> None:
+    """Ask the kernel for `sig` when our parent (pid `parent`) dies; no-op off Linux."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    # The parent may have died before the call: then nobody would send it.
+    if os.getppid() != parent:
+        os.kill(os.getpid(), sig)
+
+
 def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     """A preexec_fn that asks the kernel for `sig` when this process dies (None off Linux)."""
     if not sys.platform.startswith("linux"):
@@ -34,8 +44,8 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     libc = ctypes.CDLL(None, use_errno=True)
 
     def preexec() -> None:
+        # Inlined (no calls into other Python code): this runs between fork and exec.
         libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        # The parent may have died between fork and prctl: then nobody would send it.
         if os.getppid() != parent:
             os.kill(os.getpid(), sig)
 

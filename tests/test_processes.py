@@ -165,7 +165,10 @@ def test_all_in_one_lock_sigkill_and_ctrl_c(secrets_env):
         assert f"pid {first.pid}" in lines[0] and "already running" in lines[0]
 
         first.kill()  # SIGKILL: no handler runs
-        first.communicate()
+        first.wait()
+        # Not communicate(): a survivor would hold the output pipe open forever.
+        assert first.stdout is not None
+        first.stdout.close()
         left = _wait_gone(tree, 30)
         assert not left, f"left behind after SIGKILL: {left}"
 
@@ -179,4 +182,6 @@ def test_all_in_one_lock_sigkill_and_ctrl_c(secrets_env):
         for proc in (first, third):
             if proc is not None and proc.returncode is None:
                 proc.kill()
-                proc.communicate()
+                proc.wait()
+            if proc is not None and proc.stdout is not None:
+                proc.stdout.close()
