@@ -25,7 +25,10 @@ class WorkerPools(Middleware):
     def __init__(self, config: Config) -> None:
         self.config = config
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before, not after: Worker.start() starts its worker threads between the two hooks,
+        # and a message taken then (a redelivery right after a restart) would find no pools.
+        # AsyncIO's before_worker_boot (it comes first) has started the loop.
         loop_thread = get_event_loop_thread()
         if loop_thread is None:
             raise RuntimeError("the AsyncIO middleware must come before WorkerPools")
