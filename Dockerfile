@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: build the venv from the hashed lock, then copy it into a slim runtime image
-# that runs as a non-root user.
+# Multi-stage: build the venv from the hashed runtime lock (requirements.lock: no test or
+# lint tools; scripts/lock regenerates it), then copy it into a slim runtime image that runs
+# as a non-root user. One image, two roles: `serve` (the default CMD; HEALTHCHECK below hits
+# /healthz) and `worker` (override the health check with `python -m server worker --check`,
+# as docker-compose.yml does). Both stop cleanly on SIGTERM within app.shutdown_timeout_s
+# (15 s): give the container a longer stop grace period (compose: 30 s).
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -27,6 +31,7 @@ COPY --chown=app:app config.toml pyproject.toml ./
 RUN mkdir -p /app/var && chown app:app /app/var
 USER app
 EXPOSE 8080
+# The web role's check; the worker role has no HTTP listener and overrides it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
 CMD ["python", "-m", "server", "serve"]

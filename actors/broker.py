@@ -16,7 +16,8 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from actors.encoder import OrjsonEncoder
-from actors.middleware import ActorMetrics, WorkerPools
+from actors.heartbeat import WorkerHeartbeat
+from actors.middleware import ActorMetrics, OrphanGuard, WorkerPools
 from actors.scheduler import SyncScheduler
 from actors.sweeper import OutboxSweeper
 from server.config import Config
@@ -59,6 +60,8 @@ def build_broker(config: Config, *, stub: bool = False) -> dramatiq.Broker:
         broker.add_middleware(ActorMetrics(config.redis.url))
         broker.add_middleware(SyncScheduler(config))
         broker.add_middleware(OutboxSweeper(config))
+        broker.add_middleware(WorkerHeartbeat(config))
+        broker.add_middleware(OrphanGuard())
     return broker
 
 

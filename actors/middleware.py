@@ -25,7 +25,10 @@ class WorkerPools(Middleware):
     def __init__(self, config: Config) -> None:
         self.config = config
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before, not after: Worker.start() starts its worker threads between the two hooks,
+        # and a message taken then (a redelivery right after a restart) would find no pools.
+        # AsyncIO's before_worker_boot (it comes first) has started the loop.
         loop_thread = get_event_loop_thread()
         if loop_thread is None:
             raise RuntimeError("the AsyncIO middleware must come before WorkerPools")
@@ -40,6 +43,23 @@ class WorkerPools(Middleware):
         if loop_thread is not None:
             loop_thread.run_coroutine(close_resources())
         log.info("worker pools closed")
+
+
+class OrphanGuard(Middleware):
+    """A worker process dies (SIGKILL) when the pool's main process dies.
+
+    Dramatiq's main process stops its worker processes on SIGTERM; if it is killed
+    outright nobody would, and they would run on unsupervised. Unacknowledged messages
+    are redelivered, so dying is the safe choice.
+    """
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        import os
+        import signal
+
+        from server.processes import set_parent_death_signal
+
+        set_parent_death_signal(signal.SIGKILL, parent=os.getppid())
 
 
 class ActorMetrics(Middleware):

@@ -11,12 +11,16 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from server.config import Config, ConfigError, load_config
 from server.logs import configure_logging
 
 log = logging.getLogger("server")
+
+# In VAR_DIR: held (flock) by the running all-in-one; a second one in the same VAR_DIR exits 2.
+INSTANCE_LOCK = "all-in-one.lock"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         help="only these queues (env WORKER_QUEUES, comma-separated; default all)",
     )
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="health check, runs nothing: exit 0 when a worker process on this host beat "
+        "within 30 s (files in VAR_DIR/heartbeats), else 1",
+    )
 
     commands.add_parser(
         "migrate",
@@ -75,6 +85,21 @@ def _parser() -> argparse.ArgumentParser:
         "key list to web and workers first, then run this; drop the old key afterwards.",
     )
     _add_deliveries(commands)
+    for name, text in (
+        (
+            "backup",
+            "Dump the database (DATABASE_URL; unset: the embedded one in VAR_DIR, with the "
+            "all-in-one stopped) to FILE with pg_dump's custom format. Tokens stay encrypted: "
+            "keep TOKEN_ENCRYPTION_KEYS (in development var/dev-secrets.toml) with it.",
+        ),
+        (
+            "restore",
+            "Restore FILE (from `backup`) into DATABASE_URL (unset: the embedded database in "
+            "VAR_DIR, with the all-in-one stopped), which must hold no tables yet.",
+        ),
+    ):
+        command = commands.add_parser(name, help=text.split(" (", 1)[0], description=text)
+        command.add_argument("file", type=Path, metavar="FILE")
     return parser
 
 
@@ -128,20 +153,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the command; a config error is one line on stderr, exit 2."""
     args = _parser().parse_args(argv)
     env = _env_with_flags(args)
+    check = bool(getattr(args, "check", False))
     try:
         config = load_config(env)
-        if args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries"}:
+        if args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries"} and not check:
             _require_stores(config, args.command)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)  # noqa: T201
         return 2
+    if check:
+        return _worker_check(config)
+    if args.command in {"backup", "restore"}:
+        configure_logging(config.logging, secrets=config.secret_values())
+        return _backup_or_restore(config, args.command, args.file)
     configure_logging(config.logging, secrets=config.secret_values())
     if args.command == "deliveries":
         return _deliveries(config, args)
-    commands = {"serve": _serve, "worker": _worker, "migrate": _migrate, "rotate-keys": _rotate_keys}
-    if args.command in commands:
-        return commands[args.command](config)
-    return _all_in_one(config, env)
+    commands = {
+        "serve": _serve,
+        "worker": _worker,
+        "migrate": _migrate,
+        "rotate-keys": _rotate_keys,
+    }
+    command = commands.get(args.command)
+    return command(config) if command is not None else _all_in_one(config, env)
 
 
 def _migrate(config: Config) -> int:
@@ -204,6 +239,50 @@ def _deliveries(config: Config, args: argparse.Namespace) -> int:
             await close_db()
 
     return asyncio.run(run())
+
+
+def _backup_or_restore(config: Config, command: str, path: Path) -> int:
+    from server.backup import BackupError, dump, has_tables, restore, server_major
+    from server.embedded import EmbeddedPostgres
+    from server.processes import AlreadyRunning, InstanceLock
+
+    with ExitStack() as stack:
+        url = config.database.url
+        if not url:
+            # The embedded database: only while no all-in-one runs on it.
+            try:
+                stack.enter_context(InstanceLock(config.app.var_dir / INSTANCE_LOCK))
+            except AlreadyRunning as e:
+                print(  # noqa: T201
+                    f"{command}: the all-in-one (pid {e.pid or '?'}) runs on VAR_DIR="
+                    f"{config.app.var_dir}; stop it first",
+                    file=sys.stderr,
+                )
+                return 2
+            url = stack.enter_context(EmbeddedPostgres(config.app.var_dir)).url
+        try:
+            major = asyncio.run(server_major(url))
+            if command == "backup":
+                dump(url, path, major=major)
+            elif asyncio.run(has_tables(url)):
+                raise BackupError(
+                    "the target database already holds tables; restore into an empty one"
+                )
+            else:
+                restore(url, path, major=major)
+        except (BackupError, OSError) as e:
+            print(f"{command} failed: {e}", file=sys.stderr)  # noqa: T201
+            return 1
+    log.info("%s done: %s", command, path)
+    return 0
+
+
+def _worker_check(config: Config) -> int:
+    from actors.heartbeat import check_heartbeats
+
+    healthy, line = check_heartbeats(config.app.var_dir)
+    print(line)  # noqa: T201
+    return 0 if healthy else 1
 
 
 def _worker(config: Config) -> int:
@@ -283,15 +362,27 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
 
     from server.db import apply_migrations
     from server.embedded import EmbeddedPostgres, EmbeddedRedis
+    from server.processes import AlreadyRunning, InstanceLock, die_with_parent
 
     # Signals are handled by the web loop; until then, turn them into a clean exit.
     def early_exit(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, early_exit)
+    var_dir = config.app.var_dir
+    lock = InstanceLock(var_dir / INSTANCE_LOCK)
+    try:
+        lock.acquire()
+    except AlreadyRunning as e:
+        print(  # noqa: T201
+            f"another all-in-one (pid {e.pid or '?'}) is already running with VAR_DIR={var_dir}; "
+            "stop it first, or set VAR_DIR to another directory",
+            file=sys.stderr,
+        )
+        return 2
     with ExitStack() as stack:
+        stack.callback(lock.release)
         database_url, redis_url = config.database.url, config.redis.url
-        var_dir = config.app.var_dir
         if not database_url:
             database_url = stack.enter_context(EmbeddedPostgres(var_dir)).url
         if not redis_url:
@@ -304,7 +395,13 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
         worker = subprocess.Popen(
             [sys.executable, "-m", "server", "worker"],
             env=worker_env,
+            # Its own session: Ctrl-C reaches only us, and we stop the pool in order (web
+            # first, then workers, then the stores). If we die without doing so (SIGKILL),
+            # the kernel kills it too, and its worker processes follow (OrphanGuard): a
+            # graceful stop is pointless once the stores it needs are going down with us,
+            # and unacknowledged messages are redelivered.
             start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGKILL),  # noqa: PLW1509  (see server/processes.py)
             stdin=subprocess.DEVNULL,
         )
         stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)

@@ -17,6 +17,8 @@ import warnings
 from pathlib import Path
 from types import TracebackType
 
+from server.processes import die_with_parent
+
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
@@ -165,6 +167,8 @@ class EmbeddedPostgres:
                 # Own session: a Ctrl-C on the terminal must not stop the database before
                 # the web server and workers have finished with it; stop() does, in order.
                 start_new_session=True,
+                # But if we die without stopping it (SIGKILL), it stops too (fast shutdown).
+                preexec_fn=die_with_parent(signal.SIGINT),  # noqa: PLW1509
             )
         self._wait_ready()
         self._ensure_database()
@@ -274,6 +278,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # see EmbeddedPostgres.start
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _port_open(self.port):

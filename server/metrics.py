@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
 
 # Workers add to this hash (see actors/middleware.py); fields are "actor|queue|stat".
 ACTOR_STATS_KEY = "metrics:dramatiq:actors"
+# A worker process that has not beaten for this long counts as gone.
+HEARTBEAT_STALE_S = 30.0
+
+
+def heartbeat_key(namespace: str) -> str:
+    """Where worker processes beat (actors/heartbeat.py): a sorted set of "host:pid" scored
+    by the last beat; per broker namespace, like the queues the workers serve."""
+    return f"{namespace}:workers:heartbeat"
 
 
 @dataclass
@@ -25,6 +34,7 @@ class DramatiqSnapshot:
 
     queue_depth: dict[tuple[str, str], float] = field(default_factory=dict)
     actor_stats: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    live_workers: float = 0.0
 
 
 class DramatiqCollector(Collector):
@@ -42,6 +52,12 @@ class DramatiqCollector(Collector):
         for (queue, state), value in sorted(self.snapshot.queue_depth.items()):
             depth.add_metric([queue, state], value)
         yield depth
+        live = GaugeMetricFamily(
+            "dramatiq_workers_live",
+            f"Worker processes whose heartbeat is under {HEARTBEAT_STALE_S:.0f} s old (all hosts)",
+        )
+        live.add_metric([], self.snapshot.live_workers)
+        yield live
         families = {
             "processed": CounterMetricFamily(
                 "dramatiq_actor_messages_processed",
@@ -187,7 +203,9 @@ class Metrics:
             self._children[key] = found
         return found
 
-    async def refresh_dramatiq(self, redis: Redis, broker: Broker) -> None:
+    async def refresh_dramatiq(
+        self, redis: Redis, broker: Broker, *, broker_namespace: str
+    ) -> None:
         """Read queue depths and worker-reported actor stats into the snapshot."""
         snapshot = DramatiqSnapshot()
         queues = sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
@@ -211,6 +229,10 @@ class Metrics:
                 snapshot.queue_depth[(queue, "ready")] = float(ready)
                 snapshot.queue_depth[(queue, "delayed")] = float(delayed)
                 snapshot.queue_depth[(queue, "dead")] = float(dead)
+        now = time.time()
+        snapshot.live_workers = float(
+            await redis.zcount(heartbeat_key(broker_namespace), now - HEARTBEAT_STALE_S, "+inf")
+        )
         raw = await redis.hgetall(ACTOR_STATS_KEY)
         for key, value in raw.items():
             name = key.decode() if isinstance(key, bytes) else str(key)

@@ -84,7 +84,11 @@ async def metrics(request: web.Request) -> web.Response:
     instruments = request.app[keys.METRICS]
     try:
         await asyncio.wait_for(
-            instruments.refresh_dramatiq(request.app[keys.REDIS], request.app[keys.BROKER]),
+            instruments.refresh_dramatiq(
+                request.app[keys.REDIS],
+                request.app[keys.BROKER],
+                broker_namespace=request.app[keys.CONFIG].broker.namespace,
+            ),
             READY_CHECK_TIMEOUT_S,
         )
     except (TimeoutError, OSError, ConnectionError) as e:

@@ -248,7 +248,8 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
         await page.wait_for("document.querySelector('#pixel-status').dataset.status === 'active'")
         remote = fake.shop(DOMAIN).pixel
         assert remote is not None and orjson.loads(remote["settings"]) == {
-            "accountID": "browser-key"
+            "accountID": "browser-key",
+            "ingestUrl": f"{shop_config.app.url}/pixel/events",
         }
         await page.click("#pixel-deactivate")
         await page.wait_for(

@@ -20,7 +20,9 @@ from tests.helpers import embedded_base_dir, run_cli
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["migrate"], ["rotate-keys"]])
+@pytest.mark.parametrize(
+    "command", [[], ["serve"], ["worker"], ["migrate"], ["rotate-keys"], ["backup"], ["restore"]]
+)
 def test_every_command_has_help(command):
     result = subprocess.run(
         [sys.executable, "-m", "server", *command, "--help"],

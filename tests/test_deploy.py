@@ -51,3 +51,35 @@ def test_dockerfile_is_multi_stage_non_root_and_serves():
     assert "--require-hashes -r /tmp/requirements.lock" in text
     for folder in ("server/", "actors/", "models/", "migrations/"):
         assert f"COPY --chown=app:app {folder}" in text
+
+
+def test_worker_health_check_is_the_heartbeat_and_web_keeps_the_image_one():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["worker"]["healthcheck"]["test"] == [
+        "CMD", "python", "-m", "server", "worker", "--check",
+    ]
+    assert "healthcheck" not in services["web"]  # the image's /healthz check
+    assert "/healthz" in (ROOT / "Dockerfile").read_text()
+    # The check is a real option of the worker command.
+    result = subprocess.run([sys.executable, "-m", "server", "worker", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert "--check" in result.stdout
+    for name in ("web", "worker"):
+        grace = services[name]["stop_grace_period"]
+        assert int(grace.rstrip("s")) > 15  # above app.shutdown_timeout_s
+
+
+def _locked(path: Path) -> set[str]:
+    return set(re.findall(r"^([a-z0-9][a-z0-9._-]*)==", path.read_text(), re.MULTILINE))
+
+
+def test_production_image_gets_runtime_dependencies_only():
+    runtime, dev = _locked(ROOT / "requirements.lock"), _locked(ROOT / "requirements-dev.lock")
+    assert not runtime & {"pytest", "mypy", "ruff", "pytest-asyncio", "pyyaml"}
+    assert runtime < dev and {"pytest", "mypy", "ruff"} <= dev
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / lock).read_text()
+        assert "scripts/lock" in text.splitlines()[1]  # how to regenerate it
+        blocks = re.split(r"\n(?=[a-z0-9])", text.split("\n", 2)[2])
+        assert all("--hash=sha256:" in b for b in blocks if "==" in b), lock

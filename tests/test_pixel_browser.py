@@ -1,9 +1,13 @@
 """The real extension source in headless Chromium: it batches events and the server stores them.
 
 The page stands in for Shopify's pixel sandbox: it provides `register` with `analytics`,
-`browser`, `settings` and `init`, loads extensions/web-pixel/src/index.js (its one import
-removed), fires standard, DOM and custom events, then hides the page. The page is served
-from another origin than the app, so CORS is exercised by a real browser.
+`browser`, `settings` (exactly what the backend sends in webPixelCreate/Update, ingest URL
+included) and `init`, loads extensions/web-pixel/src/index.js (its one import removed),
+fires standard, DOM and custom events, then hides the page. The page is served from another
+origin than the app, so CORS is exercised by a real browser.
+
+`./test` installs Chromium when it can (Debian's package, as root); where it cannot, these
+tests skip and say why. CI (`.ci/run`) installs it and so always runs them.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import uuid
 from pathlib import Path
 
 import orjson
+import pytest
 from aiohttp import web
 
 from models import PixelEvent
+from server.pixel.extension import pixel_settings
 from tests.pixel_helpers import clear_rate_limits, pixel_shop, run_pixel_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +53,7 @@ const subscribers = {};
 window.register = (fn) => fn({
   analytics: {subscribe: (name, cb) => { (subscribers[name] = subscribers[name] || []).push(cb); }},
   browser: {cookie: {get: async () => ''}, localStorage: {getItem: async () => null}},
-  settings: {accountID: %(key)s},
+  settings: %(settings)s,
   init: {context: {}, data: {}},
 });
 </script>
@@ -80,13 +86,23 @@ setTimeout(async () => {
 """
 
 
-def _pixel_script(ingest_url: str) -> str:
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed and ./test could not install it here "
+    "(apt-get install chromium, as root)",
+)
+
+
+def _pixel_script() -> str:
     source = PIXEL_SOURCE.read_text()
     source = re.sub(r"^import .*?;\n", "", source, flags=re.M)
-    source = source.replace("export function", "function")
-    return source.replace(
-        "'https://app.example.com/pixel/events'", orjson.dumps(ingest_url).decode()
-    )
+    return source.replace("export function", "function")
+
+
+def _settings(pixel, app_url: str) -> str:
+    """The settings the backend gives this pixel when the app's public URL is `app_url`."""
+    return orjson.dumps(pixel_settings(pixel, app_url=app_url)).decode()
 
 
 async def _run_page(chromium: str, url: str, tmp_path: Path) -> list:
@@ -112,15 +128,14 @@ async def _run_page(chromium: str, url: str, tmp_path: Path) -> list:
 async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     client, config, stub_broker, redis_client, aiohttp_server, tmp_path
 ):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is required (apt-get install -y chromium)"
+    assert CHROMIUM is not None
+    chromium = CHROMIUM
     await clear_rate_limits(redis_client)
     shop, pixel = await pixel_shop(config)
     prefix = f"b-{uuid.uuid4().hex[:8]}-"
-    ingest_url = str(client.make_url("/pixel/events"))
     page = HARNESS % {
-        "key": orjson.dumps(pixel.ingest_key).decode(),
-        "pixel": _pixel_script(ingest_url),
+        "settings": _settings(pixel, str(client.make_url("/"))),
+        "pixel": _pixel_script(),
         "prefix": orjson.dumps(prefix).decode(),
         "done_after_ms": 50,
     }
@@ -159,8 +174,8 @@ async def test_pixel_in_chromium_retries_after_retry_after(
     """The ingest answers 429 with Retry-After once: the pixel waits, resends, nothing lost."""
     import aiohttp
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is required (apt-get install -y chromium)"
+    assert CHROMIUM is not None
+    chromium = CHROMIUM
     await clear_rate_limits(redis_client)
     shop, pixel = await pixel_shop(config)
     prefix = f"r-{uuid.uuid4().hex[:8]}-"
@@ -181,8 +196,8 @@ async def test_pixel_in_chromium_retries_after_retry_after(
     gate_app.router.add_post("/pixel/events", gate)
     gate_server = await aiohttp_server(gate_app)
     page = HARNESS % {
-        "key": orjson.dumps(pixel.ingest_key).decode(),
-        "pixel": _pixel_script(str(gate_server.make_url("/pixel/events"))),
+        "settings": _settings(pixel, str(gate_server.make_url("/"))),
+        "pixel": _pixel_script(),
         "prefix": orjson.dumps(prefix).decode(),
         "done_after_ms": 6000,
     }

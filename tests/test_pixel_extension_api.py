@@ -31,7 +31,11 @@ async def test_activate_status_deactivate(shop_client, shop_config, fake, redis_
     pixel = await WebPixel.get(shop__domain=domain)
     remote = fake.shop(domain).pixel
     assert remote is not None and remote["id"] == pixel.web_pixel_id
-    assert orjson.loads(remote["settings"]) == {"accountID": pixel.ingest_key}
+    # The pixel learns where to post from its settings: SHOPIFY_APP_URL + /pixel/events.
+    assert orjson.loads(remote["settings"]) == {
+        "accountID": pixel.ingest_key,
+        "ingestUrl": "http://127.0.0.1:8080/pixel/events",
+    }
 
     # Activating again updates the same pixel (webPixelUpdate), same key.
     response = await shop_client.post("/api/extension/activate", headers=headers)
@@ -64,7 +68,7 @@ async def test_activation_recovers_a_pixel_shopify_lost(shop_client, shop_config
     response = await shop_client.post("/api/extension/activate", headers=headers)
     # Recovered: the existing pixel is found and updated with our settings.
     assert response.status == 200, await response.text()
-    assert orjson.loads(fake.shop(domain).pixel["settings"]) == {"accountID": pixel.ingest_key}
+    assert orjson.loads(fake.shop(domain).pixel["settings"])["accountID"] == pixel.ingest_key
 
 
 async def test_management_needs_a_session_token(shop_client):
@@ -96,3 +100,40 @@ async def test_user_errors_come_back_as_problem_json(shop_client, shop_config, f
         await shop_client.get("/api/extension", headers=bearer(shop_config, domain))
     ).json()
     assert status["status"] != "active"
+
+
+async def test_a_new_app_url_reaches_the_pixel_on_the_next_activation(
+    shop_client, shop_config, fake
+):
+    """The app moved (new SHOPIFY_APP_URL): activating again rewrites the pixel's ingest URL
+    with webPixelUpdate; no per-environment edit of the extension's source."""
+    from models import Shop
+    from server import keys
+    from server.pixel.extension import activate
+    from server.shopify import ShopCredentials
+
+    domain = await _installed(fake, shop_config)
+    headers = bearer(shop_config, domain)
+    assert (await shop_client.post("/api/extension/activate", headers=headers)).status == 200
+    first_id = fake.shop(domain).pixel["id"]
+
+    shop = await Shop.get(domain=domain)
+    creds = ShopCredentials(shop=domain, access_token=fake.issue_token(domain))
+    shopify = shop_client.app[keys.SHOPIFY]
+    await activate(shop, shopify=shopify, creds=creds, app_url="https://events.example.test/b/")
+    remote = fake.shop(domain).pixel
+    assert remote["id"] == first_id
+    assert (
+        orjson.loads(remote["settings"])["ingestUrl"]
+        == "https://events.example.test/b/pixel/events"
+    )
+
+
+def test_the_fake_checks_settings_against_the_extension_definition():
+    """Like Shopify, the fake refuses settings that do not match shopify.extension.toml."""
+    from tests.fake_shopify.server import _matches_pixel_settings
+
+    assert _matches_pixel_settings({"accountID": "k", "ingestUrl": "https://a.test/pixel/events"})
+    assert not _matches_pixel_settings({"accountID": "k"})
+    assert not _matches_pixel_settings({"accountID": "k", "ingestUrl": ""})
+    assert not _matches_pixel_settings({"accountID": "k", "ingestUrl": "u", "extra": "x"})

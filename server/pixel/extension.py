@@ -40,9 +40,21 @@ def new_ingest_key() -> str:
     return secrets.token_urlsafe(INGEST_KEY_BYTES)
 
 
-def pixel_settings(pixel: WebPixel) -> dict[str, str]:
-    """The settings webPixelCreate/Update get; they match shopify.extension.toml's schema."""
-    return {"accountID": pixel.ingest_key}
+INGEST_PATH = "/pixel/events"
+
+
+def ingest_url(app_url: str) -> str:
+    """Where the pixel posts: the public base URL (SHOPIFY_APP_URL) plus the ingest path."""
+    return app_url.rstrip("/") + INGEST_PATH
+
+
+def pixel_settings(pixel: WebPixel, *, app_url: str) -> dict[str, str]:
+    """The settings webPixelCreate/Update get; they match shopify.extension.toml's schema.
+
+    The ingest URL travels in the settings so one build of the extension serves every
+    environment: each backend tells its pixels where to post.
+    """
+    return {"accountID": pixel.ingest_key, "ingestUrl": ingest_url(app_url)}
 
 
 async def _pixel_for(shop: Shop) -> WebPixel:
@@ -60,10 +72,12 @@ def _is_code(error: ShopifyUserError, code: str) -> bool:
     return any(isinstance(e, dict) and e.get("code") == code for e in error.user_errors)
 
 
-async def activate(shop: Shop, *, shopify: ShopifyClient, creds: ShopCredentials) -> WebPixel:
+async def activate(
+    shop: Shop, *, shopify: ShopifyClient, creds: ShopCredentials, app_url: str
+) -> WebPixel:
     """Create (or update) the shop's web pixel with our settings, then mark it active."""
     pixel = await _pixel_for(shop)
-    settings = pixel_settings(pixel)
+    settings = pixel_settings(pixel, app_url=app_url)
     remote: dict[str, Any] | None = None
     if pixel.web_pixel_id:
         try:
@@ -212,7 +226,12 @@ async def activate_extension(request: web.Request) -> web.Response:
     shop = request[keys.SHOP]
     creds = await _credentials(request, shop)
     try:
-        pixel = await activate(shop, shopify=request.app[keys.SHOPIFY], creds=creds)
+        pixel = await activate(
+            shop,
+            shopify=request.app[keys.SHOPIFY],
+            creds=creds,
+            app_url=request.app[keys.CONFIG].app.url,
+        )
     except ShopifyError as e:
         log.warning("web pixel activation failed: %s", type(e).__name__)
         raise _shopify_problem(e) from e

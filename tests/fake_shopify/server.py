@@ -59,6 +59,29 @@ OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
 ONLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-token"
 
 
+PIXEL_EXTENSION_TOML = (
+    Path(__file__).resolve().parents[2] / "extensions" / "web-pixel" / "shopify.extension.toml"
+)
+
+
+def _matches_pixel_settings(settings: dict[str, Any]) -> bool:
+    """Shopify checks webPixelCreate/Update settings against the extension's settings
+    definition: exactly its fields, each a string meeting its `min` length."""
+    import tomllib
+
+    fields = tomllib.loads(PIXEL_EXTENSION_TOML.read_text())["settings"]["fields"]
+    if set(settings) != set(fields):
+        return False
+    for name, spec in fields.items():
+        value = settings[name]
+        minimum = next(
+            (int(v["value"]) for v in spec.get("validations", []) if v["name"] == "min"), 0
+        )
+        if not isinstance(value, str) or len(value) < minimum:
+            return False
+    return True
+
+
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
@@ -717,7 +740,9 @@ class FakeShopify:
                 settings = orjson.loads(settings)
             except orjson.JSONDecodeError:
                 return None
-        return orjson.dumps(settings).decode() if isinstance(settings, dict) else None
+        if not isinstance(settings, dict) or not _matches_pixel_settings(settings):
+            return None
+        return orjson.dumps(settings).decode()
 
     def _pixel_create(self, shop: FakeShop, webPixel: Node) -> Node:
         if shop.pixel_user_errors:

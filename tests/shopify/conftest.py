@@ -1,8 +1,10 @@
-"""Fixtures: real Redis, the fake Shopify on a real port, and a client pointed at it."""
+"""Fixtures: the fake Shopify on a real port, and a client pointed at it.
+
+Redis is the suite's (tests/conftest.py: REDIS_URL, else the embedded server).
+"""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,20 +18,6 @@ from tests.fake_shopify import FakeShopify
 from tests.shopify.factory import make_client
 
 SHOP = "acme-store.myshopify.com"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """Real Redis (REDIS_URL, else the local one)."""
-    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    """A client on that Redis, closed after the test."""
-    client = aioredis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

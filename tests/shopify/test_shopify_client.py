@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 
 import aiohttp
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -362,15 +363,22 @@ async def test_web_pixel_lifecycle(
     shopify_client: ShopifyClient, creds: ShopCredentials, fake_shopify: FakeShopify
 ) -> None:
     assert await shopify_client.get_web_pixel(creds) is None
-    pixel = await shopify_client.create_web_pixel(creds, {"ingestKey": "k1"})
-    assert pixel["settings"] == {"ingestKey": "k1"}
+    url = "https://app.example.test/pixel/events"
+    pixel = await shopify_client.create_web_pixel(creds, {"accountID": "k1", "ingestUrl": url})
+    assert pixel["settings"] == {"accountID": "k1", "ingestUrl": url}
     with pytest.raises(ShopifyUserError) as caught:
-        await shopify_client.create_web_pixel(creds, {"ingestKey": "k2"})
+        await shopify_client.create_web_pixel(creds, {"accountID": "k2", "ingestUrl": url})
     assert caught.value.user_errors[0]["code"] == "TAKEN"
-    updated = await shopify_client.update_web_pixel(creds, pixel["id"], {"ingestKey": "k3"})
-    assert updated["settings"] == {"ingestKey": "k3"}
+    updated = await shopify_client.update_web_pixel(
+        creds, pixel["id"], {"accountID": "k3", "ingestUrl": url}
+    )
+    assert updated["settings"] == {"accountID": "k3", "ingestUrl": url}
     assert await shopify_client.get_web_pixel(creds) == updated
     state = fake_shopify.shop(creds.shop).pixel
-    assert state is not None and state["settings"] == '{"ingestKey":"k3"}'
+    assert state is not None and orjson.loads(state["settings"])["accountID"] == "k3"
+    # Settings that do not match the extension's definition are refused, as Shopify does.
+    with pytest.raises(ShopifyUserError) as caught:
+        await shopify_client.update_web_pixel(creds, pixel["id"], {"ingestKey": "k4"})
+    assert caught.value.user_errors[0]["code"] == "INVALID_SETTINGS"
     assert await shopify_client.delete_web_pixel(creds, pixel["id"]) == pixel["id"]
     assert fake_shopify.shop(creds.shop).pixel is None

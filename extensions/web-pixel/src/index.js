@@ -1,7 +1,5 @@
 import {register} from '@shopify/web-pixels-extension';
 
-// The backend's ingest endpoint; set to the app's public URL before `shopify app deploy`.
-const INGEST_URL = 'https://app.example.com/pixel/events';
 // Posted with every batch; the backend records which versions are live (version history).
 const PIXEL_VERSION = '1.0.0';
 
@@ -17,7 +15,12 @@ const URGENT = new Set(['checkout_completed', 'checkout_started', 'payment_info_
 export function createPixel({analytics, settings}, env = {}) {
   const doFetch = env.fetch || fetch;
   const setTimer = env.setTimeout || setTimeout;
-  const ingestUrl = env.ingestUrl || INGEST_URL;
+  // The backend sets it per shop (webPixelCreate/Update settings, from SHOPIFY_APP_URL).
+  const ingestUrl = settings.ingestUrl;
+  if (!ingestUrl || !settings.accountID) {
+    // Settings from before the backend sent its URL: nowhere to post until it updates them.
+    return {flush() {}, queue: []};
+  }
   const encoder = new TextEncoder();
   const queue = [];
   let timer = null;

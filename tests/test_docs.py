@@ -1,0 +1,72 @@
+"""The docs stand alone and name only what exists: env names, CLI commands, files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from server.config import ENV_OVERRIDES
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT_FILES = [
+    p
+    for p in ROOT.rglob("*")
+    if p.is_file()
+    and p.suffix in {".md", ".py", ".toml", ".yml", ".yaml", ".js", ".json", ".sh", ""}
+    and not {".venv", "var", ".git", "node_modules", "__pycache__"} & set(p.parts)
+    and p.stat().st_size < 2_000_000
+]
+
+
+def test_nothing_points_outside_the_repository():
+    offenders = []
+    for path in TEXT_FILES:
+        text = path.read_text(errors="replace")
+        if path == Path(__file__):
+            continue
+        if "../shared" in text or "/work/shared" in text:
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, offenders
+    assert (ROOT / "docs" / "architecture.md").is_file()
+
+
+def test_env_example_lists_exactly_the_names_the_app_reads():
+    names = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert names == set(ENV_OVERRIDES) | {"CONFIG_FILE"}
+
+
+def test_every_env_name_in_the_readme_table_is_read_by_the_app():
+    readme = (ROOT / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    named = {n for row in rows for n in re.findall(r"`([A-Z][A-Z0-9_]{2,})`", row.split("|")[1])}
+    assert named, "no configuration table in README.md"
+    assert named <= set(ENV_OVERRIDES) | {"CONFIG_FILE"}, named - set(ENV_OVERRIDES)
+    assert set(ENV_OVERRIDES) <= named, set(ENV_OVERRIDES) - named
+
+
+def test_every_cli_command_the_docs_name_exists():
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    commands = set(re.findall(r"^\s{4}(\w[\w-]*)\s", result.stdout, re.MULTILINE))
+    for doc in DOCS:
+        for command in re.findall(r"python -m server ([a-z][a-z-]+)", doc.read_text()):
+            assert command in commands, f"{doc.name} names `python -m server {command}`"
+
+
+def test_files_the_docs_name_exist():
+    for doc in DOCS:
+        for ref in re.findall(
+            r"`((?:docs|server|actors|models|tests|extensions|scripts|bench)/[\w./-]+)`",
+            doc.read_text(),
+        ):
+            path = ref.split(":")[0]
+            assert (ROOT / path).exists(), f"{doc.name} names {ref}"
