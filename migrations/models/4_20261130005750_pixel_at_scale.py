@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS "pixel_pending" (
     "created_at" TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE "pixel_pending" IS 'Events stored but not yet folded into the daily aggregates.';
+-- Queue tables: rows come and go every second, so their dead rows are vacuumed by count,
+-- not by a share of a table that is always small (pixel_pending) or always large
+-- (webhook_deliveries, whose pending rows become done).
+ALTER TABLE "pixel_pending" SET (autovacuum_vacuum_scale_factor = 0,
+    autovacuum_vacuum_threshold = 10000, autovacuum_vacuum_cost_delay = 0);
+ALTER TABLE "webhook_deliveries" SET (autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_cost_delay = 1);
 """
 
 _RECOUNT_OWED_DAYS = """
