@@ -217,13 +217,14 @@ def serve_bare(port: int) -> None:
 # ------------------------------------------------------------------ load data
 
 
-def webhook_data(path: Path, *, secret: str, shops: list[str]) -> None:
-    """The Lua pool of pre-signed products/create bodies spread over `shops`."""
+def signed_deliveries(
+    *, secret: str, shops: list[str], now: datetime
+) -> list[tuple[str, str, str]]:
+    """(body, X-Shopify-Hmac-Sha256, shop) of WEBHOOK_POOL products/create deliveries."""
     import base64
     import hashlib
     import hmac
 
-    now = datetime.now(UTC)
     entries = []
     for n in range(WEBHOOK_POOL):
         product_id = 7_000_000_000 + n
@@ -246,6 +247,13 @@ def webhook_data(path: Path, *, secret: str, shops: list[str]) -> None:
         digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
         signature = base64.b64encode(digest).decode()
         entries.append((body, signature, shops[n % len(shops)]))
+    return entries
+
+
+def webhook_data(path: Path, *, secret: str, shops: list[str]) -> None:
+    """The Lua pool of pre-signed products/create bodies spread over `shops`."""
+    now = datetime.now(UTC)
+    entries = signed_deliveries(secret=secret, shops=shops, now=now)
     lua = ["return {", '  path = "/webhooks",', f'  topic = "{WEBHOOK_TOPIC}",']
     lua.append('  api_version = "2026-10",')
     lua.append(f'  triggered_at = "{now.strftime("%Y-%m-%dT%H:%M:%S.000Z")}",')
@@ -259,8 +267,12 @@ def webhook_data(path: Path, *, secret: str, shops: list[str]) -> None:
     path.write_text("\n".join(lua) + "\n")
 
 
-def pixel_data(path: Path, *, key: str) -> None:
-    """The pieces wrk assembles each pixel body from (event ids from its counter)."""
+def pixel_pieces(key: str) -> dict[str, str]:
+    """The pieces wrk assembles each pixel body from.
+
+    A body is `head`, then per event `event_head` + id + `event_mid` + seq + `event_tail`
+    (events joined by commas), then `]}`.
+    """
     template = {
         "id": "@ID@",
         "name": "product_viewed",
@@ -286,8 +298,13 @@ def pixel_data(path: Path, *, key: str) -> None:
         "event_mid": '"' + mid + '"seq":',  # the sequence number follows
         "event_tail": tail,
     }
+    return pieces
+
+
+def pixel_data(path: Path, *, key: str) -> None:
+    """The Lua file of the pixel body's pieces (event ids come from wrk's counter)."""
     lua = ["return {", '  path = "/pixel/events",']
-    lua += [f"  {name} = {_lua_str(value)}," for name, value in pieces.items()]
+    lua += [f"  {name} = {_lua_str(value)}," for name, value in pixel_pieces(key).items()]
     lua.append("}")
     path.write_text("\n".join(lua) + "\n")
 
