@@ -50,7 +50,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -411,6 +411,7 @@ class Target:
     warmups: dict[str, list[Run]] = field(default_factory=dict)
     accounting: dict[str, Any] = field(default_factory=dict)
     worker_cpu_share: float | None = None
+    settle_s: dict[str, float] = field(default_factory=dict)
 
 
 def measure(
@@ -424,10 +425,16 @@ def measure(
     runs: int,
     duration_s: float,
     data: dict[str, Path],
+    settle: Callable[[], float] | None = None,
 ) -> None:
-    """Warm up, then every path x connection count x run, interleaving the runs."""
+    """Warm up, then every path x connection count x run, interleaving the runs.
+
+    `settle` (the app's) waits, before each path, until the workers are idle again.
+    """
     tag = uuid.uuid4().hex[:6]
     for path in paths:
+        if settle is not None:
+            target.settle_s[path] = round(settle(), 1)
         url = base_url + ("/webhooks" if path == "webhooks" else "/pixel/events")
         mode_data = data["webhooks" if path == "webhooks" else "pixel"]
         target.warmups[path] = [
@@ -588,6 +595,36 @@ async def seed(database_url: str, shops: list[str]) -> str:
     return key
 
 
+async def quiet(database_url: str, *, timeout_s: float = 90) -> float:
+    """Wait until no query runs in the database for 2 s (the workers' backlog is done).
+
+    Each path starts from idle workers, so one path's backlog (deliveries to apply, pixel
+    days to aggregate) does not run under the next path's figures. Seconds waited.
+    """
+    import asyncpg
+
+    started = time.monotonic()
+    db = await asyncpg.connect(_pg(database_url))
+    try:
+        idle_since = None
+        while time.monotonic() - started < timeout_s:
+            busy = await db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            now = time.monotonic()
+            if busy:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since >= 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await db.close()
+    return time.monotonic() - started
+
+
 def metrics_2xx(base_url: str) -> dict[str, int]:
     """The app's own count of 2xx answers per route, from /metrics."""
     with urllib.request.urlopen(base_url + "/metrics", timeout=10) as response:  # noqa: S310
@@ -737,7 +774,16 @@ def measure_app(
             webhook_data(data["webhooks"], secret=setup.secret, shops=setup.shops)
             pixel_data(data["pixel"], key=setup.ingest_key)
             cpu_before, wall_before = group_cpu_s(worker.pid), time.monotonic()
-            measure(target, wrk, load_cpu, base_url=base_url, paths=RUN_ORDER, data=data, **opts)
+            measure(
+                target,
+                wrk,
+                load_cpu,
+                base_url=base_url,
+                paths=RUN_ORDER,
+                data=data,
+                settle=lambda: asyncio.run(quiet(setup.database_url)),
+                **opts,
+            )
             target.worker_cpu_share = (group_cpu_s(worker.pid) - cpu_before) / (
                 time.monotonic() - wall_before
             )
@@ -777,7 +823,7 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
         "",
         f"{meta['date']} · {meta['cores']} cores ({meta['cpu']}) · `{meta['command']}` · "
         f"{meta['runs']} runs x {meta['duration_s']:g} s per connection count · wall time "
-        f"{meta['wall_s']:.0f} s",
+        f"{meta['wall_s']:.0f} s · load average (1 min) {meta['load']}",
         "",
         f"Pinning: server (bare or app) on core {meta['server_cpu']}, wrk (1 thread) and the "
         f"app's worker pool on core {meta['load_cpu']}; PostgreSQL and Redis unpinned. "
@@ -830,15 +876,17 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
             f"{p['distinct'] == rows}; wrk read {wrk_ev['pixel1']:,} + {wrk_ev['pixel20']:,} "
             f"accepted events, the app sent {p['unread_answers']} more 2xx that wrk did not "
             f"read: **{'exact' if p['exact'] else 'MISMATCH'}**. Counted {a['drained_s']} s "
-            f"after the load. Worker pool CPU during the runs: {t.worker_cpu_share:.2f} core."
+            f"after the load. Worker pool CPU during the runs: {t.worker_cpu_share:.2f} core; "
+            f"waited for idle workers before each path: {t.settle_s} s."
         )
     out += [
         "",
         "wrk closes its connections when a run ends: a request answered at that moment is "
         "stored and counted by the app's /metrics but not by wrk, hence rows >= wrk's count "
         "and rows == the app's 2xx count. Paths run in the order 1-event pixel, 20-event "
-        "pixel, webhooks (the deliveries' backlog in the workers comes last); deliveries "
-        "`pending` when counted are stored and applied by the workers after the load.",
+        "pixel, webhooks, each from idle workers (the bench waits until no query runs in the "
+        "app's database for 2 s); deliveries `pending` when counted are stored and applied "
+        "by the workers after the load.",
         "",
         "![rate and p99 per connection count](report.png)",
         "",
@@ -976,6 +1024,7 @@ def main() -> int:
         serve_bare(args.bare)
         return 0
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     wrk = ensure_wrk()
     ensure_matplotlib()
     server_cpu, load_cpu = cpus()
@@ -1034,6 +1083,7 @@ def main() -> int:
         "server_cpu": server_cpu or "any",
         "load_cpu": load_cpu or "any",
         "wall_s": time.monotonic() - started,
+        "load": f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
     }
     args.out.mkdir(parents=True, exist_ok=True)
     report = render(targets, connections=args.connections, meta=meta)
