@@ -748,24 +748,21 @@ def measure_app(
     processes: list[subprocess.Popen[bytes]] = []
     with log_path.open("wb") as log_file:
         try:
-            worker = subprocess.Popen(
-                pinned(load_cpu, [sys.executable, "-m", "server", "worker"]),
-                cwd=target.tree,
-                env=setup.env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            processes.append(worker)
-            server = subprocess.Popen(
-                pinned(server_cpu, [sys.executable, "-m", "server", "serve", "--port", str(port)]),
-                cwd=target.tree,
-                env=setup.env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            processes.append(server)
+            for cpu, command in (
+                (load_cpu, ["worker"]),
+                (server_cpu, ["serve", "--port", str(port)]),
+            ):
+                processes.append(
+                    subprocess.Popen(
+                        pinned(cpu, [sys.executable, "-m", "server", *command]),
+                        cwd=target.tree,
+                        env=setup.env,
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            worker, server = processes
             base_url = f"http://127.0.0.1:{port}"
             wait_http(base_url + "/healthz")
             data_dir = tmp / target.label
@@ -983,6 +980,12 @@ def measure_bare(
     return bare
 
 
+def git(*args: str, cwd: Path) -> str:
+    """A git command's output, stripped."""
+    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
 @contextmanager
 def worktree(rev: str, tmp: Path) -> Iterator[tuple[Path, str]]:
     """REV checked out (detached) in a temporary git worktree; (path, short sha)."""
@@ -993,13 +996,7 @@ def worktree(rev: str, tmp: Path) -> Iterator[tuple[Path, str]]:
         check=True,
         capture_output=True,
     )
-    sha = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=path,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    sha = git("rev-parse", "--short", "HEAD", cwd=path)
     try:
         yield path, sha
     finally:
@@ -1031,20 +1028,8 @@ def main() -> int:
     if server_cpu is None:
         say("fewer than 2 cores (or no taskset): running unpinned")
     opts = {"connections": args.connections, "runs": args.runs, "duration_s": args.duration_s}
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD", cwd=ROOT)
+    dirty = git("status", "--porcelain", "--untracked-files=no", cwd=ROOT)
     targets: list[Target] = []
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp_name:
         tmp = Path(tmp_name)
