@@ -920,9 +920,10 @@ def plot(targets: list[Target], path_png: Path, *, connections: list[int]) -> No
 
     fig, axes = plt.subplots(2, len(PATHS), figsize=(5 * len(PATHS), 7), sharex=True)
     for col, path in enumerate(PATHS):
-        for t in targets:
+        for index, t in enumerate(targets):
             if path not in t.runs:
                 continue
+            colour = f"C{index}"  # one colour per server in every panel
             rows = [summary(t.runs[path], path, c) for c in connections]
             for row_no, (key, lo, hi) in enumerate(
                 (("rate", "rate_min", "rate_max"), ("p99", "p99_min", "p99_max"))
@@ -933,7 +934,9 @@ def plot(targets: list[Target], path_png: Path, *, connections: list[int]) -> No
                     [m - r[lo] for m, r in zip(mid, rows, strict=True)],
                     [r[hi] - m for m, r in zip(mid, rows, strict=True)],
                 ]
-                ax.errorbar(connections, mid, yerr=err, marker="o", capsize=3, label=t.label)
+                ax.errorbar(
+                    connections, mid, yerr=err, marker="o", capsize=3, label=t.label, color=colour
+                )
         axes[0][col].set_title(PATH_LABELS[path])
         axes[0][col].set_ylabel("events/s" if path.startswith("pixel") else "requests/s")
         axes[1][col].set_ylabel("p99 latency (ms)")
