@@ -1,6 +1,7 @@
 """The hot-path bench: `wrk` against a bare aiohttp+orjson handler and the app as shipped.
 
     python bench/run.py [--rev REV] [--connections 16 64 128] [--runs 3] [--duration-s 5]
+                        [--paths webhooks pixel1 pixel20]
 
 One command, in one run and on one machine:
 
