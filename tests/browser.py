@@ -27,7 +27,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-CHROMIUM_FLAGS = [
+# Headless Chromium as every browser test of the suite runs it.
+HEADLESS_FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -36,6 +37,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
+]
+CHROMIUM_FLAGS = [
+    *HEADLESS_FLAGS,
     "--hide-scrollbars",
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",

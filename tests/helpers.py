@@ -168,6 +168,24 @@ def run_cli(
     )
 
 
+def all_in_one_env(var_dir: Path, port: int) -> dict[str, str]:
+    """The environment of an all-in-one under test: no store URLs (embedded stores), one
+    small worker pool, development secrets."""
+    import os
+
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BROKER_URL"}
+    }
+    env.update(
+        APP_ENV="development",
+        VAR_DIR=str(var_dir),
+        PORT=str(port),
+        WORKER_PROCESSES="1",
+        WORKER_THREADS="1",
+    )
+    return env
+
+
 def embedded_base_dir() -> Path:
     """A directory for embedded servers outside pytest's tmp tree.
 

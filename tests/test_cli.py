@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from server.embedded import free_port
-from tests.helpers import embedded_base_dir, run_cli
+from tests.helpers import all_in_one_env, embedded_base_dir, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,16 +54,7 @@ def test_all_in_one_boots_embedded_stores_and_leaves_nothing_behind(secrets_env)
     """No DATABASE_URL / REDIS_URL: embedded PostgreSQL + Redis, web + worker, clean stop."""
     tmp_path = embedded_base_dir()
     port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BROKER_URL"}
-    }
-    env.update(
-        APP_ENV="development",
-        VAR_DIR=str(tmp_path / "var"),
-        PORT=str(port),
-        WORKER_PROCESSES="1",
-        WORKER_THREADS="1",
-    )
+    env = all_in_one_env(tmp_path / "var", port)
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "server"],

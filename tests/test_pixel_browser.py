@@ -24,20 +24,11 @@ from aiohttp import web
 
 from models import PixelEvent
 from server.pixel.extension import pixel_settings
+from tests.browser import HEADLESS_FLAGS
 from tests.pixel_helpers import clear_rate_limits, pixel_shop, run_pixel_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 PIXEL_SOURCE = ROOT / "extensions" / "web-pixel" / "src" / "index.js"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 
 HARNESS = """<!doctype html>
 <html><head><title>pixel harness</title></head><body><pre id="out">running</pre>
@@ -109,7 +100,7 @@ async def _run_page(chromium: str, url: str, tmp_path: Path) -> list:
     """Load the page in headless Chromium (virtual time) and return the fetch statuses."""
     process = await asyncio.create_subprocess_exec(
         chromium,
-        *CHROMIUM_FLAGS,
+        *HEADLESS_FLAGS,
         f"--user-data-dir={tmp_path / 'profile'}",
         "--virtual-time-budget=15000",
         "--dump-dom",

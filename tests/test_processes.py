@@ -17,7 +17,7 @@ import pytest
 
 from server.embedded import free_port
 from server.processes import AlreadyRunning, InstanceLock
-from tests.helpers import embedded_base_dir
+from tests.helpers import all_in_one_env, embedded_base_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,16 +134,7 @@ def test_all_in_one_lock_sigkill_and_ctrl_c(secrets_env):
     (SIGINT to its process group, as a terminal sends it) stops the whole tree."""
     base = embedded_base_dir()
     port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BROKER_URL"}
-    }
-    env.update(
-        APP_ENV="development",
-        VAR_DIR=str(base / "var"),
-        PORT=str(port),
-        WORKER_PROCESSES="1",
-        WORKER_THREADS="1",
-    )
+    env = all_in_one_env(base / "var", port)
     first = _start_all_in_one(env)
     third: subprocess.Popen[str] | None = None
     try:
