@@ -25,7 +25,7 @@ from server.config import Config
 # Every module that declares actors; workers import all of them.
 ACTOR_MODULES: tuple[str, ...] = (
     "actors.system",
-    "actors.install",
+    "actors.shops",
     "actors.pixel",
     "actors.sync",
     "actors.webhooks",

@@ -173,11 +173,11 @@ async def _in_batches(connection: Any, statement: str, retention_s: int) -> int:
 
 def send_swept(result: SweepResult, broker: dramatiq.Broker) -> int:
     """Send the sweep's work to the workers (blocking I/O: call it from a thread)."""
-    from actors.webhooks import group_by_actor
+    from server.webhooks.topics import group_by_actor
 
     sent = 0
-    for actor, ids in group_by_actor(result.deliveries).items():
-        broker.get_actor(actor.actor_name).send(ids)
+    for actor_name, ids in group_by_actor(result.deliveries).items():
+        broker.get_actor(actor_name).send(ids)
         sent += len(ids)
     if result.pixel_stale:
         broker.get_actor("aggregate_pixel_inbox").send()

@@ -323,9 +323,9 @@ async def _run_web(config: Config, *, on_ready: Any = None) -> int:
     """Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pools."""
     from aiohttp import web
 
-    from server.app import create_app
-    from server.edge import make_runner
     from server.logs import JsonAccessLogger
+    from server.web.app import create_app
+    from server.web.edge import make_runner
 
     app = create_app(config)
     runner = make_runner(

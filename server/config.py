@@ -132,6 +132,14 @@ class ShopifyConfig:
         """The origin of one shop's admin, e.g. https://x.myshopify.com."""
         return self.admin_origin.replace("{shop}", shop).rstrip("/")
 
+    def api_secrets(self) -> list[str]:
+        """What signatures from Shopify may be made with: the secret, then the previous one
+        (accepted during a secret rotation)."""
+        values = [self.api_secret.reveal()]
+        if self.previous_api_secret:
+            values.append(self.previous_api_secret.reveal())
+        return values
+
 
 @dataclass(frozen=True, slots=True)
 class DatabaseConfig:
@@ -311,9 +319,7 @@ class Config:
 
     def secret_values(self) -> list[str]:
         """Every secret string in the config, for the log masking filter."""
-        values = [self.shopify.api_secret.reveal(), self.security.session_secret.reveal()]
-        if self.shopify.previous_api_secret:
-            values.append(self.shopify.previous_api_secret.reveal())
+        values = [*self.shopify.api_secrets(), self.security.session_secret.reveal()]
         values.extend(k.reveal() for k in self.security.token_encryption_keys)
         for url in (self.database.url, self.redis.url, self.broker.url):
             password = urlsplit(url).password if url else None

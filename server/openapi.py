@@ -486,7 +486,7 @@ PATHS["/api/sync"] = {
 
 
 _PREFLIGHT = {
-    "summary": "CORS preflight (server/cors.py's policy)",
+    "summary": "CORS preflight (server/web/cors.py's policy)",
     "responses": {
         "200": {"description": "allowed: Access-Control-Allow-* headers"},
         "403": {**PROBLEM, "description": "origin, method or header not allowed"},

@@ -1,6 +1,6 @@
 """Token-bucket rate limits shared through Redis, without a Redis round trip per request.
 
-The one limiter of the app: the pixel's limits and every route's (server/limits.py) use it.
+The one limiter of the app: the pixel's limits and every route's (server/web/limits.py) use it.
 
 The bucket of truth lives in Redis (a Lua script refills and takes atomically, on Redis's
 clock). Each process leases a slice of it (`lease_s` worth of the rate) and spends that

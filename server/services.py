@@ -11,7 +11,7 @@ from server.config import Config
 from server.security.crypto import TokenCipher
 from server.shopify.client import ShopCredentials, ShopifyClient
 from server.shopify.oauth import OAuthClient
-from server.shops import ShopTokens
+from server.shops.tokens import ShopTokens
 
 
 @dataclass(frozen=True)

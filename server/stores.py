@@ -8,8 +8,6 @@ from tortoise.exceptions import DBConnectionError
 
 from server.problem import Problem
 
-STORE_RETRY_AFTER_S = "5"
-
 # Connection-level failures of PostgreSQL (asyncpg, raw or wrapped by Tortoise) and Redis,
 # plus the transient ones a retry resolves (deadlock, serialization).
 STORE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
@@ -44,8 +42,4 @@ def store_down(error: BaseException) -> bool:
 
 def store_down_problem() -> Problem:
     """503 with Retry-After: the client (or Shopify) should simply try again."""
-    return Problem(
-        503,
-        "A data store is unavailable; nothing was changed. Try again shortly.",
-        headers={"Retry-After": STORE_RETRY_AFTER_S},
-    )
+    return Problem.unavailable("A data store is unavailable; nothing was changed. Try again shortly.")

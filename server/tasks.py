@@ -14,7 +14,6 @@ from server.problem import Problem
 
 log = logging.getLogger(__name__)
 
-BROKER_RETRY_AFTER_S = "5"
 
 
 class BrokerUnavailableError(Exception):
@@ -35,8 +34,4 @@ async def enqueue_or_503(actor: dramatiq.Actor[Any, Any], *args: Any, **kwargs: 
     try:
         await enqueue(actor, *args, **kwargs)
     except BrokerUnavailableError:
-        raise Problem(
-            503,
-            "the job queue is unavailable; try again shortly",
-            headers={"Retry-After": BROKER_RETRY_AFTER_S},
-        ) from None
+        raise Problem.unavailable("the job queue is unavailable; try again shortly") from None

@@ -33,8 +33,11 @@ class Waker:
         self.sent = 0
         self.dropped = 0
 
-    def send(self, actor: dramatiq.Actor[Any, Any], *args: Any, **options: Any) -> None:
-        """Queue `actor.send_with_options(args=args, **options)`; never raises."""
+    def send(self, actor: dramatiq.Actor[Any, Any] | str, *args: Any, **options: Any) -> None:
+        """Queue `actor.send_with_options(args=args, **options)`; never raises.
+
+        `actor` may be an actor's name: it is looked up on the current broker when sent.
+        """
         if self._closed or self._queued >= MAX_QUEUED_SENDS:
             self.dropped += 1
             return
@@ -45,12 +48,17 @@ class Waker:
         self._in_flight.add(future)
         future.add_done_callback(self._done)
 
-    def _send(self, actor: dramatiq.Actor[Any, Any], args: tuple[Any, ...], options: Any) -> bool:
+    def _send(
+        self, actor: dramatiq.Actor[Any, Any] | str, args: tuple[Any, ...], options: Any
+    ) -> bool:
+        name = actor if isinstance(actor, str) else actor.actor_name
         try:
+            if isinstance(actor, str):
+                actor = dramatiq.get_broker().get_actor(actor)
             actor.send_with_options(args=args, **options)
         except Exception as e:
             # The work is committed; only the wake-up is lost (the sweeper resends it).
-            log.warning("could not wake %s: %s", actor.actor_name, type(e).__name__)
+            log.warning("could not wake %s: %s", name, type(e).__name__)
             return False
         return True
 

@@ -200,14 +200,14 @@ def stub_broker(config: Config) -> Iterator[StubBroker]:
 
 
 class EdgeTestServer(TestServer):
-    """The app served as `python -m server` serves it (server/edge.py's runner)."""
+    """The app served as `python -m server` serves it (server/web/edge.py's runner)."""
 
     def __init__(self, app: web.Application, *, limits: Any, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._limits = limits
 
     async def _make_runner(self, **kwargs: Any) -> Any:
-        from server.edge import make_runner
+        from server.web.edge import make_runner
 
         return make_runner(self.app, self._limits, **kwargs)
 
@@ -226,8 +226,8 @@ async def make_client(
         # Each test starts with full rate-limit buckets (they live in Redis, per namespace).
         from redis.exceptions import ConnectionError as RedisDown
 
-        from server.app import create_app
         from server.logs import JsonAccessLogger
+        from server.web.app import create_app
 
         try:
             async with Redis.from_url(config.redis.url) as redis:

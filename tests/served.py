@@ -83,8 +83,8 @@ class ServedApp:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from server.app import create_app
-        from server.edge import make_runner
+        from server.web.app import create_app
+        from server.web.edge import make_runner
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()

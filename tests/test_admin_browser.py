@@ -29,9 +29,9 @@ from models import (
     SyncRun,
     WebPixel,
 )
-from server import keys
 from server.config import Config
 from server.sync.engine import SyncContext, run_sync
+from server.web import keys
 from tests.browser import IN_PROCESS_FRAMES, Chromium, Page, Reply, png_colours
 from tests.helpers import install_shop, make_session_token
 

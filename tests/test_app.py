@@ -12,7 +12,7 @@ from server.problem import Problem
 
 
 def _test_routes(app: web.Application) -> None:
-    # Routes that exercise the middleware; the real routes come from server/routes.py.
+    # Routes that exercise the middleware; the real routes come from server/web/routes.py.
     async def echo(request: web.Request) -> web.Response:
         return web.Response(body=await request.read())
 
@@ -76,7 +76,7 @@ async def test_readyz_503_names_database_when_unreachable(make_client, make_conf
 
 async def test_readyz_503_names_broker_when_unreachable(aiohttp_client, make_config):
     from actors.broker import setup_broker
-    from server.app import create_app
+    from server.web.app import create_app
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
     config = make_config(BROKER_URL=dead)

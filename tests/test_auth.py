@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from models import Shop
-from server import keys
 from server.security.hmac import sign_query
+from server.web import keys
 from tests.helpers import bearer, install_shop
 
 SHOP = "acme-store.myshopify.com"

@@ -94,8 +94,8 @@ async def app(
     fault_env: dict[str, str], stores: Stores
 ) -> AsyncIterator[tuple[TestClient[Any, Any], Config]]:
     from actors.broker import setup_broker
-    from server.app import create_app
     from server.config import load_config
+    from server.web.app import create_app
 
     await apply_migrations(stores.pg.url)
     config = load_config(fault_env)

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.cors import EXTENSIONS_ORIGIN
+from server.web.cors import EXTENSIONS_ORIGIN
 from tests.fake_shopify import webhook_hmac
 from tests.helpers import bearer, install_shop
 from tests.served import ServedApp

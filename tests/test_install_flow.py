@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from models import Shop
-from server.app import create_app
+from server.web.app import create_app
 from tests.helpers import WorkerProcess, bearer
 
 ROOT = Path(__file__).resolve().parent.parent

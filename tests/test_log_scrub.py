@@ -63,7 +63,7 @@ async def test_failing_deliveries_leave_no_customer_data_in_the_worker_logs(
     base_env, config, redis_broker, aiohttp_client
 ):
     from models import WebhookDelivery
-    from server.app import create_app
+    from server.web.app import create_app
     from tests.fake_shopify import WebhookSender
     from tests.helpers import install_shop
 

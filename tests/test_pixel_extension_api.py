@@ -108,9 +108,9 @@ async def test_a_new_app_url_reaches_the_pixel_on_the_next_activation(
     """The app moved (new SHOPIFY_APP_URL): activating again rewrites the pixel's ingest URL
     with webPixelUpdate; no per-environment edit of the extension's source."""
     from models import Shop
-    from server import keys
     from server.pixel.extension import activate
     from server.shopify import ShopCredentials
+    from server.web import keys
 
     domain = await _installed(fake, shop_config)
     headers = bearer(shop_config, domain)

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from models import PixelEvent, PixelPending, WebPixel
-from server import keys
 from server.embedded import free_port
+from server.web import keys
 from tests.pixel_helpers import (
     clear_rate_limits,
     envelope,
@@ -21,7 +21,7 @@ from tests.pixel_helpers import (
 )
 
 URL = "/pixel/events"
-# Storefronts post cross-origin; the CORS policy answers every origin (server/cors.py).
+# Storefronts post cross-origin; the CORS policy answers every origin (server/web/cors.py).
 ORIGIN = "https://shop.example"
 
 
@@ -278,7 +278,7 @@ async def test_broker_down_is_still_202_with_every_event_stored(
     aiohttp_client, make_config, stub_broker
 ):
     from actors.broker import setup_broker
-    from server.app import create_app
+    from server.web.app import create_app
 
     config = make_config(BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
     broker = setup_broker(config)
@@ -329,8 +329,8 @@ async def test_concurrent_requests_share_one_statement_per_flush(
 async def test_deactivated_pixel_key_stops_being_accepted(client, config, stub_broker):
     _, pixel = await pixel_shop(config)
     assert (await _post(client, pixel.ingest_key, [envelope()])).status == 202
-    from server import keys
     from server.pixel.extension import mark_inactive
+    from server.web import keys
 
     await mark_inactive(pixel, client.app[keys.PIXEL].keys)
     await _problem(await _post(client, pixel.ingest_key, [envelope()]), 401)

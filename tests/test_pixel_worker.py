@@ -70,7 +70,7 @@ def _pg(url: str) -> str:
 async def test_a_real_worker_aggregates_what_the_web_process_committed(
     base_env, config, redis_broker, redis_client, aiohttp_client, tmp_path
 ):
-    from server.app import create_app
+    from server.web.app import create_app
 
     await clear_rate_limits(redis_client)
     redis_broker.flush("pixel")
@@ -107,7 +107,7 @@ async def test_failing_messages_are_retried_then_dead_lettered_and_counted(
     base_env, config, redis_broker, redis_client, aiohttp_client, tmp_path
 ):
     from actors.webhooks import process_webhooks
-    from server.app import create_app
+    from server.web.app import create_app
 
     redis_broker.flush("webhooks")
     namespace = redis_broker.namespace

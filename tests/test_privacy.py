@@ -12,7 +12,9 @@ from decimal import Decimal
 import pytest
 from tortoise import Tortoise
 
-from actors.privacy import (
+from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
+from server.db import tortoise_config
+from server.privacy.requests import (
     CustomerIdentity,
     customer_data_request,
     privacy_models,
@@ -20,10 +22,7 @@ from actors.privacy import (
     redact_shop,
     shop_filter,
 )
-from actors.uninstall import revoke_shop_access
-from actors.webhooks import uninstall_shop
-from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
-from server.db import tortoise_config
+from server.shops.uninstall import revoke_shop_access, uninstall_shop
 from tests.helpers import install_shop
 from tests.privacy_fixture_models import FixtureCustomer, FixtureOrder, FixtureOrderEvent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from actors.privacy import customer_data_request, redact_customer
 from models import PixelDailyAggregate, PixelEvent
+from server.privacy.requests import customer_data_request, redact_customer
 from tests.pixel_helpers import (
     checkout_completed,
     clear_rate_limits,
@@ -74,8 +74,8 @@ async def test_customer_pixel_events_are_exported_and_redacted(client, config, s
 
 
 async def test_uninstall_deactivates_the_pixel_and_its_key(client, config, stub_broker):
-    from actors.webhooks import uninstall_shop
     from models import WebPixel
+    from server.shops.uninstall import uninstall_shop
 
     shop, pixel = await pixel_shop(config)
     await _ingest(client, pixel.ingest_key, [envelope("page_viewed")])
@@ -83,7 +83,7 @@ async def test_uninstall_deactivates_the_pixel_and_its_key(client, config, stub_
     assert (await WebPixel.get(id=pixel.id)).status == "inactive"
     # Within the key cache's TTL other processes follow; this one refuses it at once or
     # after its cache entry expires, and a fresh process refuses it immediately.
-    from server import keys
+    from server.web import keys
 
     client.app[keys.PIXEL].keys.forget(pixel.ingest_key)
     response = await client.post(

@@ -15,13 +15,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from models import Shop
-from server import keys
 from server.config import Secret
 from server.db import MIGRATIONS_DIR, apply_migrations
 from server.logs import JsonFormatter
 from server.security.crypto import TokenCipher
 from server.shopify.client import ShopCredentials
-from server.shops import ReauthRequiredError, ShopNotInstalledError, TokenRefreshError
+from server.shops.tokens import ReauthRequiredError, ShopNotInstalledError, TokenRefreshError
+from server.web import keys
 from tests.helpers import bearer, install_shop, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

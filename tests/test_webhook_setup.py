@@ -10,14 +10,15 @@ import pytest
 from tortoise import Tortoise, fields
 from tortoise.models import Model
 
-from actors.webhooks import TOPIC_ROUTES, plan_subscriptions
 from models.privacy import PrivacyRule
 from server.config import load_config
 from server.db import MODEL_MODULES
-from server.webhook_topics import (
+from server.sync.changes import DATA_TOPICS
+from server.webhooks.subscriptions import plan_subscriptions
+from server.webhooks.topics import (
     COMPLIANCE_TOPICS,
-    DATA_TOPICS,
     SUBSCRIBED_TOPICS,
+    TOPICS,
     graphql_topic,
     rest_topic,
 )
@@ -42,8 +43,8 @@ def test_shopify_app_toml_declares_the_topics_scopes_and_version():
 
 
 def test_every_handled_topic_is_subscribed_and_data_topics_await_the_sync():
-    assert set(TOPIC_ROUTES) <= set(SUBSCRIBED_TOPICS) | set(COMPLIANCE_TOPICS)
-    assert set(COMPLIANCE_TOPICS) | {"app/uninstalled"} <= set(TOPIC_ROUTES)
+    assert set(TOPICS) == set(SUBSCRIBED_TOPICS) | set(COMPLIANCE_TOPICS)
+    assert set(COMPLIANCE_TOPICS) | {"app/uninstalled"} | set(DATA_TOPICS) <= set(TOPICS)
     assert len(DATA_TOPICS) == 9
     assert graphql_topic("orders/updated") == "ORDERS_UPDATED"
     assert all(rest_topic(graphql_topic(t)) == t for t in SUBSCRIBED_TOPICS)

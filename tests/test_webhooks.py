@@ -13,10 +13,11 @@ import pytest
 
 from actors.broker import setup_broker
 from actors.sweeper import send_swept, sweep_once
-from actors.webhooks import process_deliveries
 from models import Customer, WebhookDelivery
-from server.webhook_topics import COMPLIANCE_TOPICS, DATA_TOPICS, KNOWN_TOPICS
-from server.webhooks import WEBHOOK_WAKER
+from server.sync.changes import DATA_TOPICS
+from server.webhooks.http import WEBHOOK_WAKER
+from server.webhooks.processing import process_deliveries
+from server.webhooks.topics import COMPLIANCE_TOPICS, KNOWN_TOPICS, TOPICS
 from tests.fake_shopify import WebhookSender, webhook_hmac
 from tests.helpers import DatabaseDown, install_shop, run_cli
 
@@ -245,7 +246,7 @@ async def test_the_same_event_id_on_two_topics_is_two_deliveries(client, sender,
 async def test_topics_we_do_not_handle_are_200_recorded_and_ignored(
     client, sender, stub_broker, topic, caplog
 ):
-    caplog.set_level(logging.INFO, logger="server.webhooks")
+    caplog.set_level(logging.INFO, logger="server.webhooks.http")
     delivery, response = await sender.send(url(client), topic, SHOP, {"id": 1})
     assert response.status == 200
     assert (await response.json()) == {"status": "ignored"}
@@ -311,12 +312,11 @@ async def test_secrets_and_hmacs_never_reach_the_logs(client, sender, caplog):
     assert webhook_hmac(delivery.body, sender._secret) not in text
 
 
-async def test_compliance_topics_are_the_ones_routed_to_privacy_actors():
-    from actors.webhooks import TOPIC_ROUTES
-
-    for topic in COMPLIANCE_TOPICS:
-        assert TOPIC_ROUTES[topic].actor.queue_name == "privacy"
-    assert TOPIC_ROUTES["app/uninstalled"].actor.queue_name == "webhooks"
+async def test_every_topic_wakes_a_declared_actor_on_its_flows_queue(stub_broker):
+    queue_of = {topic: stub_broker.get_actor(row.actor).queue_name for topic, row in TOPICS.items()}
+    assert {queue_of[t] for t in COMPLIANCE_TOPICS} == {"privacy"}
+    assert {queue_of[t] for t in DATA_TOPICS} == {"sync"}
+    assert queue_of["app/uninstalled"] == "webhooks"
 
 
 @pytest.mark.parametrize(
@@ -413,12 +413,10 @@ async def test_a_transient_failure_is_retried_with_backoff_then_given_up(
         calls.append(topic)
         raise RuntimeError("the handler broke")
 
-    from actors import webhooks
+    from server.webhooks.topics import Topic
 
-    route = webhooks.TOPIC_ROUTES["app/uninstalled"]
-    monkeypatch.setitem(
-        webhooks.TOPIC_ROUTES, "app/uninstalled", webhooks.TopicRoute(flaky, route.actor)
-    )
+    route = TOPICS["app/uninstalled"]
+    monkeypatch.setitem(TOPICS, "app/uninstalled", Topic(flaky, route.actor))
     _, response = await sender.send(url(client), "app/uninstalled", SHOP, {"id": 1})
     assert response.status == 200
     [delivery_id] = await woken(client, stub_broker, "webhooks")

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actors.privacy import CustomerIdentity, privacy_models, shop_filter
-from actors.webhooks import sync_subscriptions
 from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
-from server import keys
-from server.app import create_app
-from server.webhook_topics import SUBSCRIBED_TOPICS, graphql_topic
+from server.privacy.requests import CustomerIdentity, privacy_models, shop_filter
+from server.web import keys
+from server.web.app import create_app
+from server.webhooks.subscriptions import sync_subscriptions
+from server.webhooks.topics import SUBSCRIBED_TOPICS, graphql_topic
 from tests.fake_shopify import WebhookSender
 from tests.helpers import WorkerProcess, bearer
 

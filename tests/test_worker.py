@@ -49,7 +49,7 @@ async def test_ping_runs_in_a_real_worker_process(
     base_env, redis_broker, redis_client, database_url, aiohttp_client, config
 ):
     from actors.system import ping
-    from server.app import create_app
+    from server.web.app import create_app
 
     assert ping.broker is redis_broker
 

@@ -7,15 +7,15 @@ import logging
 from aiohttp import web
 from tortoise.exceptions import OperationalError
 
-from server import admin, keys
-from server.config import Config
+from server import admin
+from server.problem import RETRY_AFTER_S, retry_after_header
 from server.security.hmac import verify_query_hmac
 from server.stores import STORE_DOWN_ERRORS
+from server.web import keys
 
 log = logging.getLogger(__name__)
 
 HTML = "text/html"
-RETRY_AFTER_S = "5"
 # Our pages name static files with their content hash (`?v=`): such a URL never changes.
 STATIC_CACHE_VERSIONED = "public, max-age=31536000, immutable"
 STATIC_CACHE_OTHER = "no-cache"
@@ -33,18 +33,11 @@ def _error_page(status: int, title: str, message: str, **headers: str) -> web.Re
     return _html(page, status=status, headers=headers or None)
 
 
-def _secrets(config: Config) -> list[str]:
-    values = [config.shopify.api_secret.reveal()]
-    if config.shopify.previous_api_secret:
-        values.append(config.shopify.previous_api_secret.reveal())
-    return values
-
-
 async def home(request: web.Request) -> web.Response:
     """GET /: the app home, the install breakout, or a short page about the app."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if "hmac" in query and not verify_query_hmac(query, _secrets(config)):
+    if "hmac" in query and not verify_query_hmac(query, config.shopify.api_secrets()):
         return _error_page(
             401,
             "Link not valid",
@@ -64,7 +57,7 @@ async def home(request: web.Request) -> web.Response:
             503,
             "Temporarily unavailable",
             "The app cannot reach its database right now. Reload this page in a few seconds.",
-            **{"Retry-After": RETRY_AFTER_S},
+            **retry_after_header(RETRY_AFTER_S),
         )
     if decision.kind is admin.HomeKind.ABOUT:
         return _html(admin.render("about.html"))

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from models import PixelDailyAggregate, PixelDailyRevenue
-from server import keys
 from server.problem import Problem
+from server.web import keys
+from server.web.responses import json_response
 
 FUNNEL = ("product_viewed", "product_added_to_cart", "checkout_started", "checkout_completed")
 DEFAULT_RANGE_DAYS = 30
@@ -101,4 +101,4 @@ async def get_summary(request: web.Request) -> web.Response:
     """GET /api/analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, inclusive)."""
     start, end = parse_range(request.query)
     body = await summary(request[keys.SHOP].id, start=start, end=end)
-    return web.json_response(body, dumps=lambda o: orjson.dumps(o).decode())
+    return json_response(body)

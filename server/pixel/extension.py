@@ -7,14 +7,11 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from aiohttp import web
 from tortoise.exceptions import IntegrityError
 
 from models import Shop, WebPixel, WebPixelVersion
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE
-from server import keys
-from server.auth.session_auth import token_problem
 from server.pixel.ingest import IngestKeys
 from server.problem import Problem
 from server.shopify import (
@@ -27,12 +24,14 @@ from server.shopify import (
     ShopifyThrottledError,
     ShopifyUserError,
 )
-from server.shops import ShopTokenError
+from server.shops.tokens import ShopTokenError
+from server.web import keys
+from server.web.responses import json_response
+from server.web.session_auth import token_problem
 
 log = logging.getLogger(__name__)
 
 INGEST_KEY_BYTES = 24
-RETRY_AFTER_S = "5"
 
 
 def new_ingest_key() -> str:
@@ -175,7 +174,7 @@ async def describe(shop: Shop) -> dict[str, Any]:
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, dumps=lambda o: orjson.dumps(o).decode())
+    return json_response(body, status=status)
 
 
 async def _credentials(request: web.Request, shop: Shop) -> ShopCredentials:
@@ -210,9 +209,7 @@ def _shopify_problem(error: ShopifyError) -> Problem:
             headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
         )
     if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
-        return Problem(
-            503, "Shopify is unavailable; retry later", headers={"Retry-After": RETRY_AFTER_S}
-        )
+        return Problem.unavailable("Shopify is unavailable; retry later")
     return Problem(502, "Shopify answered the web pixel change with an error")
 
 

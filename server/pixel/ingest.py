@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -105,8 +104,8 @@ class PixelIngest:
         return [stored] * len(parts)
 
     @property
-    def retry_after(self) -> str:
-        return str(max(1, math.ceil(self.config.retry_after_s)))
+    def retry_after(self) -> float:
+        return self.config.retry_after_s
 
     async def wake_idle(self) -> None:
         """Wait until the pipeline's wake-ups asked for so far were sent (or failed)."""

@@ -23,13 +23,13 @@ from tortoise.exceptions import OperationalError
 
 from actors.sync import sync_shop
 from models import Shop
-from server import keys
-from server.auth.session_auth import reauth_problem
 from server.problem import Problem
 from server.stores import STORE_DOWN_ERRORS
 from server.sync import API_RESOURCES, RESOURCES, Resource, runs
 from server.sync.cache import PageCache
 from server.tasks import BrokerUnavailableError, enqueue
+from server.web import keys
+from server.web.session_auth import reauth_problem
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from server.shopify.errors import (
     ShopifyGraphQLError,
     ShopifyUserError,
 )
-from server.shops import ShopTokenError, TokenRefreshError
+from server.shops.tokens import ShopTokenError, TokenRefreshError
 from server.sync import Resource, runs
 from server.sync.normalize import (
     JsonObject,

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from models import Shop, SyncRun
-from server import keys
 from server.sync import runs
 from server.sync.engine import SyncContext, run_sync
 from server.sync.normalize import product_row
 from server.sync.store import SyncStore
+from server.web import keys
 from tests.helpers import bearer, install_shop
 
 SHOP = "api-store.myshopify.com"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from models import Customer, Order, OrderLineItem, Product, ProductVariant, SyncRun, Transaction
-from server import keys
 from server.sync import runs
 from server.sync.engine import Lease, SyncContext, run_sync
 from server.sync.normalize import customer_row, order_row, product_row
 from server.sync.store import SyncStore
+from server.web import keys
 from tests.fake_shopify.data import iso
 from tests.helpers import install_shop
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from models import Customer, Order, Product, SyncRun
-from server.app import create_app
 from server.sync import runs
 from server.sync.engine import lease_key
+from server.web.app import create_app
 from tests.fake_shopify import WebhookSender
 from tests.helpers import bearer, install_shop
 

@@ -14,7 +14,7 @@ from server.pixel.ingest import PixelIngest
 from server.services import ShopifyServices
 from server.shopify.client import ShopifyClient
 from server.shopify.oauth import OAuthClient
-from server.shops import ShopTokens
+from server.shops.tokens import ShopTokens
 
 CONFIG = web.AppKey("config", Config)
 REDIS = web.AppKey("redis", Redis)

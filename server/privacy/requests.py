@@ -27,12 +27,12 @@ from models import ComplianceRequest, PrivacyAudit, RedactedIdentity, Shop
 from models.compliance import COMPLIANCE_DEADLINE_DAYS, identity_hash
 from models.privacy import PrivacyRule
 from server.sync.cache import bump_version
+from server.webhooks.delivery import requested_at
 
 log = logging.getLogger(__name__)
 
 # Shopify sends shop/redact 48 hours after the uninstall that caused it.
 SHOP_REDACT_DELAY = timedelta(hours=48)
-PRIVACY_QUEUE = "privacy"
 
 
 def utcnow() -> datetime:
@@ -95,26 +95,6 @@ def _int_or_none(value: Any) -> int | None:
         return int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def requested_at(delivery: dict[str, Any] | None) -> datetime:
-    """When Shopify triggered the request (else when we received it, else now)."""
-    delivery = delivery or {}
-    return (
-        _parse_time(delivery.get("triggered_at"))
-        or _parse_time(delivery.get("received_at"))
-        or utcnow()
-    )
 
 
 # ------------------------------------------------------------------ the rules
@@ -187,8 +167,10 @@ async def remember_redacted(
     if not identities:
         return
     await RedactedIdentity.bulk_create(
-        [RedactedIdentity(shop=shop, kind=kind, value_hash=identity_hash(value))
-         for kind, value in sorted(identities)],
+        [
+            RedactedIdentity(shop=shop, kind=kind, value_hash=identity_hash(value))
+            for kind, value in sorted(identities)
+        ],
         ignore_conflicts=True,
         using_db=conn,
     )
@@ -440,8 +422,12 @@ async def redact_webhook_payloads(
     ids = [str(i) for i in (who.id, *who.order_ids) if i is not None]
     count, _ = await conn.execute_query(
         _REDACT_PAYLOADS,
-        [domain, who.email.lower() if who.email else None, who.phone or None,
-         "|".join(ids) or None],
+        [
+            domain,
+            who.email.lower() if who.email else None,
+            who.phone or None,
+            "|".join(ids) or None,
+        ],
     )
     return int(count)
 

@@ -13,30 +13,24 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
-from actors.install import shop_installed
-from server import keys
-from server.auth.session_auth import unauthorized, verify_session_token
+from actors.shops import shop_installed
 from server.config import Config
 from server.logs import shop_var
-from server.problem import Problem
+from server.problem import RETRY_AFTER_S, Problem
 from server.security.hmac import normalize_shop, verify_query_hmac
 from server.security.session_token import SessionTokenError
 from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthError
-from server.shops import missing_scopes
+from server.shops.tokens import missing_scopes
 from server.tasks import enqueue_or_503
+from server.web import keys
+from server.web.responses import json_response
+from server.web.session_auth import unauthorized, verify_session_token
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = "oauth_state"
 STATE_SHOP_KEY = "oauth_shop"
 SPENT_STATE_TTL_S = 3600
-
-
-def _secrets(config: Config) -> list[str]:
-    values = [config.shopify.api_secret.reveal()]
-    if config.shopify.previous_api_secret:
-        values.append(config.shopify.previous_api_secret.reveal())
-    return values
 
 
 def _shop_or_400(value: str | None) -> str:
@@ -50,7 +44,7 @@ async def install(request: web.Request) -> web.Response:
     """Start OAuth: a fresh nonce in the session cookie, then redirect to Shopify."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if "hmac" in query and not verify_query_hmac(query, _secrets(config)):
+    if "hmac" in query and not verify_query_hmac(query, config.shopify.api_secrets()):
         raise Problem(401, "the request's HMAC does not verify", title="Invalid HMAC")
     shop = _shop_or_400(query.get("shop"))
     shop_var.set(shop)
@@ -73,7 +67,7 @@ async def callback(request: web.Request) -> web.Response:
     """Finish OAuth: HMAC, state (spent once), shop, timestamp; then exchange and store."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if not verify_query_hmac(query, _secrets(config)):
+    if not verify_query_hmac(query, config.shopify.api_secrets()):
         raise Problem(
             401, "the callback's HMAC is missing or does not verify", title="Invalid HMAC"
         )
@@ -117,7 +111,7 @@ async def callback(request: web.Request) -> web.Response:
         raise Problem(
             502,
             f"Shopify's token endpoint failed ({e.status or 'no answer'})",
-            headers={"Retry-After": "5"},
+            retry_after=RETRY_AFTER_S,
         ) from None
     await _store_and_follow_up(request, shop, grant, installing=True)
     raise web.HTTPFound(_admin_app_url(config, shop, query.get("host")))
@@ -140,10 +134,10 @@ async def token_exchange(request: web.Request) -> web.Response:
         raise Problem(
             502,
             f"Shopify's token endpoint failed ({e.status or 'no answer'})",
-            headers={"Retry-After": "5"},
+            retry_after=RETRY_AFTER_S,
         ) from None
     stored = await _store_and_follow_up(request, shop, grant, installing=False)
-    return web.json_response({"shop": shop, "scopes": stored.split(",") if stored else []})
+    return json_response({"shop": shop, "scopes": stored.split(",") if stored else []})
 
 
 async def _store_and_follow_up(

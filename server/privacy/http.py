@@ -6,12 +6,12 @@ import base64
 import binascii
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from models import ComplianceRequest
-from server import keys
 from server.problem import Problem
+from server.web import keys
+from server.web.responses import json_response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
@@ -66,16 +66,14 @@ def _item(request: ComplianceRequest) -> dict[str, Any]:
     }
 
 
-def _json(body: Any, **headers: str) -> web.Response:
-    return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers)
-
-
 async def list_requests(request: web.Request) -> web.Response:
     """The shop's compliance requests, newest first, cursor-paginated."""
     shop = request[keys.SHOP]
     unknown = set(request.query) - {"limit", "cursor"}
     if unknown:
-        raise Problem(400, f"unknown query parameter: {sorted(unknown)[0]!r}", title="Invalid query")
+        raise Problem(
+            400, f"unknown query parameter: {sorted(unknown)[0]!r}", title="Invalid query"
+        )
     limit = _limit(request)
     query = ComplianceRequest.filter(shop_id=shop.id)
     cursor = request.query.get("cursor")
@@ -84,7 +82,7 @@ async def list_requests(request: web.Request) -> web.Response:
     rows = await query.order_by("-id").limit(limit + 1)
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1].id) if len(rows) > limit else None
-    return _json({"items": [_item(r) for r in page], "next_cursor": next_cursor})
+    return json_response({"items": [_item(r) for r in page], "next_cursor": next_cursor})
 
 
 async def download_export(request: web.Request) -> web.Response:
@@ -104,8 +102,8 @@ async def download_export(request: web.Request) -> web.Response:
     if row.status == "expired":
         raise Problem(410, "the export was deleted after its retention period")
     if row.status != "completed" or row.export is None:
-        raise Problem(409, "the export is not built yet", headers={"Retry-After": "60"})
-    return _json(
+        raise Problem(409, "the export is not built yet", retry_after=60)
+    return json_response(
         {**_item(row), "export": row.export},
-        **{"Content-Disposition": f'attachment; filename="data-request-{row.id}.json"'},
+        headers={"Content-Disposition": f'attachment; filename="data-request-{row.id}.json"'},
     )

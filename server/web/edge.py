@@ -29,7 +29,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
 from server.config import LimitsConfig
-from server.problem import problem_response
+from server.web.responses import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,7 @@ class EdgeRequestHandler(RequestHandler):
         exc = kw.get("exc_info")
         if isinstance(exc, RequestPayloadError | HttpProcessingError):
             cause = exc.__cause__ if isinstance(exc, RequestPayloadError) else exc
-            log.info("dropped a connection whose request body was broken: %s",
-                     type(cause).__name__)
+            log.info("dropped a connection whose request body was broken: %s", type(cause).__name__)
             return
         super().log_exception(*args, **kw)
 

@@ -1,6 +1,7 @@
-"""POST /webhooks: verify, commit the whole delivery in PostgreSQL, answer 200, wake a worker.
+"""The durable intake of webhook deliveries: group-committed to the outbox, then workers woken.
 
-A 200 means the delivery (topic, shop, event id, the headers that matter and the payload)
+POST /webhooks (server/webhooks/http.py) answers 200 only once its delivery is committed:
+a 200 means the delivery (topic, shop, event id, the headers that matter and the payload)
 is committed in `webhook_deliveries`, the outbox the workers apply it from. The group
 commit writes every delivery of a flush in one statement; only after the commit does the
 broker hear of it, with a message of ids that merely wakes a worker, sent without making
@@ -14,48 +15,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-import orjson
-from aiohttp import web
 from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 
-from actors.webhooks import TOPIC_ROUTES, group_by_actor
-from server import keys
 from server.groupcommit import GroupCommitter, ShuttingDownError, commit_resolving_loss
-from server.logs import shop_var
-from server.problem import Problem
-from server.security.hmac import normalize_shop, verify_webhook_hmac
 from server.stores import STORE_DOWN_ERRORS
 from server.wake import Waker
+from server.webhooks.topics import group_by_actor
 
 log = logging.getLogger(__name__)
 
-TOPIC_HEADER = "X-Shopify-Topic"
-HMAC_HEADER = "X-Shopify-Hmac-Sha256"
-SHOP_HEADER = "X-Shopify-Shop-Domain"
-EVENT_ID_HEADER = "X-Shopify-Event-Id"
-WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
-TRIGGERED_AT_HEADER = "X-Shopify-Triggered-At"
-API_VERSION_HEADER = "X-Shopify-API-Version"
-
-MAX_ID_CHARS = 255
-MAX_TOPIC_CHARS = 128
-MAX_API_VERSION_CHARS = 32
-# X-Shopify-Triggered-At is informational (the HMAC does not cover it): a value outside
-# these years is stored as unknown rather than trusted.
-TRIGGERED_AT_YEARS = (2000, 2200)
 # Shopify waits 5 s; a store slower than this gets a 503 so Shopify retries.
 STORE_TIMEOUT_S = 3.0
-DB_RETRY_AFTER_S = "5"
 
 # Everything that means "the database did not take it" (Shopify retries on 503).
-_DB_DOWN: tuple[type[BaseException], ...] = (
+DB_DOWN_ERRORS: tuple[type[BaseException], ...] = (
     *STORE_DOWN_ERRORS,
     OperationalError,
     ShuttingDownError,
@@ -226,145 +206,13 @@ class DeliveryStore:
         return outcomes
 
 
-async def read_limited_body(request: web.Request, limit: int) -> bytes:
-    """The raw body, read once; 413 as soon as it is over `limit` bytes."""
-    too_large = Problem(
-        413,
-        f"the webhook body is over {limit} bytes",
-        title="Payload Too Large",
-    )
-    length = request.content_length
-    if length is not None:
-        if length > limit:
-            raise too_large
-        # The common case (Shopify sends Content-Length): one read, no chunk loop.
-        return await request.read()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _header(request: web.Request, name: str, *, max_chars: int) -> str:
-    value = request.headers.get(name, "").strip()
-    if not value:
-        raise Problem(400, f"the {name} header is required", title="Missing header")
-    if len(value) > max_chars or not value.isprintable():
-        raise Problem(400, f"the {name} header is not valid", title="Invalid header")
-    return value
-
-
-def _triggered_at(request: web.Request) -> datetime | None:
-    value = request.headers.get(TRIGGERED_AT_HEADER, "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None  # informational only: a bad value is recorded as unknown
-    if not TRIGGERED_AT_YEARS[0] <= parsed.year <= TRIGGERED_AT_YEARS[1]:
-        return None  # out of any sane range: recorded as unknown
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _secrets(request: web.Request) -> list[str]:
-    shopify = request.app[keys.CONFIG].shopify
-    values = [shopify.api_secret.reveal()]
-    if shopify.previous_api_secret:
-        values.append(shopify.previous_api_secret.reveal())  # during a secret rotation
-    return values
-
-
-def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise Problem(400, "the body is not valid JSON", title="Invalid JSON") from None
-    if not isinstance(payload, dict):
-        raise Problem(400, "the body must be a JSON object", title="Invalid JSON")
-    return payload
-
-
-def _printable(request: web.Request, name: str, *, max_chars: int) -> str:
-    """An optional header: empty, or printable and at most `max_chars` (else 400)."""
-    value = request.headers.get(name, "").strip()
-    if len(value) > max_chars or not value.isprintable():
-        raise Problem(400, f"the {name} header is not valid", title="Invalid header")
-    return value
-
-
-async def receive_webhook(request: web.Request) -> web.Response:
-    """Shopify's webhook delivery: 200 once committed (or a duplicate, or ignored)."""
-    limit = request.app[keys.CONFIG].limits.webhook_max_body_bytes
-    body = await read_limited_body(request, limit)
-    # Before anything else is believed: the HMAC over the raw bytes.
-    if not verify_webhook_hmac(body, request.headers.get(HMAC_HEADER), _secrets(request)):
-        raise Problem(
-            401, f"the {HMAC_HEADER} header is missing or does not verify", title="Invalid HMAC"
-        )
-    topic = _header(request, TOPIC_HEADER, max_chars=MAX_TOPIC_CHARS)
-    shop = normalize_shop(_header(request, SHOP_HEADER, max_chars=MAX_ID_CHARS))
-    if shop is None:
-        raise Problem(400, f"the {SHOP_HEADER} header is not a *.myshopify.com domain")
-    shop_var.set(shop)
-    event_id = request.headers.get(EVENT_ID_HEADER, "").strip() or _header(
-        request, WEBHOOK_ID_HEADER, max_chars=MAX_ID_CHARS
-    )
-    if len(event_id) > MAX_ID_CHARS or not event_id.isprintable():
-        raise Problem(400, f"the {EVENT_ID_HEADER} header is not valid", title="Invalid header")
-    payload: str | None = None
-    if topic in TOPIC_ROUTES:
-        _payload(body)  # a handled topic's body must be a JSON object...
-        payload = body.decode()  # ...so it is valid UTF-8 text, kept exactly as signed
-    delivery = Delivery(
-        shop=shop,
-        topic=topic,
-        event_id=event_id,
-        webhook_id=_printable(request, WEBHOOK_ID_HEADER, max_chars=MAX_ID_CHARS),
-        api_version=_printable(request, API_VERSION_HEADER, max_chars=MAX_API_VERSION_CHARS),
-        triggered_at=_triggered_at(request),
-        received_at=datetime.now(UTC),
-        payload=payload,
-    )
-    try:
-        status = await request.app[WEBHOOK_COMMITTER].submit(delivery, size=len(body))
-    except DeliveryRefused:
-        raise Problem(
-            400, "a value of the delivery could not be stored", title="Invalid delivery"
-        ) from None
-    except _DB_DOWN as e:
-        log.error("webhook not recorded: database unavailable (%s)", type(e).__name__)
-        raise Problem(
-            503,
-            "the database is unavailable; the delivery was not taken",
-            headers={"Retry-After": DB_RETRY_AFTER_S},
-        ) from None
-    if status == "ignored":
-        log.info("webhook topic not handled; ignored", extra={"topic": topic, "shop": shop})
-    return web.Response(body=b'{"status":"%s"}' % status.encode(), content_type="application/json")
-
-
-WEBHOOK_COMMITTER = web.AppKey("webhook_committer", GroupCommitter[Delivery, str])
-WEBHOOK_WAKER = web.AppKey("webhook_waker", Waker)
-
-
 def _refused(error: BaseException) -> bool:
     return isinstance(error, _ITEM_ERRORS)
 
 
-async def webhook_committer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The group committer of webhook deliveries and its waker, for the app's lifetime."""
-    config = app[keys.CONFIG]
-    waker = Waker(name="webhook-wake")
-    store = DeliveryStore(
-        waker,
-        stale_after_s=config.outbox.stale_after_s,
-        timeout_s=STORE_TIMEOUT_S,
-    )
+def delivery_committer(waker: Waker, *, stale_after_s: float) -> GroupCommitter[Delivery, str]:
+    """The group committer of webhook deliveries (started by the caller, closed with it)."""
+    store = DeliveryStore(waker, stale_after_s=stale_after_s, timeout_s=STORE_TIMEOUT_S)
 
     async def flush(batch: list[Delivery]) -> Sequence[str]:
         try:
@@ -375,7 +223,7 @@ async def webhook_committer_ctx(app: web.Application) -> AsyncIterator[None]:
                 raise DeliveryRefused(type(e).__name__) from e
             raise
 
-    committer: GroupCommitter[Delivery, str] = GroupCommitter(
+    return GroupCommitter(
         flush,
         interval_s=FLUSH_INTERVAL_S,
         max_weight=MAX_BATCH_DELIVERIES,
@@ -384,9 +232,3 @@ async def webhook_committer_ctx(app: web.Application) -> AsyncIterator[None]:
         is_item_error=_refused,
         name="webhook-commit",
     )
-    committer.start()
-    app[WEBHOOK_COMMITTER] = committer
-    app[WEBHOOK_WAKER] = waker
-    yield
-    await committer.close()
-    await waker.close()

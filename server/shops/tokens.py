@@ -207,9 +207,14 @@ class ShopTokens:
                 break
             except Exception as e:
                 if not store_down(e) or attempt == STORE_NEW_PAIR_ATTEMPTS - 1:
-                    log.error("refreshed token pair could not be stored for %s: %s",
-                              shop, type(e).__name__)
-                    raise TokenRefreshError(shop, "the refreshed token could not be stored") from None
+                    log.error(
+                        "refreshed token pair could not be stored for %s: %s",
+                        shop,
+                        type(e).__name__,
+                    )
+                    raise TokenRefreshError(
+                        shop, "the refreshed token could not be stored"
+                    ) from None
                 await asyncio.sleep(0.2 * (attempt + 1))
         log.info("access token refreshed", extra={"shop": shop})
         return grant.access_token

@@ -6,23 +6,22 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
-import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tortoise import Tortoise
 
-from server import keys
-from server.problem import problem_response
+from server.problem import RETRY_AFTER_S, retry_after_header
+from server.web import keys
+from server.web.responses import json_response, problem_response
 
 log = logging.getLogger(__name__)
 
 READY_CHECK_TIMEOUT_S = 2.0
-RETRY_AFTER_S = "5"
 
 
 async def healthz(request: web.Request) -> web.Response:
     """Alive: the process answers. Checks nothing else on purpose."""
-    return web.json_response({"status": "ok"}, dumps=lambda o: orjson.dumps(o).decode())
+    return json_response({"status": "ok"})
 
 
 async def _check_db() -> None:
@@ -71,12 +70,10 @@ async def readyz(request: web.Request) -> web.Response:
             503,
             f"Not ready: {', '.join(failed)} unavailable",
             title="Service Unavailable",
-            headers={"Retry-After": RETRY_AFTER_S},
+            headers=retry_after_header(RETRY_AFTER_S),
             checks=checks,
         )
-    return web.json_response(
-        {"status": "ok", "checks": checks}, dumps=lambda o: orjson.dumps(o).decode()
-    )
+    return json_response({"status": "ok", "checks": checks})
 
 
 async def metrics(request: web.Request) -> web.Response:

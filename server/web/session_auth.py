@@ -8,16 +8,17 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from models import Shop
-from server import keys
 from server.logs import shop_var
-from server.problem import Problem, problem_response
+from server.problem import Problem
 from server.security.session_token import (
     SessionToken,
     SessionTokenError,
     bearer_token,
     decode_session_token,
 )
-from server.shops import ReauthRequiredError, ShopTokenError, TokenRefreshError
+from server.shops.tokens import ReauthRequiredError, ShopTokenError, TokenRefreshError
+from server.web import keys
+from server.web.responses import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,10 @@ def unauthorized(detail: str) -> web.Response:
 def verify_session_token(request: web.Request) -> SessionToken:
     """The request's verified session token; raises SessionTokenError."""
     config = request.app[keys.CONFIG]
-    secrets = [config.shopify.api_secret.reveal()]
-    if config.shopify.previous_api_secret:
-        secrets.append(config.shopify.previous_api_secret.reveal())
     token = bearer_token(request.headers.get("Authorization"))
-    return decode_session_token(token, api_key=config.shopify.api_key, secrets=secrets)
+    return decode_session_token(
+        token, api_key=config.shopify.api_key, secrets=config.shopify.api_secrets()
+    )
 
 
 @web.middleware
@@ -86,7 +86,5 @@ def token_problem(error: ShopTokenError, *, app_url: str) -> Problem:
         return reauth_problem(app_url, error.shop)
     if isinstance(error, TokenRefreshError):
         # Shopify's token endpoint failed for now: not the merchant's problem.
-        return Problem(503, "Shopify's token endpoint is unavailable; try again shortly",
-                       headers={"Retry-After": "5"})
-    return Problem(401, f"{error.shop} has not installed the app",
-                   headers={RETRY_HEADER: "1"})
+        return Problem.unavailable("Shopify's token endpoint is unavailable; try again shortly")
+    return Problem(401, f"{error.shop} has not installed the app", headers={RETRY_HEADER: "1"})

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import compliance, openapi, ops, webhooks
+from server import openapi
 from server.admin import http as admin
-from server.auth import routes as auth
 from server.pixel import analytics as pixel_analytics
 from server.pixel import extension as pixel_extension
-from server.pixel import handlers as pixel
+from server.pixel import http as pixel
+from server.privacy import http as privacy
+from server.shops import http as shops
 from server.sync import api as sync_api
+from server.web import ops
+from server.webhooks import http as webhooks
 
 
 def setup_routes(app: web.Application) -> None:
@@ -23,9 +26,9 @@ def setup_routes(app: web.Application) -> None:
             web.get("/readyz", ops.readyz, name="readyz", allow_head=True),
             web.get("/metrics", ops.metrics, name="metrics"),
             web.get("/openapi.json", openapi.openapi_json, name="openapi"),
-            web.get("/auth/install", auth.install, name="auth_install"),
-            web.get("/auth/callback", auth.callback, name="auth_callback"),
-            web.post("/auth/token-exchange", auth.token_exchange, name="auth_token_exchange"),
+            web.get("/auth/install", shops.install, name="auth_install"),
+            web.get("/auth/callback", shops.callback, name="auth_callback"),
+            web.post("/auth/token-exchange", shops.token_exchange, name="auth_token_exchange"),
             web.post("/pixel/events", pixel.post_events, name="pixel_events"),
             web.get("/api/extension", pixel_extension.get_extension, name="extension"),
             web.post(
@@ -42,12 +45,10 @@ def setup_routes(app: web.Application) -> None:
                 "/api/analytics/summary", pixel_analytics.get_summary, name="analytics_summary"
             ),
             web.post("/webhooks", webhooks.receive_webhook, name="webhooks"),
-            web.get(
-                "/api/compliance/requests", compliance.list_requests, name="compliance_requests"
-            ),
+            web.get("/api/compliance/requests", privacy.list_requests, name="compliance_requests"),
             web.get(
                 "/api/compliance/requests/{request_id}/export",
-                compliance.download_export,
+                privacy.download_export,
                 name="compliance_export",
             ),
             *sync_api.routes(),

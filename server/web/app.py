@@ -19,20 +19,20 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
-from server import keys
 from server.admin.http import frame_ancestors
-from server.auth.session_auth import session_token_auth
 from server.config import Config
-from server.cors import setup_cors
 from server.db import close_db, init_db
-from server.edge import handler_args
-from server.limits import edge_limits_ctx, rate_limits
 from server.metrics import Metrics
-from server.middlewares import errors, metrics, request_context, request_shape
-from server.pixel.handlers import pixel_ctx
-from server.routes import setup_routes
+from server.pixel.http import pixel_ctx
 from server.services import build_services
-from server.webhooks import webhook_committer_ctx
+from server.web import keys
+from server.web.cors import setup_cors
+from server.web.edge import handler_args
+from server.web.limits import edge_limits_ctx, rate_limits
+from server.web.middlewares import errors, metrics, request_context, request_shape
+from server.web.routes import setup_routes
+from server.web.session_auth import session_token_auth
+from server.webhooks.http import webhook_committer_ctx
 
 if TYPE_CHECKING:
     from dramatiq import Broker

@@ -7,8 +7,10 @@ Steps run in order; a failing step fails the message and the whole list is retri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise import Tortoise
 from tortoise.expressions import Subquery
@@ -16,6 +18,9 @@ from tortoise.expressions import Subquery
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE, WebPixel
 from models.shop import Shop
 from server.sync.runs import cancel_shop_syncs
+from server.webhooks.delivery import requested_at
+
+log = logging.getLogger(__name__)
 
 UninstallStep = Callable[[str], Awaitable[None]]
 
@@ -59,3 +64,14 @@ UNINSTALL_STEPS: tuple[UninstallStep, ...] = (
     cancel_shop_syncs,
     deactivate_pixel,
 )
+
+
+async def uninstall_shop(shop: str, delivery: dict[str, Any] | None) -> None:
+    """Revoke the shop's access and run UNINSTALL_STEPS, unless a reinstall superseded it."""
+    if not await revoke_shop_access(shop, uninstalled_at=requested_at(delivery)):
+        # No such shop, or a late copy of an uninstall that a reinstall already superseded.
+        log.info("app/uninstalled changed nothing", extra={"shop": shop})
+        return
+    for step in UNINSTALL_STEPS:
+        await step(shop)
+    log.info("shop uninstalled", extra={"shop": shop})

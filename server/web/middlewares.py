@@ -12,11 +12,12 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestPayloadError
 
-from server import keys
-from server.edge import bad_request_problem
 from server.logs import request_id_var, shop_var
-from server.problem import Problem, problem_response
+from server.problem import Problem
 from server.stores import store_down, store_down_problem
+from server.web import keys
+from server.web.edge import bad_request_problem
+from server.web.responses import problem_response, render
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +82,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Problem as problem:
-        return problem.response()
+        return render(problem)
     except (HttpProcessingError, RequestPayloadError) as exc:
         # The body did not decode (bad gzip), arrived too slowly, or broke framing mid-way.
         cause = exc if isinstance(exc, HttpProcessingError) else exc.__cause__
         status, detail = bad_request_problem(cause)
-        log.info("bad request body in %s %s: %s", request.method, request.path,
-                 type(cause).__name__)
+        log.info(
+            "bad request body in %s %s: %s", request.method, request.path, type(cause).__name__
+        )
         response = problem_response(status, detail)
         # The rest of the body is unreadable too: close rather than drain it.
         response.force_close()
@@ -119,9 +121,8 @@ def _unexpected(request: web.Request, e: Exception) -> web.Response:
         return problem_response(400, "the connection closed before the body arrived")
     if store_down(e):
         # A store that is down is not a bug: 503 so clients (and Shopify) retry.
-        log.error("store unavailable in %s %s: %s", request.method, request.path,
-                  type(e).__name__)
-        return store_down_problem().response()
+        log.error("store unavailable in %s %s: %s", request.method, request.path, type(e).__name__)
+        return render(store_down_problem())
     # The one place a bare catch is right: log it whole, answer without internals.
     log.error("unhandled error in %s %s", request.method, request.path, exc_info=e)
     return problem_response(
@@ -167,7 +168,7 @@ async def request_shape(request: web.Request, handler: Handler) -> web.StreamRes
     try:
         response = await handler(request)
     except Problem as problem:
-        response = problem.response()
+        response = render(problem)
     if not request.content.is_eof():
         # An unread compressed body may not even decode: close instead of draining it, and
         # say so, so the client does not send its next request on this connection.

@@ -1,7 +1,7 @@
 """POST /pixel/events: the public endpoint the Web Pixel posts storefront events to.
 
 CORS (open to every origin, `null` included, without credentials) is the policy in
-server/cors.py; the ingest key in the body is what identifies the shop, never the Origin.
+server/web/cors.py; the ingest key in the body is what identifies the shop, never the Origin.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
-from server import keys
 from server.groupcommit import ShuttingDownError
-from server.limits import client_address, too_many_requests
 from server.pixel.events import EnvelopeError, valid_version, validate_event
 from server.pixel.ingest import ITEM_ERRORS, PixelIngest, encode_part
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited
 from server.stores import STORE_DOWN_ERRORS
+from server.web import keys
+from server.web.limits import client_address, too_many_requests
+from server.web.responses import json_response
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,6 @@ _STORE_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, Operationa
 _LIMIT_ERRORS: tuple[type[BaseException], ...] = (RedisError, *_STORE_ERRORS)
 # What makes a flush fail for every request in it: 503, nothing accepted.
 _COMMIT_ERRORS: tuple[type[BaseException], ...] = (*_STORE_ERRORS, ShuttingDownError)
-
-
-def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
-
-
-def _problem(status: int, detail: str, *, retry_after: str | None = None, **extra: Any) -> Problem:
-    headers = {"Retry-After": retry_after} if retry_after is not None else None
-    return Problem(status, detail, headers=headers, **extra)
 
 
 async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -71,7 +63,7 @@ async def _take(request: web.Request, rate: Rate, key: str, cost: int) -> None:
         raise too_many_requests(f"pixel {e.scope}", e.retry_after_s) from e
     except _LIMIT_ERRORS as e:
         log.warning("rate limit store unavailable: %s", type(e).__name__)
-        raise _problem(
+        raise Problem(
             503, "Rate limiting is unavailable; retry later", retry_after=ingest.retry_after
         ) from e
 
@@ -79,13 +71,13 @@ async def _take(request: web.Request, rate: Rate, key: str, cost: int) -> None:
 async def _read_body(request: web.Request, limit: int) -> bytes:
     too_big = f"Request body is larger than {limit} bytes"
     if request.content_length is not None and request.content_length > limit:
-        raise _problem(413, too_big)
+        raise Problem(413, too_big)
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge as e:
-        raise _problem(413, too_big) from e
+        raise Problem(413, too_big) from e
     if len(body) > limit:
-        raise _problem(413, too_big)
+        raise Problem(413, too_big)
     return body
 
 
@@ -99,25 +91,27 @@ async def post_events(request: web.Request) -> web.Response:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise _problem(400, "Body is not valid JSON") from e
+        raise Problem(400, "Body is not valid JSON") from e
     if not isinstance(document, dict):
-        raise _problem(400, "Body must be a JSON object with accountID and events")
+        raise Problem(400, "Body must be a JSON object with accountID and events")
     account_id = document.get("accountID")
     if not isinstance(account_id, str) or not 0 < len(account_id) <= MAX_KEY_CHARS:
-        raise _problem(400, "accountID must be a non-empty string")
+        raise Problem(400, "accountID must be a non-empty string")
     events = document.get("events")
     if not isinstance(events, list) or not events:
-        raise _problem(400, "events must be a non-empty array")
+        raise Problem(400, "events must be a non-empty array")
     if len(events) > config.max_events_per_request:
-        raise _problem(413, f"At most {config.max_events_per_request} events per request")
+        raise Problem(413, f"At most {config.max_events_per_request} events per request")
 
     try:
         state = await ingest.keys.get(account_id)
     except _STORE_ERRORS as e:
         log.warning("ingest key lookup failed: %s", type(e).__name__)
-        raise _problem(503, "Database unavailable; retry later", retry_after=ingest.retry_after) from e
+        raise Problem(
+            503, "Database unavailable; retry later", retry_after=ingest.retry_after
+        ) from e
     if state is None or not state.active:
-        raise _problem(401, "accountID is not an active ingest key")
+        raise Problem(401, "accountID is not an active ingest key")
 
     now = datetime.now(UTC)
     # No event can exceed the per-event limit when the whole body is under it.
@@ -132,7 +126,7 @@ async def post_events(request: web.Request) -> web.Response:
         except EnvelopeError as e:
             rejected.append({"index": index, "reason": str(e)})
     if not accepted:
-        raise _problem(400, "No event in the batch is valid", rejected=rejected)
+        raise Problem(400, "No event in the batch is valid", rejected=rejected)
 
     await _take(request, ingest.shop_rate, str(state.shop_id), len(accepted))
     part = encode_part(
@@ -146,14 +140,10 @@ async def post_events(request: web.Request) -> web.Response:
         await ingest.committer.submit(part, weight=len(accepted), size=len(part))
     except ITEM_ERRORS as e:
         log.warning("pixel batch refused by the database: %s", type(e).__name__)
-        raise _problem(400, "A value in the batch could not be stored") from e
+        raise Problem(400, "A value in the batch could not be stored") from e
     except _COMMIT_ERRORS as e:
         log.warning("pixel batch not stored: %s", type(e).__name__)
-        raise _problem(
+        raise Problem(
             503, "The database is unavailable; nothing was accepted", retry_after=ingest.retry_after
         ) from e
-    return web.json_response(
-        {"accepted": len(accepted), "rejected": rejected},
-        status=202,
-        dumps=_dumps,
-    )
+    return json_response({"accepted": len(accepted), "rejected": rejected}, status=202)

@@ -29,13 +29,13 @@ from aiohttp.typedefs import Handler
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server import keys
 from server.config import Config
 from server.metrics import Metrics
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited, RateLimiter
 from server.security.hmac import normalize_shop
 from server.stores import STORE_DOWN_ERRORS
+from server.web import keys
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def too_many_requests(scope: str, retry_after_s: int) -> Problem:
     return Problem(
         429,
         f"Too many requests: the {scope} rate limit is exceeded; retry after {retry_after_s} s",
-        headers={"Retry-After": str(retry_after_s)},
+        retry_after=retry_after_s,
         limit=scope,
     )
 

@@ -1,1 +1,0 @@
-"""Merchant install (OAuth), token exchange, and session-token auth of /api/*."""

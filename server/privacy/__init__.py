@@ -1,0 +1,1 @@
+"""Privacy: the mandatory compliance webhooks (data request, customer and shop redaction)."""

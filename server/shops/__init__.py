@@ -1,0 +1,1 @@
+"""Shops: install (OAuth, token exchange), tokens (encrypted, refreshed), uninstall."""

@@ -1,0 +1,1 @@
+"""Webhooks: one topic table, the durable intake, processing from the outbox, subscriptions."""

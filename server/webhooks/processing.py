@@ -1,0 +1,154 @@
+"""Applying stored deliveries: claim from the outbox, run the topic's handler, mark done.
+
+The web process commits each delivery (payload included) in `webhook_deliveries` before it
+answers 200 (server/webhooks/intake.py), then wakes the topic's actor with the new ids. A
+worker claims each id (`FOR UPDATE SKIP LOCKED` on a pending row), runs the topic's handler
+and marks the row done in the same transaction, so the effect and "done" commit together. A
+handler that raises leaves the row pending with a backoff, or `failed` after
+`outbox.max_attempts` (or at once for an error no retry can fix); the sweeper
+(actors/sweeper.py) sends again whatever is due, so a lost message, an emptied Redis or a
+killed worker only delays a delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
+from server.config import OutboxConfig
+from server.stores import store_down
+from server.sync.cache import bump_version
+from server.sync.changes import PayloadError
+from server.webhooks.delivery import delivery_meta
+from server.webhooks.topics import TOPICS, Topic
+
+log = logging.getLogger(__name__)
+
+
+_CLAIM = """
+SELECT d.id, d.shop_domain, d.topic, d.event_id, d.webhook_id, d.triggered_at,
+       d.received_at, d.payload, s.id AS shop_id
+FROM webhook_deliveries d LEFT JOIN shops s ON s.domain = d.shop_domain
+WHERE d.id = $1 AND d.state = 'pending'
+FOR UPDATE OF d SKIP LOCKED
+"""
+
+_DONE = """
+UPDATE webhook_deliveries
+SET state = $2, attempts = attempts + 1, last_error = $3, done_at = now(),
+    next_attempt_at = NULL
+WHERE id = $1
+"""
+
+# A failure: pending again after a backoff (doubling per attempt), or failed for good.
+_FAILED = """
+UPDATE webhook_deliveries SET
+    attempts = attempts + 1,
+    last_error = $2,
+    state = CASE WHEN $3 OR attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,
+    next_attempt_at = now() + make_interval(secs => least($5 * power(2, attempts), $6))
+WHERE id = $1 AND state = 'pending'
+RETURNING state
+"""
+
+
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def _without_nul(payload: Any, text: str) -> Any:
+    """The payload with NUL characters dropped from its strings (PostgreSQL text refuses
+    them, and a delivery must not fail forever for one)."""
+    return _strip_nul(payload) if "\\u0000" in text else payload
+
+
+def describe_error(error: BaseException) -> str:
+    """What the database keeps of a failure: the type and a short message (never logged)."""
+    return f"{type(error).__name__}: {error}"[:255]
+
+
+async def process_deliveries(
+    ids: list[int], *, outbox: OutboxConfig, redis: Redis | None
+) -> dict[str, int]:
+    """Apply each pending delivery of `ids` once; returns how many ended in each state.
+
+    A store that is down raises (the message is retried; the rows stay pending); any other
+    error is the delivery's own and is recorded on its row.
+    """
+    outcomes: dict[str, int] = {}
+    for delivery_id in ids:
+        outcome = await process_delivery(int(delivery_id), outbox=outbox, redis=redis)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+async def process_delivery(delivery_id: int, *, outbox: OutboxConfig, redis: Redis | None) -> str:
+    """Claim, apply and mark one delivery: "done", "failed", "retry" or "skipped"."""
+    route: Topic | None = None
+    row: dict[str, Any] | None = None
+    try:
+        async with in_transaction() as conn:
+            rows = await conn.execute_query_dict(_CLAIM, [delivery_id])
+            if not rows:
+                return "skipped"  # done already, or another worker holds it right now
+            row = rows[0]
+            route = TOPICS.get(row["topic"])
+            if route is None:  # a route removed between deploys: nothing handles it now
+                await conn.execute_query(_DONE, [delivery_id, "ignored", None])
+                return "ignored"
+            if row["payload"] is None:
+                raise PayloadError("the payload is gone (purged after its retention)")
+            payload = _without_nul(orjson.loads(row["payload"]), row["payload"])
+            await route.handler(row["topic"], row["shop_domain"], payload, delivery_meta(row))
+            await conn.execute_query(_DONE, [delivery_id, DELIVERY_DONE, None])
+    except Exception as e:
+        if store_down(e) or row is None:
+            raise
+        permanent = isinstance(e, PayloadError) or (
+            route is not None and isinstance(e, route.permanent)
+        )
+        state = await _record_failure(delivery_id, e, permanent=permanent, outbox=outbox)
+        log.warning(
+            "webhook delivery failed: %s",
+            type(e).__name__,
+            extra={
+                "delivery_id": delivery_id,
+                "topic": row["topic"],
+                "shop": row["shop_domain"],
+                "state": state,
+            },
+        )
+        return "failed" if state == DELIVERY_FAILED else "retry"
+    if route.changes_shop_data and row["shop_id"] is not None and redis is not None:
+        # After the commit: no cached API page may show what the delivery replaced.
+        await bump_version(redis, int(row["shop_id"]))
+    return "done"
+
+
+async def _record_failure(
+    delivery_id: int, error: BaseException, *, permanent: bool, outbox: OutboxConfig
+) -> str:
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        _FAILED,
+        [
+            delivery_id,
+            describe_error(error),
+            permanent,
+            outbox.max_attempts,
+            outbox.retry_backoff_s,
+            outbox.retry_backoff_max_s,
+        ],
+    )
+    return str(rows[0]["state"]) if rows else DELIVERY_PENDING
