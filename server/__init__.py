@@ -1,1 +1,1 @@
-"""The aiohttp web application of the Shopify app backend."""
+"""The Shopify app backend: the HTTP edge (server/web), one package per flow, shared mechanisms."""

@@ -156,7 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = bool(getattr(args, "check", False))
     try:
         config = load_config(env)
-        if args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries"} and not check:
+        if (
+            args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries"}
+            and not check
+        ):
             _require_stores(config, args.command)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)  # noqa: T201
@@ -316,45 +319,9 @@ def _worker(config: Config) -> int:
 def _serve(config: Config) -> int:
     import uvloop
 
-    return uvloop.run(_run_web(config))
+    from server.web.serve import run_web
 
-
-async def _run_web(config: Config, *, on_ready: Any = None) -> int:
-    """Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pools."""
-    from aiohttp import web
-
-    from server.logs import JsonAccessLogger
-    from server.web.app import create_app
-    from server.web.edge import make_runner
-
-    app = create_app(config)
-    runner = make_runner(
-        app,
-        config.limits,
-        access_log_class=JsonAccessLogger,
-        access_log=logging.getLogger("server.access") if config.logging.access_log else None,
-        shutdown_timeout=config.app.shutdown_timeout_s,
-        handle_signals=False,
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, config.app.host, config.app.port)
-    await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
-    port = sockets[0].getsockname()[1] if sockets else config.app.port
-    url = f"http://{config.app.host}:{port}"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    log.info("serving on %s", url, extra={"url": url})
-    if on_ready is not None:
-        on_ready(url)
-    await stop.wait()
-    log.info("shutting down: finishing in-flight requests")
-    await runner.cleanup()
-    log.info("web server stopped")
-    return 0
+    return uvloop.run(run_web(config))
 
 
 def _all_in_one(config: Config, env: dict[str, str]) -> int:
@@ -409,7 +376,9 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
         def ready(url: str) -> None:
             print(f"Shopify app backend running at {url} (Ctrl-C to stop)", flush=True)  # noqa: T201
 
-        return uvloop.run(_run_web(config, on_ready=ready))
+        from server.web.serve import run_web
+
+        return uvloop.run(run_web(config, on_ready=ready))
 
 
 def _stop_worker(worker: subprocess.Popen[bytes], *, timeout_s: float) -> None:

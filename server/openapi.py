@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from aiohttp import web
-
 PROBLEM = {
     "description": "Problem details (RFC 9457)",
     "content": {
@@ -538,8 +535,3 @@ def document() -> dict[str, Any]:
             }
         },
     }
-
-
-async def openapi_json(request: web.Request) -> web.Response:
-    """Serve the OpenAPI document."""
-    return web.Response(body=orjson.dumps(document()), content_type="application/json")

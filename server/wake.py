@@ -84,7 +84,9 @@ class Waker:
 class Debounced:
     """Wakes one actor at most once per `interval_s`, and always after the last request."""
 
-    def __init__(self, waker: Waker, actor: dramatiq.Actor[Any, Any], *, interval_s: float) -> None:
+    def __init__(
+        self, waker: Waker, actor: dramatiq.Actor[Any, Any] | str, *, interval_s: float
+    ) -> None:
         self._waker = waker
         self._actor = actor
         self._interval_s = interval_s

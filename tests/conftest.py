@@ -120,9 +120,43 @@ def clean_database(database_url: str, redis_url: str) -> str:
     return database_url
 
 
+_REDIS_CLAIM = "test-run:claim"
+
+
 @pytest.fixture(scope="session")
-def redis_url(store_servers: tuple[str, str]) -> str:
-    return store_servers[1]
+def redis_url(store_servers: tuple[str, str]) -> Iterator[str]:
+    """The run's Redis. An embedded one is the run's alone; on a shared server (REDIS_URL
+    set) the run claims a logical database of its own (1-15), so runs that share the server
+    never see each other's keys (caches, leases, locks, rate limits are keyed by shop id or
+    domain, which every run reuses). The database is emptied when claimed and when done."""
+    url = store_servers[1]
+    if not os.environ.get("REDIS_URL"):
+        yield url
+        return
+    import redis
+
+    token = uuid.uuid4().hex
+    parts = urlsplit(url)
+    for db in range(1, 16):
+        candidate = urlunsplit(parts._replace(path=f"/{db}"))
+        with redis.Redis.from_url(candidate) as client:
+            if not client.set(_REDIS_CLAIM, token, nx=True, ex=6 * 3600):
+                continue
+            _empty_but_claim(client)
+        try:
+            yield candidate
+        finally:
+            with redis.Redis.from_url(candidate) as client:
+                _empty_but_claim(client)
+                client.delete(_REDIS_CLAIM)
+        return
+    pytest.fail("every Redis database 1-15 is claimed by another test run")
+
+
+def _empty_but_claim(client: Any) -> None:
+    keys = [k for k in client.scan_iter(count=1000) if k != _REDIS_CLAIM.encode()]
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
 
 
 @pytest.fixture(scope="session")
@@ -226,8 +260,8 @@ async def make_client(
         # Each test starts with full rate-limit buckets (they live in Redis, per namespace).
         from redis.exceptions import ConnectionError as RedisDown
 
-        from server.logs import JsonAccessLogger
         from server.web.app import create_app
+        from server.web.serve import JsonAccessLogger
 
         try:
             async with Redis.from_url(config.redis.url) as redis:

@@ -14,14 +14,8 @@ from tortoise import Tortoise
 
 from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
 from server.db import tortoise_config
-from server.privacy.requests import (
-    CustomerIdentity,
-    customer_data_request,
-    privacy_models,
-    redact_customer,
-    redact_shop,
-    shop_filter,
-)
+from server.privacy.requests import customer_data_request, redact_customer, redact_shop
+from server.privacy.rules import CustomerIdentity, privacy_models, shop_filter
 from server.shops.uninstall import revoke_shop_access, uninstall_shop
 from tests.helpers import install_shop
 from tests.privacy_fixture_models import FixtureCustomer, FixtureOrder, FixtureOrderEvent

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
-from server.privacy.requests import CustomerIdentity, privacy_models, shop_filter
+from server.privacy.rules import CustomerIdentity, privacy_models, shop_filter
 from server.web import keys
 from server.web.app import create_app
 from server.webhooks.subscriptions import sync_subscriptions

@@ -6,12 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import web
-
 from models import PixelDailyAggregate, PixelDailyRevenue
 from server.problem import Problem
-from server.web import keys
-from server.web.responses import json_response
 
 FUNNEL = ("product_viewed", "product_added_to_cart", "checkout_started", "checkout_completed")
 DEFAULT_RANGE_DAYS = 30
@@ -95,10 +91,3 @@ def parse_range(query: Any, *, today: date | None = None) -> tuple[date, date]:
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise Problem(400, f"The range may span at most {MAX_RANGE_DAYS} days")
     return start, end
-
-
-async def get_summary(request: web.Request) -> web.Response:
-    """GET /api/analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, inclusive)."""
-    start, end = parse_range(request.query)
-    body = await summary(request[keys.SHOP].id, start=start, end=end)
-    return json_response(body)

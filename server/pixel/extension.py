@@ -7,27 +7,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
 from tortoise.exceptions import IntegrityError
 
 from models import Shop, WebPixel, WebPixelVersion
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE
 from server.pixel.ingest import IngestKeys
-from server.problem import Problem
 from server.shopify import (
     ShopCredentials,
-    ShopifyAuthError,
     ShopifyClient,
-    ShopifyConnectionError,
-    ShopifyError,
-    ShopifyServerError,
-    ShopifyThrottledError,
     ShopifyUserError,
 )
-from server.shops.tokens import ShopTokenError
-from server.web import keys
-from server.web.responses import json_response
-from server.web.session_auth import token_problem
 
 log = logging.getLogger(__name__)
 
@@ -168,88 +157,3 @@ async def describe(shop: Shop) -> dict[str, Any]:
             for v in versions
         ],
     }
-
-
-# --------------------------------------------------------------------------- HTTP
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return json_response(body, status=status)
-
-
-async def _credentials(request: web.Request, shop: Shop) -> ShopCredentials:
-    try:
-        token = await request.app[keys.SHOP_TOKENS].access_token(shop.domain)
-    except ShopTokenError as e:
-        raise token_problem(e, app_url=request.app[keys.CONFIG].app.url) from e
-    return ShopCredentials(shop=shop.domain, access_token=token)
-
-
-def _shopify_problem(error: ShopifyError) -> Problem:
-    if isinstance(error, ShopifyUserError):
-        messages = "; ".join(
-            str(e.get("message") or e.get("code") or "error")
-            for e in error.user_errors
-            if isinstance(e, dict)
-        )
-        return Problem(
-            422,
-            f"Shopify refused the web pixel change: {messages or 'userErrors'}",
-            title="Shopify user error",
-            user_errors=[
-                {"field": e.get("field"), "code": e.get("code"), "message": e.get("message")}
-                for e in error.user_errors
-                if isinstance(e, dict)
-            ],
-        )
-    if isinstance(error, ShopifyAuthError):
-        return Problem(
-            401,
-            "Shopify rejected the app's access token; the shop must authorise the app again",
-            headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
-        )
-    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
-        return Problem.unavailable("Shopify is unavailable; retry later")
-    return Problem(502, "Shopify answered the web pixel change with an error")
-
-
-async def get_extension(request: web.Request) -> web.Response:
-    """GET /api/extension."""
-    return _json(await describe(request[keys.SHOP]))
-
-
-async def activate_extension(request: web.Request) -> web.Response:
-    """POST /api/extension/activate."""
-    shop = request[keys.SHOP]
-    creds = await _credentials(request, shop)
-    try:
-        pixel = await activate(
-            shop,
-            shopify=request.app[keys.SHOPIFY],
-            creds=creds,
-            app_url=request.app[keys.CONFIG].app.url,
-        )
-    except ShopifyError as e:
-        log.warning("web pixel activation failed: %s", type(e).__name__)
-        raise _shopify_problem(e) from e
-    request.app[keys.PIXEL].keys.forget(pixel.ingest_key)
-    return _json(await describe(shop))
-
-
-async def deactivate_extension(request: web.Request) -> web.Response:
-    """POST /api/extension/deactivate."""
-    shop = request[keys.SHOP]
-    ingest_keys = request.app[keys.PIXEL].keys
-    pixel = await WebPixel.get_or_none(shop_id=shop.id)
-    if pixel is not None and pixel.web_pixel_id:
-        creds = await _credentials(request, shop)
-    else:
-        creds = ShopCredentials(shop=shop.domain, access_token="")  # nothing to call Shopify for
-    try:
-        await deactivate(
-            shop, shopify=request.app[keys.SHOPIFY], creds=creds, ingest_keys=ingest_keys
-        )
-    except ShopifyError as e:
-        log.warning("web pixel deletion failed: %s", type(e).__name__)
-        raise _shopify_problem(e) from e
-    return _json(await describe(shop))

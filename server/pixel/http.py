@@ -1,4 +1,6 @@
-"""POST /pixel/events: the public endpoint the Web Pixel posts storefront events to.
+"""The pixel flow's HTTP edge: POST /pixel/events (public), the extension and analytics APIs.
+
+POST /pixel/events is the public endpoint the Web Pixel posts storefront events to.
 
 CORS (open to every origin, `null` included, without credentials) is the policy in
 server/web/cors.py; the ingest key in the body is what identifies the shop, never the Origin.
@@ -16,15 +18,29 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
+from models import Shop, WebPixel
 from server.groupcommit import ShuttingDownError
+from server.pixel import analytics
 from server.pixel.events import EnvelopeError, valid_version, validate_event
+from server.pixel.extension import activate, deactivate, describe
 from server.pixel.ingest import ITEM_ERRORS, PixelIngest, encode_part
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited
+from server.shopify import (
+    ShopCredentials,
+    ShopifyAuthError,
+    ShopifyConnectionError,
+    ShopifyError,
+    ShopifyServerError,
+    ShopifyThrottledError,
+    ShopifyUserError,
+)
+from server.shops.tokens import ShopTokenError
 from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
 from server.web.limits import client_address, too_many_requests
 from server.web.responses import json_response
+from server.web.session_auth import token_problem
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +163,94 @@ async def post_events(request: web.Request) -> web.Response:
             503, "The database is unavailable; nothing was accepted", retry_after=ingest.retry_after
         ) from e
     return json_response({"accepted": len(accepted), "rejected": rejected}, status=202)
+
+
+# --------------------------------------------------------------- the extension (admin)
+
+
+async def _credentials(request: web.Request, shop: Shop) -> ShopCredentials:
+    try:
+        token = await request.app[keys.SHOP_TOKENS].access_token(shop.domain)
+    except ShopTokenError as e:
+        raise token_problem(e, app_url=request.app[keys.CONFIG].app.url) from e
+    return ShopCredentials(shop=shop.domain, access_token=token)
+
+
+def _shopify_problem(error: ShopifyError) -> Problem:
+    if isinstance(error, ShopifyUserError):
+        messages = "; ".join(
+            str(e.get("message") or e.get("code") or "error")
+            for e in error.user_errors
+            if isinstance(e, dict)
+        )
+        return Problem(
+            422,
+            f"Shopify refused the web pixel change: {messages or 'userErrors'}",
+            title="Shopify user error",
+            user_errors=[
+                {"field": e.get("field"), "code": e.get("code"), "message": e.get("message")}
+                for e in error.user_errors
+                if isinstance(e, dict)
+            ],
+        )
+    if isinstance(error, ShopifyAuthError):
+        return Problem(
+            401,
+            "Shopify rejected the app's access token; the shop must authorise the app again",
+            headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
+        )
+    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
+        return Problem.unavailable("Shopify is unavailable; retry later")
+    return Problem(502, "Shopify answered the web pixel change with an error")
+
+
+async def get_extension(request: web.Request) -> web.Response:
+    """GET /api/extension."""
+    return json_response(await describe(request[keys.SHOP]))
+
+
+async def activate_extension(request: web.Request) -> web.Response:
+    """POST /api/extension/activate."""
+    shop = request[keys.SHOP]
+    creds = await _credentials(request, shop)
+    try:
+        pixel = await activate(
+            shop,
+            shopify=request.app[keys.SHOPIFY],
+            creds=creds,
+            app_url=request.app[keys.CONFIG].app.url,
+        )
+    except ShopifyError as e:
+        log.warning("web pixel activation failed: %s", type(e).__name__)
+        raise _shopify_problem(e) from e
+    request.app[keys.PIXEL].keys.forget(pixel.ingest_key)
+    return json_response(await describe(shop))
+
+
+async def deactivate_extension(request: web.Request) -> web.Response:
+    """POST /api/extension/deactivate."""
+    shop = request[keys.SHOP]
+    ingest_keys = request.app[keys.PIXEL].keys
+    pixel = await WebPixel.get_or_none(shop_id=shop.id)
+    if pixel is not None and pixel.web_pixel_id:
+        creds = await _credentials(request, shop)
+    else:
+        creds = ShopCredentials(shop=shop.domain, access_token="")  # nothing to call Shopify for
+    try:
+        await deactivate(
+            shop, shopify=request.app[keys.SHOPIFY], creds=creds, ingest_keys=ingest_keys
+        )
+    except ShopifyError as e:
+        log.warning("web pixel deletion failed: %s", type(e).__name__)
+        raise _shopify_problem(e) from e
+    return json_response(await describe(shop))
+
+
+# --------------------------------------------------------------- analytics (admin)
+
+
+async def get_summary(request: web.Request) -> web.Response:
+    """GET /api/analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, inclusive)."""
+    start, end = analytics.parse_range(request.query)
+    body = await analytics.summary(request[keys.SHOP].id, start=start, end=end)
+    return json_response(body)

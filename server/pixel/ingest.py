@@ -21,6 +21,8 @@ from server.wake import Debounced, Waker
 # The pipeline is woken at most this often per web process (and always after the last
 # flush): one aggregation step then takes everything owed.
 WAKE_INTERVAL_S = 1.0
+# The pipeline step's actor (actors/pixel.py), woken by name after each commit.
+PIPELINE_ACTOR = "aggregate_pixel_inbox"
 # What PostgreSQL says of a value it refuses: that request's fault, not its neighbours'.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.DataError,
@@ -73,8 +75,6 @@ class PixelIngest:
     """Everything POST /pixel/events needs, opened and closed with the app."""
 
     def __init__(self, config: PixelConfig, *, redis: Redis) -> None:
-        from actors.pixel import aggregate_pixel_inbox
-
         self.config = config
         self.limits = Limits(
             max_event_bytes=config.max_event_bytes,
@@ -86,7 +86,7 @@ class PixelIngest:
         self.shop_rate = Rate("shop", config.shop_events_per_s, config.shop_burst_events)
         self.ip_rate = Rate("ip", config.ip_requests_per_s, config.ip_burst_requests)
         self._waker = Waker(name="pixel-wake")
-        self._wake = Debounced(self._waker, aggregate_pixel_inbox, interval_s=WAKE_INTERVAL_S)
+        self._wake = Debounced(self._waker, PIPELINE_ACTOR, interval_s=WAKE_INTERVAL_S)
         self.committer: GroupCommitter[str, int] = GroupCommitter(
             self._flush,
             interval_s=config.flush_interval_ms / 1000,

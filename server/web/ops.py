@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tortoise import Tortoise
 
+from server import openapi
 from server.problem import RETRY_AFTER_S, retry_after_header
 from server.web import keys
 from server.web.responses import json_response, problem_response
@@ -103,3 +104,8 @@ async def metrics(request: web.Request) -> web.Response:
         log.warning("could not refresh outbox metrics: %s", type(e).__name__)
     body = generate_latest(instruments.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    """GET /openapi.json: the API's OpenAPI document."""
+    return json_response(openapi.document())

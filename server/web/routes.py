@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import openapi
 from server.admin import http as admin
-from server.pixel import analytics as pixel_analytics
-from server.pixel import extension as pixel_extension
 from server.pixel import http as pixel
 from server.privacy import http as privacy
 from server.shops import http as shops
@@ -25,24 +22,24 @@ def setup_routes(app: web.Application) -> None:
             web.get("/healthz", ops.healthz, name="healthz", allow_head=True),
             web.get("/readyz", ops.readyz, name="readyz", allow_head=True),
             web.get("/metrics", ops.metrics, name="metrics"),
-            web.get("/openapi.json", openapi.openapi_json, name="openapi"),
+            web.get("/openapi.json", ops.openapi_json, name="openapi"),
             web.get("/auth/install", shops.install, name="auth_install"),
             web.get("/auth/callback", shops.callback, name="auth_callback"),
             web.post("/auth/token-exchange", shops.token_exchange, name="auth_token_exchange"),
             web.post("/pixel/events", pixel.post_events, name="pixel_events"),
-            web.get("/api/extension", pixel_extension.get_extension, name="extension"),
+            web.get("/api/extension", pixel.get_extension, name="extension"),
             web.post(
                 "/api/extension/activate",
-                pixel_extension.activate_extension,
+                pixel.activate_extension,
                 name="extension_activate",
             ),
             web.post(
                 "/api/extension/deactivate",
-                pixel_extension.deactivate_extension,
+                pixel.deactivate_extension,
                 name="extension_deactivate",
             ),
             web.get(
-                "/api/analytics/summary", pixel_analytics.get_summary, name="analytics_summary"
+                "/api/analytics/summary", pixel.get_summary, name="analytics_summary"
             ),
             web.post("/webhooks", webhooks.receive_webhook, name="webhooks"),
             web.get("/api/compliance/requests", privacy.list_requests, name="compliance_requests"),
