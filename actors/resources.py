@@ -2,60 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import aiohttp
-import orjson
-from redis.asyncio import Redis
-
 from server.config import Config
-from server.services import ShopifyServices, build_services
+from server.services import Pools, close_pools, open_pools
+
+_current: Pools | None = None
 
 
-@dataclass
-class WorkerResources:
-    """Per-process pools, bound to the Dramatiq event-loop thread's loop."""
-
-    config: Config
-    redis: Redis
-    http: aiohttp.ClientSession
-    services: ShopifyServices
-
-
-_current: WorkerResources | None = None
-
-
-def resources() -> WorkerResources:
+def resources() -> Pools:
     """The running worker's pools; raises if the worker has not booted them."""
     if _current is None:
         raise RuntimeError("worker resources are not open (is WorkerPools middleware installed?)")
     return _current
 
 
-async def open_resources(config: Config) -> WorkerResources:
-    """Open Tortoise, Redis and the shared HTTP session on the running loop."""
+async def open_resources(config: Config) -> Pools:
+    """Open this worker process's pools (server/services.py) on the running loop."""
     global _current
-    from server.db import init_db
-
-    await init_db(config)
-    http = aiohttp.ClientSession(
-        json_serialize=lambda obj: orjson.dumps(obj).decode(),
-        timeout=aiohttp.ClientTimeout(total=config.shopify.request_timeout_s * 6),
-    )
-    redis = Redis.from_url(config.redis.url)
-    _current = WorkerResources(
-        config=config, redis=redis, http=http, services=build_services(config, http, redis)
-    )
+    _current = await open_pools(config)
     return _current
 
 
 async def close_resources() -> None:
     """Close what open_resources opened."""
     global _current
-    from server.db import close_db
-
     current, _current = _current, None
-    if current is not None:
-        await current.http.close()
-        await current.redis.aclose()
-    await close_db()
+    await close_pools(current)

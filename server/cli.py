@@ -193,20 +193,17 @@ def _migrate(config: Config) -> int:
 def _rotate_keys(config: Config) -> int:
     from tortoise import Tortoise
 
-    from server.db import close_db, init_db
+    from server.db import database
     from server.security.crypto import TokenCipher
     from server.security.rotation import reencrypt_tokens
 
     keys = config.security.token_encryption_keys
 
     async def run() -> int:
-        await init_db(config)
-        try:
+        async with database(config):
             return await reencrypt_tokens(
                 Tortoise.get_connection("default"), TokenCipher(keys), TokenCipher(keys[:1])
             )
-        finally:
-            await close_db()
 
     rows = asyncio.run(run())
     log.info("rotate-keys: %d shop rows re-encrypted with the newest key", rows)
@@ -216,12 +213,11 @@ def _rotate_keys(config: Config) -> int:
 def _deliveries(config: Config, args: argparse.Namespace) -> int:
     import orjson
 
-    from server.db import close_db, init_db
+    from server.db import database
     from server.outbox import KINDS, list_work, retry_failed
 
     async def run() -> int:
-        await init_db(config)
-        try:
+        async with database(config):
             if args.action == "list":
                 kinds = KINDS if args.kind == "all" else (args.kind,)
                 for row in await list_work(kinds, state=args.state, limit=args.limit):
@@ -238,8 +234,6 @@ def _deliveries(config: Config, args: argparse.Namespace) -> int:
             done = await retry_failed(args.kind, ids, stale_after_s=config.outbox.stale_after_s)
             print(f"{len(done)} {args.kind} row(s) pending again: {' '.join(map(str, done))}")  # noqa: T201
             return 0 if done or args.all else 1
-        finally:
-            await close_db()
 
     return asyncio.run(run())
 

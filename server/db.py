@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +52,16 @@ async def init_db(config: Config) -> None:
 async def close_db() -> None:
     """Close the pool."""
     await Tortoise.close_connections()
+
+
+@contextlib.asynccontextmanager
+async def database(config: Config) -> AsyncIterator[None]:
+    """The pool, open for the block (one-shot commands: the CLI, scripts, tests)."""
+    await init_db(config)
+    try:
+        yield
+    finally:
+        await close_db()
 
 
 async def apply_migrations(database_url: str, *, location: Path = MIGRATIONS_DIR) -> list[str]:

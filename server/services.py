@@ -1,10 +1,16 @@
-"""The Shopify-facing services one process holds: OAuth client, Admin API client, tokens."""
+"""What one process holds open (web or worker): its pools and the Shopify-facing services.
+
+The database pool (Tortoise), one Redis pool, one HTTP session, and over them the OAuth
+client, the Admin API client and the token store. `open_pools` is the one place they are
+set up; the web app (server/web/app.py) and each worker process (actors/resources.py) use it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import aiohttp
+import orjson
 from redis.asyncio import Redis
 
 from server.config import Config
@@ -47,3 +53,39 @@ def build_services(config: Config, http: aiohttp.ClientSession, redis: Redis) ->
         oauth=oauth, cipher=TokenCipher(config.security.token_encryption_keys), redis=redis
     )
     return ShopifyServices(oauth=oauth, shopify=shopify, tokens=tokens)
+
+
+@dataclass(frozen=True)
+class Pools:
+    """A process's open pools and the services built over them."""
+
+    config: Config
+    redis: Redis
+    http: aiohttp.ClientSession
+    services: ShopifyServices
+
+
+async def open_pools(config: Config) -> Pools:
+    """Open the database pool, Redis and the shared HTTP session on the running loop."""
+    from server.db import init_db
+
+    await init_db(config)
+    http = aiohttp.ClientSession(
+        json_serialize=lambda obj: orjson.dumps(obj).decode(),
+        # TLS verification on; per-call timeouts are set by the callers.
+        timeout=aiohttp.ClientTimeout(total=config.shopify.request_timeout_s * 6),
+    )
+    redis = Redis.from_url(config.redis.url, health_check_interval=30)
+    return Pools(
+        config=config, redis=redis, http=http, services=build_services(config, http, redis)
+    )
+
+
+async def close_pools(pools: Pools | None) -> None:
+    """Close what open_pools opened (the database pool even when the rest never opened)."""
+    from server.db import close_db
+
+    if pools is not None:
+        await pools.http.close()
+        await pools.redis.aclose()
+    await close_db()

@@ -9,22 +9,18 @@ import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
-import aiohttp
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_exceptions import NotAppKeyWarning
 from aiohttp_session import session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
-from redis.asyncio import Redis
 
 from server.admin.http import frame_ancestors
 from server.config import Config
-from server.db import close_db, init_db
 from server.metrics import Metrics
 from server.pixel.http import pixel_ctx
-from server.services import build_services
+from server.services import close_pools, open_pools
 from server.web import keys
 from server.web.cors import setup_cors
 from server.web.edge import handler_args
@@ -45,45 +41,17 @@ warnings.filterwarnings("ignore", category=NotAppKeyWarning, module="aiohttp_ses
 SESSION_MAX_AGE_S = 900  # an install round trip takes seconds; the nonce need not outlive it
 
 
-def _dumps(obj: object) -> str:
-    return orjson.dumps(obj).decode()
-
-
-async def tortoise_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The database pool."""
-    await init_db(app[keys.CONFIG])
+async def pools_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The database pool, Redis, the shared HTTP session and the Shopify services."""
+    pools = await open_pools(app[keys.CONFIG])
+    app[keys.REDIS] = pools.redis
+    app[keys.HTTP] = pools.http
+    app[keys.SERVICES] = pools.services
+    app[keys.SHOPIFY] = pools.services.shopify
+    app[keys.OAUTH] = pools.services.oauth
+    app[keys.SHOP_TOKENS] = pools.services.tokens
     yield
-    await close_db()
-
-
-async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The Redis pool (caches, rate limits, dedup keys)."""
-    client = Redis.from_url(app[keys.CONFIG].redis.url, health_check_interval=30)
-    app[keys.REDIS] = client
-    yield
-    await client.aclose()
-
-
-async def http_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The one shared ClientSession (TLS verification on; per-call timeouts set by callers)."""
-    config = app[keys.CONFIG]
-    session = aiohttp.ClientSession(
-        json_serialize=_dumps,
-        timeout=aiohttp.ClientTimeout(total=config.shopify.request_timeout_s * 6),
-    )
-    app[keys.HTTP] = session
-    yield
-    await session.close()
-
-
-async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Shopify clients and the token store, over the shared session and Redis pool."""
-    services = build_services(app[keys.CONFIG], app[keys.HTTP], app[keys.REDIS])
-    app[keys.SERVICES] = services
-    app[keys.SHOPIFY] = services.shopify
-    app[keys.OAUTH] = services.oauth
-    app[keys.SHOP_TOKENS] = services.tokens
-    yield
+    await close_pools(pools)
 
 
 def _session_storage(config: Config) -> EncryptedCookieStorage:
@@ -144,11 +112,8 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.extend(
         [
-            tortoise_ctx,
-            redis_ctx,
+            pools_ctx,
             edge_limits_ctx,
-            http_ctx,
-            services_ctx,
             _broker_ctx(broker),
             # After the stores they write to, so they flush before those close.
             webhook_committer_ctx,
