@@ -31,7 +31,7 @@ from actors.privacy import (
     requested_at,
 )
 from actors.resources import resources
-from actors.sync import SYNC_QUEUE, PayloadError, UnknownTopicError, apply_data_change
+from actors.sync import SYNC_QUEUE
 from actors.uninstall import UNINSTALL_STEPS, revoke_shop_access
 from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
 from server.config import OutboxConfig
@@ -40,6 +40,7 @@ from server.shopify.errors import ShopifyAuthError
 from server.shops import ShopTokenError
 from server.stores import store_down
 from server.sync.cache import bump_version
+from server.sync.changes import PayloadError, UnknownTopicError, apply_data_change
 from server.webhook_topics import DATA_TOPICS, SUBSCRIBED_TOPICS, graphql_topic
 
 log = logging.getLogger(__name__)

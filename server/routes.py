@@ -10,7 +10,7 @@ from server.auth import routes as auth
 from server.pixel import analytics as pixel_analytics
 from server.pixel import extension as pixel_extension
 from server.pixel import handlers as pixel
-from server.sync import api as sync_api
+from server.sync import http as sync_api
 
 
 def setup_routes(app: web.Application) -> None:
