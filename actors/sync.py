@@ -1,7 +1,9 @@
-"""Per-shop sync actors: fan-out, one resource's run, the scheduled tick, data webhooks.
+"""Per-shop sync actors: fan-out, one resource's run, the scheduled tick.
 
-All on the "sync" queue. `sync_resource` may run long (a big shop at 100 points/s); it
-checkpoints after every page, so a retry or a later start resumes where it stopped.
+Thin: each calls the sync flow's domain functions (server/sync/runs.py, engine.py). All on
+the "sync" queue, as are data webhooks (actors/webhooks.py -> server/sync/changes.py).
+`sync_resource` may run long (a big shop at 100 points/s); it checkpoints after every page,
+so a retry or a later start resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
-from models import Shop
 from server.shops.tokens import ReauthRequiredError, ShopNotInstalledError
 from server.sync import runs
 from server.sync.engine import LeaseLostError, SyncContext, run_sync
@@ -21,6 +22,8 @@ from server.sync.engine import LeaseLostError, SyncContext, run_sync
 log = logging.getLogger(__name__)
 
 SYNC_QUEUE = "sync"
+
+
 def _context() -> SyncContext:
     current = resources()
     return SyncContext(config=current.config.sync, redis=current.redis, services=current.services)
@@ -45,17 +48,12 @@ async def sync_shop(
     here (or the active ones joined, so a dead worker's run is resumed).
     """
     if run_ids is None:
-        row = await Shop.get_or_none(domain=shop)
-        if row is None or not row.installed or row.needs_reauth:
+        run_ids = await runs.start_for_shop(
+            shop, kind=kind, trigger=trigger, overlap_s=resources().config.sync.overlap_s
+        )
+        if not run_ids:
             log.info("sync not started: shop not usable", extra={"shop": shop})
             return
-        _, started = await runs.start_runs(
-            row.id,
-            kind=kind,
-            trigger=trigger,
-            overlap_s=resources().config.sync.overlap_s,
-        )
-        run_ids = [r.id for r in started]
     await _send_runs(run_ids)
 
 
@@ -80,25 +78,11 @@ async def schedule_incremental_syncs(period: int) -> None:
 
     Shops with an active run get it resumed (a no-op while its worker holds the lease).
     """
-    config = resources().config.sync
-    shops = await Shop.filter(
-        installed_at__isnull=False, uninstalled_at__isnull=True, needs_reauth=False
-    ).values_list("id", flat=True)
-    run_ids: list[int] = []
-    for shop_id in shops:
-        _, started = await runs.start_runs(
-            int(shop_id),  # type: ignore[call-overload]
-            kind="incremental",
-            trigger=f"schedule:{period}",
-            overlap_s=config.overlap_s,
-        )
-        run_ids.extend(r.id for r in started)
+    run_ids = await runs.start_scheduled(
+        f"schedule:{period}", overlap_s=resources().config.sync.overlap_s
+    )
     await _send_runs(run_ids)
     log.info("scheduled syncs", extra={"period": period, "runs": len(run_ids)})
 
 
-__all__ = [
-    "schedule_incremental_syncs",
-    "sync_resource",
-    "sync_shop",
-]
+__all__ = ["SYNC_QUEUE", "schedule_incremental_syncs", "sync_resource", "sync_shop"]

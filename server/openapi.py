@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.sync import columns
+
 PROBLEM = {
     "description": "Problem details (RFC 9457)",
     "content": {
@@ -281,108 +283,16 @@ PATHS: dict[str, Any] = {
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
-_NINT = {"type": ["integer", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
 _NTIME = {"type": ["string", "null"], "format": "date-time"}
-_MONEY = {"type": ["string", "null"], "description": "decimal amount in shop currency"}
 
 
 def _object(properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
-ITEM_SCHEMAS: dict[str, dict[str, Any]] = {
-    "products": _object(
-        {
-            "id": _INT,
-            "title": _STR,
-            "handle": _STR,
-            "status": _STR,
-            "vendor": _STR,
-            "product_type": _STR,
-            "tags": {"type": "array", "items": _STR},
-            "created_at": _NTIME,
-            "updated_at": _TIME,
-            "variants": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "id": _INT,
-                        "product_id": _INT,
-                        "title": _STR,
-                        "sku": _STR,
-                        "price": _MONEY,
-                        "inventory_quantity": _NINT,
-                        "updated_at": _NTIME,
-                    }
-                ),
-            },
-        }
-    ),
-    "orders": _object(
-        {
-            "id": _INT,
-            "name": _STR,
-            "email": _NSTR,
-            "customer_id": _NINT,
-            "financial_status": _STR,
-            "fulfillment_status": _STR,
-            "currency": _STR,
-            "total_price": _MONEY,
-            "created_at": _NTIME,
-            "processed_at": _NTIME,
-            "cancelled_at": _NTIME,
-            "updated_at": _TIME,
-            "line_items": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "id": _INT,
-                        "order_id": _INT,
-                        "title": _STR,
-                        "quantity": _INT,
-                        "sku": _STR,
-                        "variant_id": _NINT,
-                        "price": _MONEY,
-                    }
-                ),
-            },
-        }
-    ),
-    "transactions": _object(
-        {
-            "id": _INT,
-            "order_id": _INT,
-            "customer_id": _NINT,
-            "kind": _STR,
-            "status": _STR,
-            "gateway": _STR,
-            "amount": _MONEY,
-            "currency": _STR,
-            "test": {"type": "boolean"},
-            "parent_id": _NINT,
-            "created_at": _NTIME,
-            "processed_at": _NTIME,
-            "updated_at": {**_TIME, "description": "the order's updatedAt"},
-        }
-    ),
-    "customers": _object(
-        {
-            "id": _INT,
-            "email": _NSTR,
-            "first_name": _STR,
-            "last_name": _STR,
-            "state": _STR,
-            "tags": {"type": "array", "items": _STR},
-            "orders_count": _NINT,
-            "amount_spent": _MONEY,
-            "currency": _STR,
-            "verified_email": {"type": ["boolean", "null"]},
-            "created_at": _NTIME,
-            "updated_at": _TIME,
-        }
-    ),
-}
+# Item schemas come from the column registry (server/sync/columns.py).
+ITEM_SCHEMAS: dict[str, dict[str, Any]] = {r: columns.item_schema(r) for r in columns.LISTED}
 
 _LIST_PARAMETERS = [
     {

@@ -1,6 +1,11 @@
 """Per-shop sync of Shopify data into PostgreSQL, the data API over it, and its cache.
 
-Used by the web process (API, starting runs) and by workers (actors/sync.py runs them).
+The flow, in one folder: `http.py` (the HTTP edge: data API lists, sync control),
+`queries.py` (the lists' reads), `runs.py` (run records), `engine.py` (running one run:
+paging or bulk, checkpointed, under a lease), `normalize.py` (Shopify objects to rows),
+`store.py` (upserts and deletes), `changes.py` (data webhooks to upserts/deletes),
+`cache.py` (API page cache) and `columns.py` (the one registry of synced columns).
+Workers run it through the thin actors of actors/sync.py.
 """
 
 from __future__ import annotations
@@ -10,5 +15,3 @@ from typing import Final, Literal
 Resource = Literal["products", "orders", "customers"]
 # What a sync run covers; transactions come with their orders.
 RESOURCES: Final[tuple[Resource, ...]] = ("products", "orders", "customers")
-# What the list API serves.
-API_RESOURCES: Final[tuple[str, ...]] = ("products", "orders", "customers", "transactions")

@@ -1,19 +1,33 @@
-"""products/orders/customers webhooks applied to the synced rows."""
+"""Data webhooks (products/orders/customers create, update, delete) applied to synced rows.
+
+`DATA_TOPICS` is the one list of the topics this flow applies; the webhook topic table
+(server/webhooks/topics.py) reads it. Older data never replaces newer (`updated_at` guard in
+the store); a delete leaves a tombstone so a late, older update cannot bring the object back.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from models import Shop
 from server.sync import Resource
-from server.sync.normalize import PayloadError, customer_row, order_row, product_row, shopify_id
+from server.sync.normalize import (
+    JsonObject,
+    PayloadError,
+    Row,
+    customer_row,
+    order_row,
+    product_row,
+    shopify_id,
+)
 from server.sync.store import SyncStore
 
 log = logging.getLogger(__name__)
 
-# Every data topic apply_data_change applies (server/webhooks/topics.py routes them here).
-DATA_TOPICS: dict[str, tuple[Resource, str]] = {
+# topic -> (resource, action): exactly the data topics apply_data_change applies.
+DATA_TOPICS: Final[dict[str, tuple[Resource, str]]] = {
     "products/create": ("products", "upsert"),
     "products/update": ("products", "upsert"),
     "products/delete": ("products", "delete"),
@@ -24,19 +38,23 @@ DATA_TOPICS: dict[str, tuple[Resource, str]] = {
     "customers/update": ("customers", "upsert"),
     "customers/delete": ("customers", "delete"),
 }
-_NORMALIZE = {"products": product_row, "orders": order_row, "customers": customer_row}
+_NORMALIZE: dict[Resource, Callable[[JsonObject], Row]] = {
+    "products": product_row,
+    "orders": order_row,
+    "customers": customer_row,
+}
 
 
 class UnknownTopicError(ValueError):
-    """A topic this module does not handle (a wiring mistake, not worth retrying)."""
+    """A topic this flow does not apply (a wiring mistake, not worth retrying)."""
 
 
 async def apply_data_change(topic: str, shop: str, payload: dict[str, Any]) -> None:
     """Upsert or delete the row a products/orders/customers webhook describes.
 
     Runs inside the delivery's transaction (server/webhooks/processing.py), which bumps the shop's
-    cache version once it commits. Older data never replaces newer (`updated_at` guard); a
-    delete leaves a tombstone so a late, older update cannot bring the object back.
+    cache version once it commits. Raises PayloadError for a payload without the fields a
+    row needs.
     """
     route = DATA_TOPICS.get(topic)
     if route is None:

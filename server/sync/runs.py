@@ -105,6 +105,32 @@ async def start_runs(
     return group, started
 
 
+async def start_for_shop(domain: str, *, kind: str, trigger: str, overlap_s: int) -> list[int]:
+    """Start (or join) every resource's run of a usable shop; [] when it is not usable."""
+    shop = await Shop.get_or_none(domain=domain)
+    if shop is None or not shop.installed or shop.needs_reauth:
+        return []
+    _, started = await start_runs(shop.id, kind=kind, trigger=trigger, overlap_s=overlap_s)
+    return [r.id for r in started]
+
+
+async def start_scheduled(trigger: str, *, overlap_s: int) -> list[int]:
+    """An incremental run per resource of every installed, usable shop (active ones joined)."""
+    shops = await Shop.filter(
+        installed_at__isnull=False, uninstalled_at__isnull=True, needs_reauth=False
+    ).values_list("id", flat=True)
+    run_ids: list[int] = []
+    for shop_id in shops:
+        _, started = await start_runs(
+            int(shop_id),  # type: ignore[call-overload]
+            kind="incremental",
+            trigger=trigger,
+            overlap_s=overlap_s,
+        )
+        run_ids.extend(r.id for r in started)
+    return run_ids
+
+
 async def claim(run_id: int) -> SyncRun | None:
     """Mark the run running (a resumed run keeps its checkpoint and first start time)."""
     rows = await _conn().execute_query_dict(

@@ -18,125 +18,38 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from server.sync import Resource
+from server.sync import Resource, columns
 from server.sync.cache import bump_version
 from server.sync.normalize import Row
 
 log = logging.getLogger(__name__)
 
-Column = tuple[str, str]  # (name, type): bigint, int, text, bool, timestamptz, jsonb, numeric
+Column = tuple[str, str]  # (name, SQL type), from the registry (server/sync/columns.py)
 
-PRODUCT_COLUMNS: list[Column] = [
-    ("shopify_id", "bigint"),
-    ("title", "text"),
-    ("handle", "text"),
-    ("status", "text"),
-    ("vendor", "text"),
-    ("product_type", "text"),
-    ("tags", "jsonb"),
-    ("created_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-    ("data", "jsonb"),
-]
-VARIANT_COLUMNS: list[Column] = [
-    ("shopify_id", "bigint"),
-    ("product_id", "bigint"),
-    ("title", "text"),
-    ("sku", "text"),
-    ("price", "numeric"),
-    ("inventory_quantity", "int"),
-    ("updated_at", "timestamptz"),
-    ("data", "jsonb"),
-]
-ORDER_COLUMNS: list[Column] = [
-    ("shopify_id", "bigint"),
-    ("name", "text"),
-    ("email", "text"),
-    ("customer_id", "bigint"),
-    ("financial_status", "text"),
-    ("fulfillment_status", "text"),
-    ("currency", "text"),
-    ("total_price", "numeric"),
-    ("created_at", "timestamptz"),
-    ("processed_at", "timestamptz"),
-    ("cancelled_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-    ("data", "jsonb"),
-]
-LINE_ITEM_COLUMNS: list[Column] = [
-    ("shopify_id", "bigint"),
-    ("order_id", "bigint"),
-    ("customer_id", "bigint"),
-    ("title", "text"),
-    ("quantity", "int"),
-    ("sku", "text"),
-    ("variant_id", "bigint"),
-    ("price", "numeric"),
-    ("data", "jsonb"),
-]
-TRANSACTION_COLUMNS: list[Column] = [
-    ("shopify_id", "bigint"),
-    ("order_id", "bigint"),
-    ("customer_id", "bigint"),
-    ("kind", "text"),
-    ("status", "text"),
-    ("gateway", "text"),
-    ("amount", "numeric"),
-    ("currency", "text"),
-    ("test", "bool"),
-    ("parent_id", "bigint"),
-    ("created_at", "timestamptz"),
-    ("processed_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-    ("data", "jsonb"),
-]
-CUSTOMER_COLUMNS: list[Column] = [
-    ("shopify_id", "bigint"),
-    ("email", "text"),
-    ("first_name", "text"),
-    ("last_name", "text"),
-    ("state", "text"),
-    ("tags", "jsonb"),
-    ("orders_count", "bigint"),
-    ("amount_spent", "numeric"),
-    ("currency", "text"),
-    ("verified_email", "bool"),
-    ("created_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-    ("data", "jsonb"),
-]
-# REST customer payloads may lack these: keep what is stored.
-_CUSTOMER_COALESCE = frozenset({"orders_count", "amount_spent", "currency", "verified_email"})
 
-# resource -> (table, child tables keyed by parent column)
-_TABLES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "products": ("products", (("product_variants", "product_id"),)),
-    "orders": ("orders", (("order_line_items", "order_id"), ("transactions", "order_id"))),
-    "customers": ("customers", ()),
-}
+def _columns(table: str) -> list[Column]:
+    return [(c.name, c.sql) for c in columns.TABLES[table].columns]
 
 
 def _upsert_sql(
     table: str,
-    columns: Sequence[Column],
+    cols: Sequence[Column],
     *,
     guard: bool,
     tombstones: str | None = None,
     seen: bool = False,
     coalesce: frozenset[str] = frozenset(),
 ) -> str:
-    names = [name for name, _ in columns]
+    names = [name for name, _ in cols]
     arrays = ", ".join(
         f"${i + 2}::{'text' if kind in ('jsonb', 'numeric') else kind}[]"
-        for i, (_, kind) in enumerate(columns)
+        for i, (_, kind) in enumerate(cols)
     )
     selects = [
-        f"u.{name}::{kind}" if kind in ("jsonb", "numeric") else f"u.{name}"
-        for name, kind in columns
+        f"u.{name}::{kind}" if kind in ("jsonb", "numeric") else f"u.{name}" for name, kind in cols
     ]
     insert_names = ["shop_id", *names]
     select_list = ["$1", *selects]
@@ -146,7 +59,7 @@ def _upsert_sql(
         if n != "shopify_id"
     ]
     if seen:
-        extra = len(columns) + 2
+        extra = len(cols) + 2
         insert_names += ["seen_run_id", "synced_at"]
         select_list += [f"${extra}::bigint", "now()"]
         updates += [
@@ -176,8 +89,8 @@ def _value(value: Any, kind: str) -> Any:
     return value
 
 
-def _arrays(rows: Sequence[Row], columns: Sequence[Column]) -> list[list[Any]]:
-    return [[_value(row[name], kind) for row in rows] for name, kind in columns]
+def _arrays(rows: Sequence[Row], cols: Sequence[Column]) -> list[list[Any]]:
+    return [[_value(row[name], kind) for row in rows] for name, kind in cols]
 
 
 def _latest(rows: Sequence[Row]) -> list[Row]:
@@ -190,22 +103,49 @@ def _latest(rows: Sequence[Row]) -> list[Row]:
     return list(best.values())
 
 
-_SQL = {
-    "products": _upsert_sql(
-        "products", PRODUCT_COLUMNS, guard=True, tombstones="products", seen=True
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """How one table's rows are upserted."""
+
+    table: str
+    columns: list[Column]
+    sql: str
+    # Children only: the key of the normalised parent row holding them, and the column
+    # holding the parent's Shopify id.
+    key: str | None = None
+    parent_column: str | None = None
+
+
+def _write(table: str, *, key: str | None = None) -> _Write:
+    spec = columns.TABLES[table]
+    parent = spec.parent is None  # a synced object; children are replaced with their parent
+    return _Write(
+        table,
+        _columns(table),
+        _upsert_sql(
+            table,
+            _columns(table),
+            guard=parent,
+            tombstones=table if parent else None,
+            seen=parent,
+            coalesce=frozenset(c.name for c in spec.columns if c.keep_when_missing),
+        ),
+        key,
+        spec.parent[1] if spec.parent else None,
+    )
+
+
+# resource -> its table's write, and its children's (key in the normalised row).
+_WRITES: dict[str, tuple[_Write, tuple[_Write, ...]]] = {
+    "products": (_write("products"), (_write("product_variants", key="variants"),)),
+    "orders": (
+        _write("orders"),
+        (
+            _write("order_line_items", key="line_items"),
+            _write("transactions", key="transactions"),
+        ),
     ),
-    "variants": _upsert_sql("product_variants", VARIANT_COLUMNS, guard=False),
-    "orders": _upsert_sql("orders", ORDER_COLUMNS, guard=True, tombstones="orders", seen=True),
-    "line_items": _upsert_sql("order_line_items", LINE_ITEM_COLUMNS, guard=False),
-    "transactions": _upsert_sql("transactions", TRANSACTION_COLUMNS, guard=False),
-    "customers": _upsert_sql(
-        "customers",
-        CUSTOMER_COLUMNS,
-        guard=True,
-        tombstones="customers",
-        seen=True,
-        coalesce=_CUSTOMER_COALESCE,
-    ),
+    "customers": (_write("customers"), ()),
 }
 
 
@@ -239,26 +179,21 @@ async def _ids(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> set[int]
 
 
 async def _replace_children(
-    conn: BaseDBAsyncClient,
-    shop_id: int,
-    *,
-    table: str,
-    parent_column: str,
-    parents: Sequence[int],
-    children: Sequence[Row],
-    sql: str,
-    columns: Sequence[Column],
+    conn: BaseDBAsyncClient, shop_id: int, child: _Write, parents: Sequence[Row]
 ) -> None:
     if not parents:
         return
+    assert child.key is not None
+    children = _dedup([c for r in parents for c in r[child.key]])
     keep = [c["shopify_id"] for c in children]
     await conn.execute_query(
-        f"DELETE FROM {table} WHERE shop_id = $1 AND {parent_column} = ANY($2::bigint[])"  # noqa: S608 (table and column names are constants)
+        f"DELETE FROM {child.table} WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
+        f" AND {child.parent_column} = ANY($2::bigint[])"
         " AND NOT (shopify_id = ANY($3::bigint[]))",
-        [shop_id, list(parents), keep],
+        [shop_id, [r["shopify_id"] for r in parents], keep],
     )
     if children:
-        await conn.execute_query(sql, [shop_id, *_arrays(children, columns)])
+        await conn.execute_query(child.sql, [shop_id, *_arrays(children, child.columns)])
 
 
 class SyncStore:
@@ -279,60 +214,22 @@ class SyncStore:
             return WriteResult(0, 0)
         rows = _latest(rows)
         ids = [r["shopify_id"] for r in rows]
+        main, child_writes = _WRITES[resource]
         async with in_transaction("default") as conn:
             await _lock_rows(conn, shop_id, resource, exclusive=False)
-            if resource == "products":
-                applied = await _ids(
-                    conn, _SQL["products"], [shop_id, *_arrays(rows, PRODUCT_COLUMNS), run_id]
-                )
-                written = [r for r in rows if r["shopify_id"] in applied]
-                await _replace_children(
-                    conn,
-                    shop_id,
-                    table="product_variants",
-                    parent_column="product_id",
-                    parents=[r["shopify_id"] for r in written],
-                    children=_dedup([v for r in written for v in r["variants"]]),
-                    sql=_SQL["variants"],
-                    columns=VARIANT_COLUMNS,
-                )
-            elif resource == "orders":
-                applied = await _ids(
-                    conn, _SQL["orders"], [shop_id, *_arrays(rows, ORDER_COLUMNS), run_id]
-                )
-                written = [r for r in rows if r["shopify_id"] in applied]
-                await _replace_children(
-                    conn,
-                    shop_id,
-                    table="order_line_items",
-                    parent_column="order_id",
-                    parents=[r["shopify_id"] for r in written],
-                    children=_dedup([li for r in written for li in r["line_items"]]),
-                    sql=_SQL["line_items"],
-                    columns=LINE_ITEM_COLUMNS,
-                )
-                with_transactions = [r for r in written if r["transactions"] is not None]
-                await _replace_children(
-                    conn,
-                    shop_id,
-                    table="transactions",
-                    parent_column="order_id",
-                    parents=[r["shopify_id"] for r in with_transactions],
-                    children=_dedup([t for r in with_transactions for t in r["transactions"]]),
-                    sql=_SQL["transactions"],
-                    columns=TRANSACTION_COLUMNS,
-                )
-            else:
-                applied = await _ids(
-                    conn, _SQL["customers"], [shop_id, *_arrays(rows, CUSTOMER_COLUMNS), run_id]
-                )
+            applied = await _ids(conn, main.sql, [shop_id, *_arrays(rows, main.columns), run_id])
+            written = [r for r in rows if r["shopify_id"] in applied]
+            for child in child_writes:
+                assert child.key is not None
+                # None: the payload did not carry them (REST orders lack transactions).
+                parents = [r for r in written if r[child.key] is not None]
+                await _replace_children(conn, shop_id, child, parents)
             if run_id is not None:
                 # Rows newer in the table than in this page still exist in Shopify.
                 skipped = [i for i in ids if i not in applied]
                 if skipped:
-                    table = _TABLES[resource][0]
                     await conn.execute_query(
-                        f"UPDATE {table} SET seen_run_id = $2 WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
+                        f"UPDATE {main.table} SET seen_run_id = $2 WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
                         " AND shopify_id = ANY($3::bigint[])",
                         [shop_id, run_id, skipped],
                     )
@@ -342,7 +239,6 @@ class SyncStore:
 
     async def delete(self, resource: Resource, shop_id: int, ids: Sequence[int]) -> int:
         """Delete objects (and children) and leave tombstones; returns rows deleted."""
-        table, children = _TABLES[resource]
         async with in_transaction("default") as conn:
             await _lock_rows(conn, shop_id, resource, exclusive=True)
             await conn.execute_query(
@@ -354,8 +250,7 @@ class SyncStore:
             deleted = await _delete_with_children(
                 conn,
                 shop_id,
-                table,
-                children,
+                resource,
                 where="shopify_id = ANY($2::bigint[])",
                 params=[list(ids)],
             )
@@ -366,13 +261,11 @@ class SyncStore:
         self, resource: Resource, shop_id: int, *, run_id: int, started_at: datetime
     ) -> int:
         """After a full sync: delete rows the run did not see and nothing touched since."""
-        table, children = _TABLES[resource]
         async with in_transaction("default") as conn:
             deleted = await _delete_with_children(
                 conn,
                 shop_id,
-                table,
-                children,
+                resource,
                 where="seen_run_id IS DISTINCT FROM $2 AND updated_at < $3 AND synced_at < $3",
                 params=[run_id, started_at],
             )
@@ -389,22 +282,17 @@ async def _delete_with_children(
     conn: BaseDBAsyncClient,
     shop_id: int,
     table: str,
-    children: tuple[tuple[str, str], ...],
     *,
     where: str,
     params: list[Any],
 ) -> int:
     ctes = [f"gone AS (DELETE FROM {table} WHERE shop_id = $1 AND {where} RETURNING shopify_id)"]  # noqa: S608 (table and column names are constants)
-    for index, (child, column) in enumerate(children):
+    for index, child in enumerate(columns.children(table)):
+        assert child.parent is not None
         ctes.append(
-            f"c{index} AS (DELETE FROM {child} WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
-            f" AND {column} IN (SELECT shopify_id FROM gone))"
+            f"c{index} AS (DELETE FROM {child.name} WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
+            f" AND {child.parent[1]} IN (SELECT shopify_id FROM gone))"
         )
     sql = f"WITH {', '.join(ctes)} SELECT count(*) AS n FROM gone"  # noqa: S608 (table and column names are constants)
     _, rows = await conn.execute_query(sql, [shop_id, *params])
     return int(rows[0]["n"])
-
-
-def connection() -> BaseDBAsyncClient:
-    """The default Tortoise connection (raw SQL)."""
-    return Tortoise.get_connection("default")

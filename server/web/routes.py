@@ -8,7 +8,7 @@ from server.admin import http as admin
 from server.pixel import http as pixel
 from server.privacy import http as privacy
 from server.shops import http as shops
-from server.sync import api as sync_api
+from server.sync import http as sync_api
 from server.web import ops
 from server.webhooks import http as webhooks
 

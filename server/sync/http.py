@@ -1,32 +1,29 @@
-"""The data API (session-token auth): list endpoints over synced rows, and sync control.
+"""The sync flow's HTTP edge (session-token auth): the data API's lists and sync control.
 
-Lists answer `{"items": [...], "next_cursor": "<opaque>" | null}` in a stable order
-(`updated_at`, then Shopify id) with keyset cursors, so rows inserted or updated while a
-client pages never make it skip a row. Pages are cached in Redis per shop under a version
-every write bumps (server/sync/cache.py).
+Lists answer `{"items": [...], "next_cursor": "<opaque>" | null}` (server/sync/queries.py
+reads them). Pages are cached in Redis per shop under a version every write bumps
+(server/sync/cache.py).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import orjson
 from aiohttp import web
-from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 
 from actors.sync import sync_shop
 from models import Shop
+from server.pagination import InvalidCursorError
 from server.problem import Problem
 from server.stores import STORE_DOWN_ERRORS
-from server.sync import API_RESOURCES, RESOURCES, Resource, runs
+from server.sync import RESOURCES, Resource, columns, queries, runs
 from server.sync.cache import PageCache
+from server.sync.queries import Position, decode_position
 from server.tasks import BrokerUnavailableError, enqueue
 from server.web import keys
 from server.web.session_auth import reauth_problem
@@ -36,123 +33,14 @@ log = logging.getLogger(__name__)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
 DB_RETRY_AFTER_S = "5"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Times the API takes, a day inside Python's range on each side: no offset can push them out.
-_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-_MAX_MICROS = (_LATEST - _EPOCH) // timedelta(microseconds=1)
-
-# Columns served per resource (documented in docs/sync.md and the OpenAPI document).
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "products": (
-        "shopify_id",
-        "title",
-        "handle",
-        "status",
-        "vendor",
-        "product_type",
-        "tags",
-        "created_at",
-        "updated_at",
-    ),
-    "orders": (
-        "shopify_id",
-        "name",
-        "email",
-        "customer_id",
-        "financial_status",
-        "fulfillment_status",
-        "currency",
-        "total_price",
-        "created_at",
-        "processed_at",
-        "cancelled_at",
-        "updated_at",
-    ),
-    "transactions": (
-        "shopify_id",
-        "order_id",
-        "customer_id",
-        "kind",
-        "status",
-        "gateway",
-        "amount",
-        "currency",
-        "test",
-        "parent_id",
-        "created_at",
-        "processed_at",
-        "updated_at",
-    ),
-    "customers": (
-        "shopify_id",
-        "email",
-        "first_name",
-        "last_name",
-        "state",
-        "tags",
-        "orders_count",
-        "amount_spent",
-        "currency",
-        "verified_email",
-        "created_at",
-        "updated_at",
-    ),
-}
-_CHILDREN: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
-    # resource -> (key in item, table, parent column, columns)
-    "products": (
-        "variants",
-        "product_variants",
-        "product_id",
-        ("shopify_id", "product_id", "title", "sku", "price", "inventory_quantity", "updated_at"),
-    ),
-    "orders": (
-        "line_items",
-        "order_line_items",
-        "order_id",
-        ("shopify_id", "order_id", "title", "quantity", "sku", "variant_id", "price"),
-    ),
-}
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _item(row: Any, columns: tuple[str, ...]) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for column in columns:
-        value = row[column]
-        if column == "tags" and isinstance(value, str):
-            value = orjson.loads(value)
-        item["id" if column == "shopify_id" else column] = _json_value(value)
-    return item
-
-
-def _encode_cursor(resource: str, updated_at: datetime, shopify_id: int) -> str:
-    micros = (updated_at - _EPOCH) // timedelta(microseconds=1)
-    raw = orjson.dumps([resource, micros, shopify_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(resource: str, cursor: str) -> tuple[datetime, int]:
+def _parse_cursor(resource: str, cursor: str | None) -> Position | None:
+    if not cursor:
+        return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, micros, shopify_id = orjson.loads(raw)
-        if (
-            kind != resource
-            or type(micros) is not int
-            or type(shopify_id) is not int
-            or not 0 <= micros <= _MAX_MICROS
-            or not 0 <= shopify_id < 2**63  # a BIGINT: anything else is not ours
-        ):
-            raise ValueError
-        return _EPOCH + timedelta(microseconds=micros), shopify_id
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError, OverflowError):
+        return decode_position(resource, cursor)
+    except InvalidCursorError:
         raise Problem(
             400,
             "cursor is not one this endpoint returned; start again without it",
@@ -193,7 +81,7 @@ def _parse_since(value: str | None) -> datetime | None:
         ) from None
     # Nothing was updated before 1970 or after 9999: clamping changes no answer and keeps
     # every value inside what the database and the cursor arithmetic take.
-    return min(max(moment, _EPOCH), _LATEST)
+    return min(max(moment, queries.EPOCH), queries.LATEST)
 
 
 def _usable_shop(request: web.Request) -> Shop:
@@ -222,53 +110,6 @@ async def _store_call(call: Callable[[], Awaitable[T]]) -> T:
         ) from None
 
 
-async def _query_page(
-    resource: str,
-    shop_id: int,
-    *,
-    limit: int,
-    after: tuple[datetime, int] | None,
-    since: datetime | None,
-) -> bytes:
-    columns = _COLUMNS[resource]
-    where = ["shop_id = $1"]
-    params: list[Any] = [shop_id]
-    if after is not None:
-        params += [after[0], after[1]]
-        where.append(f"(updated_at, shopify_id) > (${len(params) - 1}, ${len(params)})")
-    if since is not None:
-        params.append(since)
-        where.append(f"updated_at >= ${len(params)}")
-    params.append(limit + 1)
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {resource} WHERE {' AND '.join(where)}"  # noqa: S608 (constant names)
-        f" ORDER BY updated_at, shopify_id LIMIT ${len(params)}"
-    )
-    connection = Tortoise.get_connection("default")
-    _, rows = await connection.execute_query(sql, params)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [_item(row, columns) for row in rows]
-    child = _CHILDREN.get(resource)
-    if child is not None and items:
-        key, table, parent, child_columns = child
-        _, child_rows = await connection.execute_query(
-            f"SELECT {', '.join(child_columns)} FROM {table} WHERE shop_id = $1"  # noqa: S608 (constant names)
-            f" AND {parent} = ANY($2::bigint[]) ORDER BY {parent}, shopify_id",
-            [shop_id, [item["id"] for item in items]],
-        )
-        grouped: dict[int, list[dict[str, Any]]] = {}
-        for row in child_rows:
-            grouped.setdefault(int(row[parent]), []).append(_item(row, child_columns))
-        for item in items:
-            item[key] = grouped.get(item["id"], [])
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = _encode_cursor(resource, last["updated_at"], int(last["shopify_id"]))
-    return orjson.dumps({"items": items, "next_cursor": next_cursor})
-
-
 def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """GET /api/<resource>: one page, from the cache when this shop's version has it."""
 
@@ -282,7 +123,7 @@ def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Respons
             )
         limit = _parse_limit(query.get("limit"))
         cursor = query.get("cursor")
-        after = _decode_cursor(resource, cursor) if cursor else None
+        after = _parse_cursor(resource, cursor)
         since = _parse_since(query.get("updated_since"))
         cache = PageCache(request.app[keys.REDIS], ttl_s=request.app[keys.CONFIG].sync.cache_ttl_s)
         counter = request.app[keys.METRICS].api_cache
@@ -298,7 +139,7 @@ def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Respons
                     body=cached, content_type="application/json", headers={"X-Cache": "hit"}
                 )
         body = await _store_call(
-            lambda: _query_page(resource, shop.id, limit=limit, after=after, since=since)
+            lambda: queries.list_page(resource, shop.id, limit=limit, after=after, since=since)
         )
         if key is not None:
             counter.labels(resource, "miss").inc()
@@ -394,7 +235,7 @@ async def sync_status(request: web.Request) -> web.Response:
 
 def routes() -> list[web.RouteDef]:
     """The data API's routes."""
-    table = [web.get(f"/api/{r}", list_handler(r), name=f"api_{r}") for r in API_RESOURCES]
+    table = [web.get(f"/api/{r}", list_handler(r), name=f"api_{r}") for r in columns.LISTED]
     table += [
         web.post("/api/sync", start_sync, name="api_sync_start"),
         web.get("/api/sync", sync_status, name="api_sync_status"),
