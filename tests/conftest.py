@@ -150,21 +150,21 @@ def broker_namespace(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
 
 
+# Store URLs no pure test may reach: a closed port fails at once, never a hang.
+NO_DATABASE_URL = "postgres://postgres@127.0.0.1:1/no-database"
+NO_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
 @pytest.fixture
-def base_env(
-    clean_database: str,
-    redis_url: str,
-    secrets_env: dict[str, str],
-    tmp_path: Path,
-    broker_namespace: str,
-) -> dict[str, str]:
-    """The environment a test process of ours would get: real stores, test secrets."""
+def pure_env(secrets_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """base_env for pure tests (config parsing, broker kinds...): store URLs that point at a
+    closed port, and no fixture that creates, empties or even connects to PostgreSQL/Redis."""
     return {
         **secrets_env,
         "APP_ENV": "production",
-        "DATABASE_URL": clean_database,
-        "REDIS_URL": redis_url,
-        "BROKER_NAMESPACE": broker_namespace,
+        "DATABASE_URL": NO_DATABASE_URL,
+        "REDIS_URL": NO_REDIS_URL,
+        "BROKER_NAMESPACE": "test-pure",
         "SHOPIFY_APP_URL": "https://app.example.test",
         "VAR_DIR": str(tmp_path / "var"),
         "LOG_LEVEL": "INFO",
@@ -172,18 +172,46 @@ def base_env(
 
 
 @pytest.fixture
-def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
-    """Build a Config from the base env plus overrides."""
+def base_env(
+    pure_env: dict[str, str], clean_database: str, redis_url: str, broker_namespace: str
+) -> dict[str, str]:
+    """The environment a test process of ours would get: real stores (the database emptied
+    for this test), test secrets, this run's broker namespace."""
+    return {
+        **pure_env,
+        "DATABASE_URL": clean_database,
+        "REDIS_URL": redis_url,
+        "BROKER_NAMESPACE": broker_namespace,
+    }
 
+
+def _config_factory(env: dict[str, str]) -> Callable[..., Config]:
     def make(**overrides: str) -> Config:
-        return load_config({**base_env, **overrides})
+        return load_config({**env, **overrides})
 
     return make
 
 
 @pytest.fixture
+def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
+    """Build a Config from the base env plus overrides."""
+    return _config_factory(base_env)
+
+
+@pytest.fixture
 def config(make_config: Callable[..., Config]) -> Config:
     return make_config()
+
+
+@pytest.fixture
+def make_pure_config(pure_env: dict[str, str]) -> Callable[..., Config]:
+    """make_config for pure tests: no PostgreSQL or Redis is touched."""
+    return _config_factory(pure_env)
+
+
+@pytest.fixture
+def pure_config(make_pure_config: Callable[..., Config]) -> Config:
+    return make_pure_config()
 
 
 @pytest.fixture

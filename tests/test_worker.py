@@ -20,10 +20,10 @@ from tests.helpers import WorkerProcess
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_broker_kind_follows_the_url(make_config):
-    redis_broker = build_broker(make_config())
-    rabbit = build_broker(make_config(BROKER_URL="amqp://guest:guest@127.0.0.1:5672/"))
-    stub = build_broker(make_config(), stub=True)
+def test_broker_kind_follows_the_url(make_pure_config):
+    redis_broker = build_broker(make_pure_config())
+    rabbit = build_broker(make_pure_config(BROKER_URL="amqp://guest:guest@127.0.0.1:5672/"))
+    stub = build_broker(make_pure_config(), stub=True)
     try:
         assert isinstance(redis_broker, RedisBroker)
         assert isinstance(rabbit, RabbitmqBroker)

@@ -32,8 +32,8 @@ def test_check_without_heartbeats_or_with_stale_ones_is_unhealthy(tmp_path):
     assert not healthy and "120 s ago" in line
 
 
-def test_worker_check_exits_1_when_no_worker_runs(base_env):
-    result = run_cli("worker", "--check", env=base_env)
+def test_worker_check_exits_1_when_no_worker_runs(pure_env):
+    result = run_cli("worker", "--check", env=pure_env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.startswith("unhealthy: no worker heartbeat")
 
