@@ -12,7 +12,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from server.config import Config, load_config
 from server.db import apply_migrations
-from tests.helpers import embedded_base_dir
+from tests.helpers import WorkerProcess, embedded_base_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -292,6 +292,56 @@ def redis_broker(config: Config) -> Iterator[dramatiq.Broker]:
     broker = setup_broker(config)
     yield broker
     broker.close()
+
+
+@pytest.fixture
+async def make_worker_client(
+    aiohttp_client: Callable[..., Any],
+) -> AsyncIterator[Callable[[Config], Awaitable[TestClient[Any, Any]]]]:
+    """`await make_worker_client(config)`: the app on a real Redis broker (every actor bound
+    to it), for tests whose messages a real worker (`start_worker`) takes."""
+    from actors.broker import setup_broker
+    from server.app import create_app
+
+    brokers: list[dramatiq.Broker] = []
+
+    async def make(config: Config) -> TestClient[Any, Any]:
+        broker = setup_broker(config)
+        brokers.append(broker)
+        client: TestClient[Any, Any] = await aiohttp_client(create_app(config, broker=broker))
+        return client
+
+    yield make
+    for broker in brokers:
+        broker.close()
+
+
+@pytest.fixture
+async def start_worker(base_env: dict[str, str]) -> AsyncIterator[Callable[..., WorkerProcess]]:
+    """Factory of real `python -m server worker` pools:
+    `start_worker(env_overrides, processes=1, threads=2, queues=())` starts one on base_env
+    plus the overrides (the test's own broker namespace, its clean database). A pool still
+    running at teardown is stopped off the event loop (a fake Shopify on this loop keeps
+    answering its in-flight calls); stop it yourself (`await worker.stop_async()`) to assert
+    its exit code or read its output."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        env: dict[str, str] | None = None,
+        *,
+        processes: int = 1,
+        threads: int = 2,
+        queues: tuple[str, ...] = (),
+    ) -> WorkerProcess:
+        worker = WorkerProcess(
+            {**base_env, **(env or {})}, processes=processes, threads=threads, queues=queues
+        )
+        started.append(worker.start())
+        return worker
+
+    yield start
+    for worker in started:
+        await worker.stop_async()
 
 
 @pytest.fixture
