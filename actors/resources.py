@@ -32,12 +32,16 @@ def resources() -> WorkerResources:
     return _current
 
 
-async def open_resources(config: Config) -> WorkerResources:
-    """Open Tortoise, Redis and the shared HTTP session on the running loop."""
+async def open_resources(config: Config, *, database: bool = True) -> WorkerResources:
+    """Open Tortoise, Redis and the shared HTTP session on the running loop.
+
+    database=False leaves Tortoise to whoever opened it in this process (a test's in-process
+    worker runs on the loop of the app under test, which holds the pool)."""
     global _current
     from server.db import init_db
 
-    await init_db(config)
+    if database:
+        await init_db(config)
     http = aiohttp.ClientSession(
         json_serialize=lambda obj: orjson.dumps(obj).decode(),
         timeout=aiohttp.ClientTimeout(total=config.shopify.request_timeout_s * 6),
@@ -49,7 +53,7 @@ async def open_resources(config: Config) -> WorkerResources:
     return _current
 
 
-async def close_resources() -> None:
+async def close_resources(*, database: bool = True) -> None:
     """Close what open_resources opened."""
     global _current
     from server.db import close_db
@@ -58,4 +62,5 @@ async def close_resources() -> None:
     if current is not None:
         await current.http.close()
         await current.redis.aclose()
-    await close_db()
+    if database:
+        await close_db()

@@ -9,8 +9,10 @@ migrations applied.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +26,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
+from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO, Middleware
 
 from server.config import Config, load_config
 from server.db import apply_migrations
@@ -225,6 +229,97 @@ def stub_broker(config: Config) -> Iterator[StubBroker]:
     yield broker
     broker.flush_all()
     broker.close()
+
+
+class _TestLoopThread(EventLoopThread):
+    """Dramatiq's event-loop thread, but the loop is the test's own (already running): async
+    actors run beside the app under test, on its database pool and its fake Shopify."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        threading.Thread.__init__(self, daemon=True)  # never started: no loop of its own
+        self.loop = loop
+        self.interrupt_check_ival = 0.1
+        self.logger = logging.getLogger(__name__)
+
+
+class _OnTheTestLoop(Middleware):
+    """In place of AsyncIO + WorkerPools for an in-process test Worker: actors run on the
+    test's loop with the worker pools open but no second Tortoise (the app has it), and a
+    message that raises is dead-lettered at once (no retry backoff to wait out)."""
+
+    def __init__(self, config: Config, loop: asyncio.AbstractEventLoop) -> None:
+        self.config = config
+        self.loop_thread = _TestLoopThread(loop)
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from actors.resources import open_resources
+
+        set_event_loop_thread(self.loop_thread)
+        self.loop_thread.run_coroutine(open_resources(self.config, database=False))
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from actors.resources import close_resources
+
+        self.loop_thread.run_coroutine(close_resources(database=False))
+        set_event_loop_thread(None)
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        message.options["max_retries"] = 0
+
+
+class StubWorker:
+    """A Dramatiq `Worker` on the test's StubBroker, started at the first drain()."""
+
+    def __init__(self, broker: StubBroker, config: Config) -> None:
+        self.broker = broker
+        self.config = config
+        self.worker: dramatiq.Worker | None = None
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        from actors.middleware import WorkerPools
+
+        self.broker.middleware[:] = [
+            _OnTheTestLoop(self.config, loop) if isinstance(m, AsyncIO) else m
+            for m in self.broker.middleware
+            if not isinstance(m, WorkerPools)
+        ]
+        self.worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=100)
+        self.worker.start()
+
+    async def drain(self, *queues: str) -> None:
+        """Every message on `queues` (all declared queues if none) processed, and what they
+        sent on to those queues; a message that raised fails the test with its exception.
+
+        Dramatiq's own test pattern (`broker.join(queue)`, then `worker.join()`), run off the
+        loop: the actors run on it meanwhile."""
+        loop = asyncio.get_running_loop()
+        if self.worker is None:
+            await asyncio.to_thread(self._start, loop)
+        assert self.worker is not None
+        names = queues or tuple(sorted(self.broker.get_declared_queues()))
+
+        def join() -> None:
+            assert self.worker is not None
+            for name in names:
+                self.broker.join(name, fail_fast=True)
+            self.worker.join()
+
+        await asyncio.to_thread(join)
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop)
+            self.worker = None
+
+
+@pytest.fixture
+async def stub_worker(stub_broker: StubBroker, config: Config) -> AsyncIterator[StubWorker]:
+    """`await stub_worker.drain("sync")`: a real Dramatiq Worker runs what the app queued on
+    the stub broker, on the test's loop (the app under test, e.g. the `client` fixture, must
+    be up: its database pool is the one the actors use)."""
+    worker = StubWorker(stub_broker, config)
+    yield worker
+    await worker.stop()
 
 
 class EdgeTestServer(TestServer):
