@@ -20,7 +20,7 @@ from tests.fake_shopify.engine import (
     filter_nodes,
     type_resolver,
 )
-from tests.fake_shopify.state import CallRecord, FakeShop, _json
+from tests.fake_shopify.state import Bucket, CallRecord, FakeShop, _json
 from tests.fake_shopify.subscriptions import WebhookSubscriptions
 from tests.fake_shopify.web_pixels import WebPixels
 
@@ -37,6 +37,29 @@ def _count(items: list[Node], args: dict[str, Any]) -> Node:
     if limit is not None and matched > limit:
         return {"__typename": "Count", "count": limit, "precision": "AT_LEAST"}
     return {"__typename": "Count", "count": matched, "precision": "EXACT"}
+
+
+THROTTLED: Node = {
+    "message": "Throttled",
+    "extensions": {
+        "code": "THROTTLED",
+        "documentation": "https://shopify.dev/api/usage/rate-limits",
+    },
+}
+
+
+def _refused(error: Node, requested: int, bucket: Bucket) -> dict[str, Any]:
+    """A query refused before it ran: the error, the cost requested, nothing charged."""
+    return {
+        "errors": [error],
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": None,
+                "throttleStatus": bucket.status(),
+            }
+        },
+    }
 
 
 class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations):
@@ -101,47 +124,20 @@ class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations):
         record.requested = requested
         bucket = shop.bucket
         if requested > MAX_QUERY_COST:
-            return {
-                "errors": [
-                    {
-                        "message": f"Query cost is {requested}, which exceeds the single query max "
-                        f"cost limit ({MAX_QUERY_COST}).",
-                        "extensions": {
-                            "code": "MAX_COST_EXCEEDED",
-                            "cost": requested,
-                            "maxCost": MAX_QUERY_COST,
-                        },
-                    }
-                ],
+            error = {
+                "message": f"Query cost is {requested}, which exceeds the single query max "
+                f"cost limit ({MAX_QUERY_COST}).",
                 "extensions": {
-                    "cost": {
-                        "requestedQueryCost": requested,
-                        "actualQueryCost": None,
-                        "throttleStatus": bucket.status(),
-                    }
+                    "code": "MAX_COST_EXCEEDED",
+                    "cost": requested,
+                    "maxCost": MAX_QUERY_COST,
                 },
-            }, record
+            }
+            return _refused(error, requested, bucket), record
         if bucket.refill() < requested:
             record.throttled = True
             record.available_after = bucket.available
-            return {
-                "errors": [
-                    {
-                        "message": "Throttled",
-                        "extensions": {
-                            "code": "THROTTLED",
-                            "documentation": "https://shopify.dev/api/usage/rate-limits",
-                        },
-                    }
-                ],
-                "extensions": {
-                    "cost": {
-                        "requestedQueryCost": requested,
-                        "actualQueryCost": None,
-                        "throttleStatus": bucket.status(),
-                    }
-                },
-            }, record
+            return _refused(THROTTLED, requested, bucket), record
         bucket.available -= requested
         result = execute_sync(
             self.schema,

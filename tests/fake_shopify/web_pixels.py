@@ -33,6 +33,13 @@ def _matches_pixel_settings(settings: dict[str, Any]) -> bool:
     return True
 
 
+INVALID_SETTINGS: Node = {
+    "code": "INVALID_SETTINGS",
+    "field": ["webPixel", "settings"],
+    "message": "Settings are invalid.",
+}
+
+
 class WebPixels(FakeState):
     """The web pixel mutations (state in `FakeShop.pixel`)."""
 
@@ -61,16 +68,7 @@ class WebPixels(FakeState):
             }
         settings = self._settings_json(webPixel.get("settings"))
         if settings is None:
-            return {
-                "webPixel": None,
-                "userErrors": [
-                    {
-                        "code": "INVALID_SETTINGS",
-                        "field": ["webPixel", "settings"],
-                        "message": "Settings are invalid.",
-                    }
-                ],
-            }
+            return {"webPixel": None, "userErrors": [INVALID_SETTINGS]}
         shop.pixel = {
             "__typename": "WebPixel",
             "id": self._new_id(shop, "WebPixel"),
@@ -88,16 +86,7 @@ class WebPixels(FakeState):
             }
         settings = self._settings_json(webPixel.get("settings"))
         if settings is None:
-            return {
-                "webPixel": None,
-                "userErrors": [
-                    {
-                        "code": "INVALID_SETTINGS",
-                        "field": ["webPixel", "settings"],
-                        "message": "Settings are invalid.",
-                    }
-                ],
-            }
+            return {"webPixel": None, "userErrors": [INVALID_SETTINGS]}
         shop.pixel["settings"] = settings
         return {"webPixel": shop.pixel, "userErrors": []}
 
