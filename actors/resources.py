@@ -15,15 +15,18 @@ def resources() -> Pools:
     return _current
 
 
-async def open_resources(config: Config) -> Pools:
-    """Open this worker process's pools (server/services.py) on the running loop."""
+async def open_resources(config: Config, *, database: bool = True) -> Pools:
+    """Open this worker process's pools (server/services.py) on the running loop.
+
+    database=False leaves Tortoise to whoever opened it in this process (a test's in-process
+    worker runs on the loop of the app under test, which holds the pool)."""
     global _current
-    _current = await open_pools(config)
+    _current = await open_pools(config, database=database)
     return _current
 
 
-async def close_resources() -> None:
+async def close_resources(*, database: bool = True) -> None:
     """Close what open_resources opened."""
     global _current
     current, _current = _current, None
-    await close_pools(current)
+    await close_pools(current, database=database)

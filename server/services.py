@@ -65,11 +65,13 @@ class Pools:
     services: ShopifyServices
 
 
-async def open_pools(config: Config) -> Pools:
-    """Open the database pool, Redis and the shared HTTP session on the running loop."""
+async def open_pools(config: Config, *, database: bool = True) -> Pools:
+    """Open the database pool (unless `database` is False: it is open already), Redis and
+    the shared HTTP session on the running loop."""
     from server.db import init_db
 
-    await init_db(config)
+    if database:
+        await init_db(config)
     http = aiohttp.ClientSession(
         json_serialize=lambda obj: orjson.dumps(obj).decode(),
         # TLS verification on; per-call timeouts are set by the callers.
@@ -81,11 +83,12 @@ async def open_pools(config: Config) -> Pools:
     )
 
 
-async def close_pools(pools: Pools | None) -> None:
+async def close_pools(pools: Pools | None, *, database: bool = True) -> None:
     """Close what open_pools opened (the database pool even when the rest never opened)."""
     from server.db import close_db
 
     if pools is not None:
         await pools.http.close()
         await pools.redis.aclose()
-    await close_db()
+    if database:
+        await close_db()

@@ -293,7 +293,7 @@ class Page:
         await self.send("Fetch.enable", {"patterns": [{"urlPattern": p} for p in patterns]})
 
     async def goto(self, url: str) -> None:
-        """Start loading `url` (wait for what the test needs with `wait_for`)."""
+        """Start loading `url` (wait for what the test needs with `wait_in_page`)."""
         result = await self.send("Page.navigate", {"url": url})
         if result.get("errorText"):
             raise CDPError(f"navigation to {url} failed: {result['errorText']}")
@@ -324,10 +324,13 @@ class Page:
             raise CDPError(details.get("exception", {}).get("description") or details["text"])
         return result["result"].get("value")
 
-    async def wait_for(
+    async def wait_in_page(
         self, condition: str, *, timeout_s: float = 20.0, context_id: int | None = None
     ) -> Any:
-        """Wait, in the page, until the JavaScript `condition` is truthy; returns its value."""
+        """Wait, in the page, until the JavaScript `condition` is truthy; returns its value.
+
+        A DOM wait that runs inside the page (no round trip per try); for effects outside the
+        page (rows, processes) use tests.helpers.eventually."""
         script = f"""new Promise((resolve, reject) => {{
             const deadline = Date.now() + {int(timeout_s * 1000)};
             const check = () => {{

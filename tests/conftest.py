@@ -9,10 +9,12 @@ migrations applied.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
+from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO, Middleware
 
 from server.config import Config, load_config
 from server.db import apply_migrations
-from tests.helpers import embedded_base_dir
+from tests.helpers import WorkerProcess, embedded_base_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,21 +188,21 @@ def broker_namespace(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
 
 
+# Store URLs no pure test may reach: a closed port fails at once, never a hang.
+NO_DATABASE_URL = "postgres://postgres@127.0.0.1:1/no-database"
+NO_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
 @pytest.fixture
-def base_env(
-    clean_database: str,
-    redis_url: str,
-    secrets_env: dict[str, str],
-    tmp_path: Path,
-    broker_namespace: str,
-) -> dict[str, str]:
-    """The environment a test process of ours would get: real stores, test secrets."""
+def pure_env(secrets_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """base_env for pure tests (config parsing, broker kinds...): store URLs that point at a
+    closed port, and no fixture that creates, empties or even connects to PostgreSQL/Redis."""
     return {
         **secrets_env,
         "APP_ENV": "production",
-        "DATABASE_URL": clean_database,
-        "REDIS_URL": redis_url,
-        "BROKER_NAMESPACE": broker_namespace,
+        "DATABASE_URL": NO_DATABASE_URL,
+        "REDIS_URL": NO_REDIS_URL,
+        "BROKER_NAMESPACE": "test-pure",
         "SHOPIFY_APP_URL": "https://app.example.test",
         "VAR_DIR": str(tmp_path / "var"),
         "LOG_LEVEL": "INFO",
@@ -206,18 +210,46 @@ def base_env(
 
 
 @pytest.fixture
-def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
-    """Build a Config from the base env plus overrides."""
+def base_env(
+    pure_env: dict[str, str], clean_database: str, redis_url: str, broker_namespace: str
+) -> dict[str, str]:
+    """The environment a test process of ours would get: real stores (the database emptied
+    for this test), test secrets, this run's broker namespace."""
+    return {
+        **pure_env,
+        "DATABASE_URL": clean_database,
+        "REDIS_URL": redis_url,
+        "BROKER_NAMESPACE": broker_namespace,
+    }
 
+
+def _config_factory(env: dict[str, str]) -> Callable[..., Config]:
     def make(**overrides: str) -> Config:
-        return load_config({**base_env, **overrides})
+        return load_config({**env, **overrides})
 
     return make
 
 
 @pytest.fixture
+def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
+    """Build a Config from the base env plus overrides."""
+    return _config_factory(base_env)
+
+
+@pytest.fixture
 def config(make_config: Callable[..., Config]) -> Config:
     return make_config()
+
+
+@pytest.fixture
+def make_pure_config(pure_env: dict[str, str]) -> Callable[..., Config]:
+    """make_config for pure tests: no PostgreSQL or Redis is touched."""
+    return _config_factory(pure_env)
+
+
+@pytest.fixture
+def pure_config(make_pure_config: Callable[..., Config]) -> Config:
+    return make_pure_config()
 
 
 @pytest.fixture
@@ -231,6 +263,97 @@ def stub_broker(config: Config) -> Iterator[StubBroker]:
     yield broker
     broker.flush_all()
     broker.close()
+
+
+class _TestLoopThread(EventLoopThread):
+    """Dramatiq's event-loop thread, but the loop is the test's own (already running): async
+    actors run beside the app under test, on its database pool and its fake Shopify."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        threading.Thread.__init__(self, daemon=True)  # never started: no loop of its own
+        self.loop = loop
+        self.interrupt_check_ival = 0.1
+        self.logger = logging.getLogger(__name__)
+
+
+class _OnTheTestLoop(Middleware):
+    """In place of AsyncIO + WorkerPools for an in-process test Worker: actors run on the
+    test's loop with the worker pools open but no second Tortoise (the app has it), and a
+    message that raises is dead-lettered at once (no retry backoff to wait out)."""
+
+    def __init__(self, config: Config, loop: asyncio.AbstractEventLoop) -> None:
+        self.config = config
+        self.loop_thread = _TestLoopThread(loop)
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from actors.resources import open_resources
+
+        set_event_loop_thread(self.loop_thread)
+        self.loop_thread.run_coroutine(open_resources(self.config, database=False))
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from actors.resources import close_resources
+
+        self.loop_thread.run_coroutine(close_resources(database=False))
+        set_event_loop_thread(None)
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        message.options["max_retries"] = 0
+
+
+class StubWorker:
+    """A Dramatiq `Worker` on the test's StubBroker, started at the first drain()."""
+
+    def __init__(self, broker: StubBroker, config: Config) -> None:
+        self.broker = broker
+        self.config = config
+        self.worker: dramatiq.Worker | None = None
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        from actors.middleware import WorkerPools
+
+        self.broker.middleware[:] = [
+            _OnTheTestLoop(self.config, loop) if isinstance(m, AsyncIO) else m
+            for m in self.broker.middleware
+            if not isinstance(m, WorkerPools)
+        ]
+        self.worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=100)
+        self.worker.start()
+
+    async def drain(self, *queues: str) -> None:
+        """Every message on `queues` (all declared queues if none) processed, and what they
+        sent on to those queues; a message that raised fails the test with its exception.
+
+        Dramatiq's own test pattern (`broker.join(queue)`, then `worker.join()`), run off the
+        loop: the actors run on it meanwhile."""
+        loop = asyncio.get_running_loop()
+        if self.worker is None:
+            await asyncio.to_thread(self._start, loop)
+        assert self.worker is not None
+        names = queues or tuple(sorted(self.broker.get_declared_queues()))
+
+        def join() -> None:
+            assert self.worker is not None
+            for name in names:
+                self.broker.join(name, fail_fast=True)
+            self.worker.join()
+
+        await asyncio.to_thread(join)
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop)
+            self.worker = None
+
+
+@pytest.fixture
+async def stub_worker(stub_broker: StubBroker, config: Config) -> AsyncIterator[StubWorker]:
+    """`await stub_worker.drain("sync")`: a real Dramatiq Worker runs what the app queued on
+    the stub broker, on the test's loop (the app under test, e.g. the `client` fixture, must
+    be up: its database pool is the one the actors use)."""
+    worker = StubWorker(stub_broker, config)
+    yield worker
+    await worker.stop()
 
 
 class EdgeTestServer(TestServer):
@@ -298,6 +421,56 @@ def redis_broker(config: Config) -> Iterator[dramatiq.Broker]:
     broker = setup_broker(config)
     yield broker
     broker.close()
+
+
+@pytest.fixture
+async def make_worker_client(
+    aiohttp_client: Callable[..., Any],
+) -> AsyncIterator[Callable[[Config], Awaitable[TestClient[Any, Any]]]]:
+    """`await make_worker_client(config)`: the app on a real Redis broker (every actor bound
+    to it), for tests whose messages a real worker (`start_worker`) takes."""
+    from actors.broker import setup_broker
+    from server.web.app import create_app
+
+    brokers: list[dramatiq.Broker] = []
+
+    async def make(config: Config) -> TestClient[Any, Any]:
+        broker = setup_broker(config)
+        brokers.append(broker)
+        client: TestClient[Any, Any] = await aiohttp_client(create_app(config, broker=broker))
+        return client
+
+    yield make
+    for broker in brokers:
+        broker.close()
+
+
+@pytest.fixture
+async def start_worker(base_env: dict[str, str]) -> AsyncIterator[Callable[..., WorkerProcess]]:
+    """Factory of real `python -m server worker` pools:
+    `start_worker(env_overrides, processes=1, threads=2, queues=())` starts one on base_env
+    plus the overrides (the test's own broker namespace, its clean database). A pool still
+    running at teardown is stopped off the event loop (a fake Shopify on this loop keeps
+    answering its in-flight calls); stop it yourself (`await worker.stop_async()`) to assert
+    its exit code or read its output."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        env: dict[str, str] | None = None,
+        *,
+        processes: int = 1,
+        threads: int = 2,
+        queues: tuple[str, ...] = (),
+    ) -> WorkerProcess:
+        worker = WorkerProcess(
+            {**base_env, **(env or {})}, processes=processes, threads=threads, queues=queues
+        )
+        started.append(worker.start())
+        return worker
+
+    yield start
+    for worker in started:
+        await worker.stop_async()
 
 
 @pytest.fixture

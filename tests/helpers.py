@@ -1,7 +1,10 @@
-"""Helpers for tests: session tokens as App Bridge makes them, installed shops."""
+"""Helpers for tests: session tokens as App Bridge makes them, installed shops, real worker
+pools, and eventually() (the one poll loop)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import signal
 import subprocess
@@ -9,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,26 +93,35 @@ PROCESS_OUTPUTS: list[str] = []
 
 
 class WorkerProcess:
-    """A real `python -m server worker` pool in a subprocess (its own session)."""
+    """A real `python -m server worker` pool in a subprocess (its own session).
 
-    def __init__(self, env: dict[str, str], *, processes: int = 1, threads: int = 2) -> None:
-        import os
+    Tests get one from conftest's `start_worker` factory, which stops it at teardown."""
 
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        processes: int = 1,
+        threads: int = 2,
+        queues: tuple[str, ...] = (),
+    ) -> None:
         self.env = {
             **os.environ,
             **env,
             "WORKER_PROCESSES": str(processes),
             "WORKER_THREADS": str(threads),
         }
+        self.queues = queues
         self.proc: subprocess.Popen[bytes] | None = None
         self.output = ""
         # A file, not a pipe: a pool that logs more than a pipe holds must never block on
         # a reader that only reads at the end.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
 
-    def __enter__(self) -> WorkerProcess:
+    def start(self) -> WorkerProcess:
+        queues = ["-Q", *self.queues] if self.queues else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "worker"],
+            [sys.executable, "-m", "server", "worker", *queues],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
@@ -120,12 +133,23 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def stopped(self) -> bool:
+        """stop() (or kill()) has run: the output is kept and the log is closed."""
+        return self._log.closed
+
     def stop(self) -> int:
         """SIGTERM and wait; returns the exit code and keeps the output."""
         assert self.proc is not None
+        if self.stopped:
+            return int(self.proc.returncode)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
         self._log.seek(0)
         self.output = self._log.read().decode(errors="replace")
         self._log.close()
@@ -142,21 +166,91 @@ class WorkerProcess:
     async def stop_async(self) -> int:
         """stop() off the event loop: a fake Shopify served by this loop must keep answering
         the worker's in-flight calls while it shuts down gracefully."""
-        import asyncio
-
         return await asyncio.to_thread(self.stop)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.stop()
+    def tail(self) -> str:
+        """The end of what the pool printed (it is stopped first if it still runs)."""
+        self.stop()
+        return self.output[-3000:]
+
+
+# What a poll may watch: it fails at once, with the process's output, once that has exited.
+Watched = WorkerProcess | subprocess.Popen[Any] | asyncio.subprocess.Process
+
+
+def _process_died(process: Watched | None) -> str | None:
+    """None while `process` runs; once it has exited, the end of its output."""
+    if process is None:
+        return None
+    if isinstance(process, WorkerProcess):
+        return None if process.alive() else process.tail()
+    if isinstance(process, asyncio.subprocess.Process):
+        return None if process.returncode is None else f"exit code {process.returncode}"
+    if process.poll() is None:
+        return None
+    output = process.communicate()[0] if process.stdout is not None else ""
+    text = output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+    return text[-3000:]
+
+
+class _Poll:
+    """eventually()'s bookkeeping: the deadline, the last miss, a process that must stay
+    alive."""
+
+    def __init__(self, what: str, timeout_s: float, process: Watched | None) -> None:
+        self.what = what
+        self.timeout_s = timeout_s
+        self.deadline = time.monotonic() + timeout_s
+        self.process = process
+
+    def missed(self, last: object) -> None:
+        """One try missed: fails if the process died or the deadline passed."""
+        died = _process_died(self.process)
+        if died is not None:
+            raise AssertionError(f"{self.what}: the process died first (last: {last!r}):\n{died}")
+        if time.monotonic() >= self.deadline:
+            raise AssertionError(f"{self.what}: not within {self.timeout_s:g} s (last: {last!r})")
+
+
+async def eventually(
+    check: Callable[[], Any],
+    *,
+    what: str,
+    timeout_s: float = 60,
+    interval_s: float = 0.05,
+    process: Watched | None = None,
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> Any:
+    """Poll the effect itself until it holds, and return what `check` returned.
+
+    `check` is a function (sync or async); it holds when it returns something truthy without
+    raising AssertionError (so it may be a block of asserts) or one of `ignoring` (a store
+    that is still coming back). Fails with `what` and the last miss at the deadline, or at
+    once, with the end of its output, if `process` (a worker pool, a server) died."""
+    poll = _Poll(what, timeout_s, process)
+    while True:
+        try:
+            value = check()
+            if inspect.isawaitable(value):
+                value = await value
+        except (AssertionError, *ignoring) as error:
+            poll.missed(error)
+        else:
+            if value:
+                return value
+            poll.missed(value)
+        await asyncio.sleep(interval_s)
+
+
+def wait_until(check: Callable[[], Any], **options: Any) -> Any:
+    """eventually() for tests without an event loop (a blocking `check` is fine there)."""
+    return asyncio.run(eventually(check, **options))
 
 
 def run_cli(
     *args: str, env: dict[str, str], timeout_s: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """`python -m server ARGS` with the given env on top of ours."""
-    import os
-
     return subprocess.run(
         [sys.executable, "-m", "server", *args],
         cwd=ROOT,
@@ -171,8 +265,6 @@ def run_cli(
 def all_in_one_env(var_dir: Path, port: int) -> dict[str, str]:
     """The environment of an all-in-one under test: no store URLs (embedded stores), one
     small worker pool, development secrets."""
-    import os
-
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BROKER_URL"}
     }

@@ -201,7 +201,7 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
         downloads_dir = tmp_path / "downloads"
         downloads = await browser.allow_downloads(downloads_dir)
         page = await _open(browser, shopify, _home_url(shop_client, DOMAIN))
-        await page.wait_for("document.body.dataset.ready === 'true'")
+        await page.wait_in_page("document.body.dataset.ready === 'true'")
         assert await page.evaluate("window.__polarisStandIn") is True
         api_key = await page.evaluate("window.__appBridgeStandIn.apiKey")
         assert api_key == shop_config.shopify.api_key
@@ -217,7 +217,7 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
         assert await page.text("[data-resource=products] [data-field=stored]") == "0"
         assert await page.text("[data-resource=orders] [data-field=status]") == "never run"
         await page.click("#sync-now")
-        await page.wait_for(
+        await page.wait_in_page(
             "document.querySelector('[data-resource=products] [data-field=status]')"
             ".textContent.trim() === 'pending'"
         )
@@ -231,7 +231,7 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
         assert len(run_ids) == 3
         assert {await run_sync(ctx, run_id) for run_id in run_ids} == {"succeeded"}
         await page.click("#sync-refresh")
-        await page.wait_for(
+        await page.wait_in_page(
             "document.querySelector('[data-resource=products] [data-field=stored]')"
             ".textContent === '6'"
         )
@@ -245,14 +245,16 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
         assert await page.text("#pixel-version") == "1.2.0"
         assert await page.text("#pixel-last-event") != "never"
         await page.click("#pixel-activate")
-        await page.wait_for("document.querySelector('#pixel-status').dataset.status === 'active'")
+        await page.wait_in_page(
+            "document.querySelector('#pixel-status').dataset.status === 'active'"
+        )
         remote = fake.shop(DOMAIN).pixel
         assert remote is not None and orjson.loads(remote["settings"]) == {
             "accountID": "browser-key",
             "ingestUrl": f"{shop_config.app.url}/pixel/events",
         }
         await page.click("#pixel-deactivate")
-        await page.wait_for(
+        await page.wait_in_page(
             "document.querySelector('#pixel-status').dataset.status === 'inactive'"
         )
         assert fake.shop(DOMAIN).pixel is None
@@ -282,7 +284,7 @@ async def test_merchant_uses_the_home_page_of_an_installed_shop(
             f"document.querySelector('#analytics-to').value = '{day}';"
         )
         await page.click("#analytics-apply")
-        await page.wait_for(f"({funnel_js}).product_viewed === 40")
+        await page.wait_in_page(f"({funnel_js}).product_viewed === 40")
         assert shopify.calls("GET", "/api/analytics/summary")[-1].path == (
             f"/api/analytics/summary?from={day}&to={day}"
         )
@@ -325,28 +327,28 @@ async def test_errors_are_shown_so_the_merchant_can_act(shop_client, shop_config
     }
     async with Chromium(tmp_path / "profile") as browser:
         page = await _open(browser, shopify, _home_url(shop_client, DOMAIN))
-        await page.wait_for("document.querySelector('#pixel .message')")
+        await page.wait_in_page("document.querySelector('#pixel .message')")
         heading = "document.querySelector('%s .message').getAttribute('heading')"
         assert await page.evaluate(heading % "#pixel") == "Your session could not be verified"
         assert "Reload the app" in await page.text("#pixel .message")
         assert len(shopify.calls("GET", "/api/extension")) == 2
 
-        banner = await page.wait_for(
+        banner = await page.wait_in_page(
             "document.querySelector('#analytics .message[data-status=\"429\"]')?.textContent"
         )
         assert "Slow down." in banner and "Trying again in 2 s" in banner
         assert await page.evaluate(heading % "#analytics") == "Too many requests"
-        await page.wait_for("!document.querySelector('#analytics .message')")
+        await page.wait_in_page("!document.querySelector('#analytics .message')")
         assert await page.evaluate("document.querySelectorAll('#funnel-chart rect').length") == 4
         assert len(shopify.calls("GET", "/api/analytics/summary")) == 2
 
-        banner = await page.wait_for(
+        banner = await page.wait_in_page(
             "document.querySelector('#privacy .message[data-status=\"503\"]')?.textContent"
         )
         assert "Database down." in banner
         assert await page.evaluate(heading % "#privacy") == "Temporarily unavailable"
         await page.click("#privacy .message s-button")  # "Try again now"
-        await page.wait_for("!document.querySelector('#privacy .message')")
+        await page.wait_in_page("!document.querySelector('#privacy .message')")
         assert await page.evaluate("document.querySelector('#privacy-empty').hidden") is False
         assert len(shopify.calls("GET", "/api/compliance/requests")) == 2
 
@@ -359,7 +361,7 @@ async def test_a_reauthorization_answer_sends_the_top_frame_through_the_install(
     shopify = Shopify(shop_config)
     async with Chromium(tmp_path / "profile") as browser:
         page = await _open(browser, shopify, _home_url(shop_client, DOMAIN))
-        await page.wait_for("document.body.dataset.ready === 'true'")
+        await page.wait_in_page("document.body.dataset.ready === 'true'")
         # Shopify stopped accepting the grant: the next call answers 403 re-authorize.
         await Shop.filter(id=shop.id).update(needs_reauth=True)
         await page.click("#sync-now")
@@ -380,9 +382,9 @@ async def test_in_the_admin_iframe_the_page_works_and_other_sites_cannot_frame_i
     admin_url = f"https://admin.shopify.com/store/browser-home/apps/{shop_config.shopify.api_key}"
     async with Chromium(tmp_path / "profile", extra_flags=IN_PROCESS_FRAMES) as browser:
         admin = await _open(browser, shopify, admin_url)
-        await admin.wait_for("document.readyState === 'complete'")
+        await admin.wait_in_page("document.readyState === 'complete'")
         app = await admin.frame_context(shopify.framed_url)
-        await admin.wait_for("document.body.dataset.ready === 'true'", context_id=app)
+        await admin.wait_in_page("document.body.dataset.ready === 'true'", context_id=app)
         messages = "document.querySelectorAll('.message').length"
         assert await admin.evaluate(messages, context_id=app) == 0
         assert shopify.calls("GET", "/api/sync")
@@ -390,7 +392,7 @@ async def test_in_the_admin_iframe_the_page_works_and_other_sites_cannot_frame_i
 
         # Any other site: the browser refuses to show the app in its frame (CSP).
         elsewhere = await _open(browser, shopify, "https://elsewhere.example/")
-        await elsewhere.wait_for("document.readyState === 'complete'")
+        await elsewhere.wait_in_page("document.readyState === 'complete'")
         [frame] = await elsewhere.frames()
         assert frame["url"].startswith("chrome-error://")
         assert frame["unreachableUrl"] == shopify.framed_url
@@ -408,7 +410,7 @@ async def test_a_shop_that_has_not_installed_breaks_out_into_the_install(
         admin = await _open(browser, shopify, admin_url)
         await asyncio.wait_for(shopify.authorized.wait(), 30)
         # The admin window itself (not the app's iframe) went to Shopify's authorize page.
-        await admin.wait_for("location.pathname.endsWith('/admin/oauth/authorize')")
+        await admin.wait_in_page("location.pathname.endsWith('/admin/oauth/authorize')")
     authorize = urlsplit(shopify.authorize_urls[0])
     assert authorize.path == f"/{newcomer}/admin/oauth/authorize"
     query = parse_qs(authorize.query)

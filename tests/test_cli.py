@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from server.embedded import free_port
-from tests.helpers import all_in_one_env, embedded_base_dir, run_cli
+from tests.helpers import all_in_one_env, embedded_base_dir, eventually, run_cli, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,13 +67,13 @@ def test_all_in_one_boots_embedded_stores_and_leaves_nothing_behind(secrets_env)
     descendants: set[int] = set()
     try:
         # Poll the readiness probe itself; the deadline is the "about 30 s" plus slack.
-        status = 0
-        while time.monotonic() - started < 90 and proc.poll() is None:
-            status = _get(f"http://127.0.0.1:{port}/readyz")
-            if status == 200:
-                break
-            time.sleep(0.25)
-        assert status == 200, "all-in-one did not become ready"
+        wait_until(
+            lambda: _get(f"http://127.0.0.1:{port}/readyz") == 200,
+            what="the all-in-one ready",
+            timeout_s=90,
+            interval_s=0.25,
+            process=proc,
+        )
         boot_s = time.monotonic() - started
         tree = psutil.Process(proc.pid).children(recursive=True)
         descendants = {p.pid for p in tree}
@@ -136,14 +136,17 @@ async def test_serve_finishes_in_flight_requests_on_sigterm(base_env, redis_url)
     )
     try:
         async with aiohttp.ClientSession() as session:
-            while True:  # the health probe itself tells when the server listens
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    assert proc.returncode is None
-                    await asyncio.sleep(0.1)
+
+            async def listening() -> bool:  # the health probe itself says so
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    return r.status == 200
+
+            await eventually(
+                listening,
+                what="the server listening",
+                process=proc,
+                ignoring=(aiohttp.ClientConnectionError,),
+            )
             in_flight = asyncio.ensure_future(session.get(f"http://127.0.0.1:{port}/readyz"))
             await asyncio.wait_for(accepted.wait(), 10)  # the request is now waiting on Redis
             proc.send_signal(signal.SIGTERM)

@@ -60,18 +60,18 @@ def test_env_overrides_every_contract_name(secrets_env, tmp_path):
     assert (config.app.host, config.app.port) == ("0.0.0.0", 9001)
 
 
-def test_broker_url_falls_back_to_redis_url(make_config):
-    config = make_config(BROKER_URL="")
+def test_broker_url_falls_back_to_redis_url(make_pure_config):
+    config = make_pure_config(BROKER_URL="")
     assert config.broker_url == config.redis.url
 
 
-def test_config_is_frozen(config):
+def test_config_is_frozen(pure_config):
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.app.port = 1  # type: ignore[misc]
+        pure_config.app.port = 1  # type: ignore[misc]
 
 
-def test_repr_masks_every_secret(make_config, secrets_env):
-    config = make_config(
+def test_repr_masks_every_secret(make_pure_config, secrets_env):
+    config = make_pure_config(
         DATABASE_URL="postgres://user:hunter22secret@db/app",
         SHOPIFY_PREVIOUS_API_SECRET="previous-secret-value",
     )
@@ -106,9 +106,9 @@ def test_repr_masks_every_secret(make_config, secrets_env):
         ({"WORKER_PROCESSES": "0"}, "WORKER_PROCESSES"),
     ],
 )
-def test_invalid_values_name_the_key(make_config, override, names):
+def test_invalid_values_name_the_key(make_pure_config, override, names):
     with pytest.raises(ConfigError) as info:
-        make_config(**override)
+        make_pure_config(**override)
     message = str(info.value)
     assert names in message
     assert "\n" not in message
@@ -170,13 +170,13 @@ def test_serve_without_stores_says_which_is_missing(tmp_path, secrets_env):
     assert "Traceback" not in result.stderr
 
 
-def test_broker_namespace_is_configurable_and_checked(make_config):
+def test_broker_namespace_is_configurable_and_checked(make_pure_config):
     from actors.broker import build_broker
 
-    broker = build_broker(make_config(BROKER_NAMESPACE="tenant-a"))
+    broker = build_broker(make_pure_config(BROKER_NAMESPACE="tenant-a"))
     try:
         assert broker.namespace == "tenant-a"
     finally:
         broker.close()
     with pytest.raises(ConfigError, match="BROKER_NAMESPACE"):
-        make_config(BROKER_NAMESPACE="has spaces")
+        make_pure_config(BROKER_NAMESPACE="has spaces")

@@ -30,7 +30,7 @@ from server.config import Config
 from server.db import apply_migrations
 from server.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.fake_shopify import WebhookSender
-from tests.helpers import WorkerProcess, embedded_base_dir, install_shop
+from tests.helpers import WorkerProcess, embedded_base_dir, eventually, install_shop
 from tests.pixel_helpers import envelope
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
@@ -238,40 +238,27 @@ async def _run_with_fault(
     return load
 
 
-async def _until(
-    check: Callable[[], Any], what: str, deadline_s: float = SETTLE_DEADLINE_S
-) -> float:
-    """Poll `check` until truthy; the seconds it took. Fails with `what` at the deadline."""
-    started = time.monotonic()
-    last: Any = None
-    while time.monotonic() - started < deadline_s:
-        try:
-            last = await check()
-        except Exception as e:  # a store still coming back
-            last = repr(e)
-        else:
-            if last is True:
-                return time.monotonic() - started
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{what} not reached in {deadline_s} s: {last}")
-
-
 async def _assert_nothing_lost(load: Load, pixel: WebPixel) -> dict[str, int]:
     accepted = load.accepted_webhooks()
     events = load.accepted_events()
     assert accepted and events, load.report("no load was accepted")
 
-    async def applied() -> Any:
+    async def applied() -> bool:
         done = await WebhookDelivery.filter(event_id__in=list(accepted), state="done").count()
         products = await Product.filter(shopify_id__in=list(accepted.values())).count()
         owed = await PixelPending.all().count()
-        return (
-            True
-            if (done, products, owed) == (len(accepted), len(accepted), 0)
-            else (f"{done} done, {products} products of {len(accepted)}; {owed} pixel rows owed")
+        assert (done, products, owed) == (len(accepted), len(accepted), 0), (
+            f"{done} done, {products} products of {len(accepted)}; {owed} pixel rows owed"
         )
+        return True
 
-    await _until(applied, "every accepted delivery applied and every event aggregated")
+    await eventually(
+        applied,
+        what="every accepted delivery applied and every event aggregated",
+        timeout_s=SETTLE_DEADLINE_S,
+        interval_s=0.2,
+        ignoring=(Exception,),  # a store still coming back
+    )
     # Exactly once: each accepted delivery was applied in one committed transaction.
     rows = await WebhookDelivery.filter(event_id__in=list(accepted)).values_list(
         "attempts", flat=True
@@ -301,31 +288,36 @@ async def _assert_nothing_lost(load: Load, pixel: WebPixel) -> dict[str, int]:
     }
 
 
-async def _under_load_with(app, fault_env, restart: Callable[[], None], what: str) -> None:
+async def _under_load_with(
+    app, worker: WorkerProcess, restart: Callable[[], None], what: str
+) -> None:
     client, config = app
     pixel = await _setup_shops(config)
-    with WorkerProcess(fault_env, processes=1, threads=4) as worker:
 
-        async def fault() -> None:
-            await asyncio.to_thread(restart)
+    async def fault() -> None:
+        await asyncio.to_thread(restart)
 
-        load = await _run_with_fault(client, config, pixel, fault)
-        counts = await _assert_nothing_lost(load, pixel)
-        assert worker.alive()
+    load = await _run_with_fault(client, config, pixel, fault)
+    counts = await _assert_nothing_lost(load, pixel)
+    assert worker.alive()
     print(load.report(what), counts)
 
 
-async def test_redis_restarted_empty_under_load_loses_nothing(app, fault_env, stores):
-    await _under_load_with(app, fault_env, stores.restart_redis_empty, "Redis restarted empty")
+async def test_redis_restarted_empty_under_load_loses_nothing(app, fault_env, stores, start_worker):
+    worker = start_worker(fault_env, threads=4)
+    await _under_load_with(app, worker, stores.restart_redis_empty, "Redis restarted empty")
 
 
 async def test_postgres_restarted_under_load_applies_no_5xx_and_loses_no_2xx(
-    app, fault_env, stores
+    app, fault_env, stores, start_worker
 ):
-    await _under_load_with(app, fault_env, stores.restart_postgres, "PostgreSQL restarted")
+    worker = start_worker(fault_env, threads=4)
+    await _under_load_with(app, worker, stores.restart_postgres, "PostgreSQL restarted")
 
 
-async def test_a_sigkilled_worker_s_work_is_done_within_the_sweep_bound(app, fault_env, stores):
+async def test_a_sigkilled_worker_s_work_is_done_within_the_sweep_bound(
+    app, fault_env, stores, start_worker
+):
     client, config = app
     pixel = await _setup_shops(config)
     # Hold the tables the effects write, so the worker is inside its transactions when it
@@ -336,20 +328,21 @@ async def test_a_sigkilled_worker_s_work_is_done_within_the_sweep_bound(app, fau
     transaction = blocker.transaction()
     await transaction.start()
     await blocker.execute("LOCK TABLE products, pixel_daily_aggregates IN SHARE ROW EXCLUSIVE MODE")
-    first = WorkerProcess(fault_env, processes=1, threads=4).__enter__()
+    first = start_worker(fault_env, threads=4)
     killed_at = 0.0
     try:
 
         async def kill_the_worker() -> None:
             nonlocal killed_at
 
-            async def stuck() -> Any:
+            async def stuck() -> bool:
                 waiting = await watcher.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                 )
-                return True if waiting >= 2 else f"{waiting} waiting"
+                assert waiting >= 2, f"{waiting} waiting"
+                return True
 
-            await _until(stuck, "the worker blocked in both kinds of work", 60)
+            await eventually(stuck, what="the worker blocked in both kinds of work", process=first)
             first.kill()
             killed_at = time.monotonic()
             await transaction.rollback()
@@ -361,9 +354,9 @@ async def test_a_sigkilled_worker_s_work_is_done_within_the_sweep_bound(app, fau
         await blocker.close()
         await watcher.close()
     # A fresh pool, as an orchestrator would start: it never heard of the dead one's messages.
-    with WorkerProcess(fault_env, processes=1, threads=4):
-        counts = await _assert_nothing_lost(load, pixel)
-        recovered_s = time.monotonic() - killed_at
+    start_worker(fault_env, threads=4)
+    counts = await _assert_nothing_lost(load, pixel)
+    recovered_s = time.monotonic() - killed_at
     # The dead worker's messages wait for Dramatiq's requeue (minutes); the sweeper's bound
     # is stale_after_s plus a sweep, plus the new pool's start-up and the backlog.
     assert recovered_s < STALE_AFTER_S + SWEEP_INTERVAL_S + 30, recovered_s

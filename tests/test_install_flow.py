@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from models import Shop
-from server.web.app import create_app
-from tests.helpers import WorkerProcess, bearer
+from tests.helpers import bearer, eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "acme-store.myshopify.com"
@@ -17,7 +15,7 @@ SHOP = "acme-store.myshopify.com"
 
 @pytest.mark.worker
 async def test_token_exchange_then_worker_records_the_shop_profile(
-    base_env, fake, make_config, aiohttp_client
+    fake, make_config, make_worker_client, start_worker
 ):
     fake.add_shop(SHOP)
     overrides = {
@@ -25,24 +23,17 @@ async def test_token_exchange_then_worker_records_the_shop_profile(
         "SCOPES": "read_products,read_orders,read_customers,write_pixels",
     }
     config = make_config(**overrides)
-    from actors.broker import setup_broker
+    client = await make_worker_client(config)
+    worker = start_worker(overrides)
+    response = await client.post("/auth/token-exchange", headers=bearer(config, SHOP))
+    assert response.status == 200, await response.text()
+    expected = fake.shop(SHOP).data.shop["name"]
 
-    broker = setup_broker(config)
-    client = await aiohttp_client(create_app(config, broker=broker))
-    with WorkerProcess({**base_env, **overrides}) as worker:
-        try:
-            response = await client.post("/auth/token-exchange", headers=bearer(config, SHOP))
-            assert response.status == 200, await response.text()
-            expected = fake.shop(SHOP).data.shop["name"]
-            # Wait on the effect itself: the worker writes the shop's name.
-            shop = await Shop.get(domain=SHOP)
-            for _ in range(300):
-                shop = await Shop.get(domain=SHOP)
-                if shop.name or not worker.alive():
-                    break
-                await asyncio.sleep(0.1)
-            assert shop.name == expected
-            assert shop.currency_code
-        finally:
-            broker.close()
-        assert await worker.stop_async() == 0, worker.output[-3000:]
+    async def profiled() -> Shop | None:  # the worker writes the shop's name
+        shop = await Shop.get(domain=SHOP)
+        return shop if shop.name else None
+
+    shop = await eventually(profiled, what="the shop's profile recorded", process=worker)
+    assert shop.name == expected
+    assert shop.currency_code
+    assert await worker.stop_async() == 0, worker.output[-3000:]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
 
 import pytest
 from dramatiq import Message
 
 from server.logs import JsonFormatter
-from tests.helpers import WorkerProcess
+from tests.helpers import eventually
 
 SHOP = "scrub-shop.myshopify.com"
 
@@ -49,18 +47,9 @@ def test_dramatiq_messages_format_as_actor_and_id_only():
     assert f"apply_data_webhook[{message.message_id}]" in formatter.format(record)
 
 
-async def _wait_for(predicate, *, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.2)
-    return False
-
-
 @pytest.mark.worker
 async def test_failing_deliveries_leave_no_customer_data_in_the_worker_logs(
-    base_env, config, redis_broker, aiohttp_client
+    config, redis_broker, aiohttp_client, start_worker
 ):
     from models import WebhookDelivery
     from server.web.app import create_app
@@ -89,9 +78,9 @@ async def test_failing_deliveries_leave_no_customer_data_in_the_worker_logs(
     async def failed() -> bool:
         return await WebhookDelivery.filter(state="failed").exists()
 
-    with WorkerProcess(base_env) as worker:
-        assert await _wait_for(failed, timeout_s=60), "the delivery did not fail"
-        await worker.stop_async()
+    worker = start_worker()
+    await eventually(failed, what="the delivery failed", process=worker)
+    await worker.stop_async()
     row = await WebhookDelivery.get(state="failed")
     assert email in (row.last_error or "")  # kept in PostgreSQL, next to the payload
     output = worker.output

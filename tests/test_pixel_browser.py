@@ -116,6 +116,26 @@ async def _run_page(chromium: str, url: str, tmp_path: Path) -> list:
     return statuses
 
 
+async def _serve_harness(
+    aiohttp_server, pixel, app_url: str, prefix: str, *, done_after_ms: int
+) -> str:
+    """The harness page with the pixel, served from another origin than the app; its URL."""
+    page = HARNESS % {
+        "settings": _settings(pixel, app_url),
+        "pixel": _pixel_script(),
+        "prefix": orjson.dumps(prefix).decode(),
+        "done_after_ms": done_after_ms,
+    }
+
+    async def harness(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", harness)
+    page_server = await aiohttp_server(site)
+    return str(page_server.make_url("/"))
+
+
 async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     client, config, stub_broker, redis_client, aiohttp_server, tmp_path
 ):
@@ -124,21 +144,10 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     await clear_rate_limits(redis_client)
     shop, pixel = await pixel_shop(config)
     prefix = f"b-{uuid.uuid4().hex[:8]}-"
-    page = HARNESS % {
-        "settings": _settings(pixel, str(client.make_url("/"))),
-        "pixel": _pixel_script(),
-        "prefix": orjson.dumps(prefix).decode(),
-        "done_after_ms": 50,
-    }
-
-    async def harness(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    site = web.Application()
-    site.router.add_get("/", harness)
-    page_server = await aiohttp_server(site)  # another origin than the app
-
-    statuses = await _run_page(chromium, str(page_server.make_url("/")), tmp_path)
+    page_url = await _serve_harness(
+        aiohttp_server, pixel, str(client.make_url("/")), prefix, done_after_ms=50
+    )
+    statuses = await _run_page(chromium, page_url, tmp_path)
     # Five events batched before the page was hidden, then the urgent checkout_completed.
     assert statuses and all(s == 202 for s in statuses), statuses
     assert len(statuses) < 6
@@ -186,21 +195,10 @@ async def test_pixel_in_chromium_retries_after_retry_after(
     gate_app = web.Application()
     gate_app.router.add_post("/pixel/events", gate)
     gate_server = await aiohttp_server(gate_app)
-    page = HARNESS % {
-        "settings": _settings(pixel, str(gate_server.make_url("/"))),
-        "pixel": _pixel_script(),
-        "prefix": orjson.dumps(prefix).decode(),
-        "done_after_ms": 6000,
-    }
-
-    async def harness(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    site = web.Application()
-    site.router.add_get("/", harness)
-    page_server = await aiohttp_server(site)
-
-    statuses = await _run_page(chromium, str(page_server.make_url("/")), tmp_path)
+    page_url = await _serve_harness(
+        aiohttp_server, pixel, str(gate_server.make_url("/")), prefix, done_after_ms=6000
+    )
+    statuses = await _run_page(chromium, page_url, tmp_path)
     assert statuses[0] == 429 and statuses.count(429) == 1
     assert statuses[1:] and all(s == 202 for s in statuses[1:]), statuses
     first_ids = [e["id"] for e in orjson.loads(bodies[0])["events"]]

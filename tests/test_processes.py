@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from server.embedded import free_port
 from server.processes import AlreadyRunning, InstanceLock
-from tests.helpers import all_in_one_env, embedded_base_dir
+from tests.helpers import all_in_one_env, embedded_base_dir, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,14 +28,15 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def _wait_gone(pids: set[int], timeout_s: float) -> set[int]:
-    """The pids still running after up to timeout_s (polling the process table)."""
-    deadline = time.monotonic() + timeout_s
-    alive = {p for p in pids if not _gone(p)}
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
-        alive = {p for p in alive if not _gone(p)}
-    return alive
+def _wait_gone(pids: set[int], timeout_s: float, what: str) -> None:
+    """Every pid in `pids` has exited within timeout_s (polling the process table)."""
+
+    def all_gone() -> bool:
+        alive = sorted(p for p in pids if not _gone(p))
+        assert not alive, f"still running: {alive}"
+        return True
+
+    wait_until(all_gone, what=what, timeout_s=timeout_s)
 
 
 def test_instance_lock_is_exclusive_and_names_the_holder(tmp_path):
@@ -94,7 +94,7 @@ def test_a_child_dies_with_a_parent_killed_by_sigkill():
     assert not _gone(child)
     parent.kill()
     parent.communicate()
-    assert not _wait_gone({child}, 10), "the child outlived its SIGKILLed parent"
+    _wait_gone({child}, 10, "the child gone with its SIGKILLed parent")
 
 
 def _ready(port: int) -> bool:
@@ -119,11 +119,13 @@ def _start_all_in_one(env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _wait_ready(proc: subprocess.Popen[str], port: int) -> set[int]:
-    deadline = time.monotonic() + 90
-    while not _ready(port):
-        assert proc.poll() is None, proc.communicate()[0][-3000:]
-        assert time.monotonic() < deadline, "all-in-one did not become ready"
-        time.sleep(0.25)
+    wait_until(
+        lambda: _ready(port),
+        what="the all-in-one ready",
+        timeout_s=90,
+        interval_s=0.25,
+        process=proc,
+    )
     return {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
 
 
@@ -160,15 +162,14 @@ def test_all_in_one_lock_sigkill_and_ctrl_c(secrets_env):
         # Not communicate(): a survivor would hold the output pipe open forever.
         assert first.stdout is not None
         first.stdout.close()
-        left = _wait_gone(tree, 30)
-        assert not left, f"left behind after SIGKILL: {left}"
+        _wait_gone(tree, 30, "nothing left behind after SIGKILL")
 
         third = _start_all_in_one(env)
         tree = _wait_ready(third, port)
         os.killpg(third.pid, signal.SIGINT)  # Ctrl-C
         output, _ = third.communicate(timeout=90)
         assert third.returncode == 0, output[-3000:]
-        assert not _wait_gone(tree, 10), "left behind after Ctrl-C"
+        _wait_gone(tree, 10, "nothing left behind after Ctrl-C")
     finally:
         for proc in (first, third):
             if proc is not None and proc.returncode is None:

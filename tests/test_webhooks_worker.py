@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,11 +10,10 @@ import pytest
 from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
 from server.privacy.rules import CustomerIdentity, privacy_models, shop_filter
 from server.web import keys
-from server.web.app import create_app
 from server.webhooks.subscriptions import sync_subscriptions
 from server.webhooks.topics import SUBSCRIBED_TOPICS, graphql_topic
 from tests.fake_shopify import WebhookSender
-from tests.helpers import WorkerProcess, bearer
+from tests.helpers import bearer, eventually
 
 SHOP = "acme-store.myshopify.com"
 JOHN = {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"}
@@ -26,23 +24,9 @@ MUTATIONS = {
 }
 
 
-async def wait_for(
-    check: Callable[[], Awaitable[object]], worker: WorkerProcess, *, timeout_s: float = 60
-) -> object:
-    """Poll the effect itself until it holds, the worker dies, or the deadline passes."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert worker.alive(), worker.stop() and worker.output[-3000:]
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting on the worker"
-        await asyncio.sleep(0.05)
-
-
 @pytest.mark.worker
 async def test_every_topic_end_to_end_with_a_real_worker(
-    base_env, fake, make_config, aiohttp_client
+    fake, make_config, make_worker_client, start_worker
 ):
     fake.add_shop(SHOP, products=2, variants_per_product=1)
     overrides = {
@@ -50,93 +34,92 @@ async def test_every_topic_end_to_end_with_a_real_worker(
         "SCOPES": "read_products,read_orders,read_customers,write_pixels",
     }
     config = make_config(**overrides)
-    from actors.broker import setup_broker
-
-    broker = setup_broker(config)
-    client = await aiohttp_client(create_app(config, broker=broker))
+    client = await make_worker_client(config)
     sender = WebhookSender(client.session, secret=config.shopify.api_secret.reveal())
     url = str(client.make_url("/webhooks"))
     uri = f"{config.app.url}/webhooks"
-    try:
-        with WorkerProcess({**base_env, **overrides}) as worker:
-            # Install: the worker registers the shop's subscriptions.
-            response = await client.post("/auth/token-exchange", headers=bearer(config, SHOP))
-            assert response.status == 200, await response.text()
+    worker = start_worker(overrides)
+    # Install: the worker registers the shop's subscriptions.
+    response = await client.post("/auth/token-exchange", headers=bearer(config, SHOP))
+    assert response.status == 200, await response.text()
 
-            async def registered():
-                subs = fake.shop(SHOP).webhooks.values()
-                return len(subs) == len(SUBSCRIBED_TOPICS) and subs
+    async def registered():
+        subs = fake.shop(SHOP).webhooks.values()
+        return len(subs) == len(SUBSCRIBED_TOPICS) and subs
 
-            subs = await wait_for(registered, worker)
-            assert sorted(s["topic"] for s in subs) == sorted(map(graphql_topic, SUBSCRIBED_TOPICS))
-            assert {s["uri"] for s in subs} == {uri}
+    subs = await eventually(registered, what="subscriptions registered", process=worker)
+    assert sorted(s["topic"] for s in subs) == sorted(map(graphql_topic, SUBSCRIBED_TOPICS))
+    assert {s["uri"] for s in subs} == {uri}
 
-            # customers/data_request: an export the merchant lists and downloads.
-            payload = {
-                "shop_domain": SHOP,
-                "customer": JOHN,
-                "orders_requested": [],
-                "data_request": {"id": 7},
-            }
-            _, response = await sender.send(url, "customers/data_request", SHOP, payload)
-            assert response.status == 200
-            await wait_for(lambda: ComplianceRequest.filter(status="completed").exists(), worker)
-            listing = await client.get("/api/compliance/requests", headers=bearer(config, SHOP))
-            [item] = (await listing.json())["items"]
-            assert item["customer"]["id"] == JOHN["id"] and item["status"] == "completed"
-            download = await client.get(item["export_url"], headers=bearer(config, SHOP))
-            assert download.status == 200
-            assert "attachment" in download.headers["Content-Disposition"]
-            assert (await download.json())["export"]["customer"]["email"] == JOHN["email"]
+    # customers/data_request: an export the merchant lists and downloads.
+    payload = {
+        "shop_domain": SHOP,
+        "customer": JOHN,
+        "orders_requested": [],
+        "data_request": {"id": 7},
+    }
+    _, response = await sender.send(url, "customers/data_request", SHOP, payload)
+    assert response.status == 200
+    await eventually(
+        lambda: ComplianceRequest.filter(status="completed").exists(),
+        what="the data request completed",
+        process=worker,
+    )
+    listing = await client.get("/api/compliance/requests", headers=bearer(config, SHOP))
+    [item] = (await listing.json())["items"]
+    assert item["customer"]["id"] == JOHN["id"] and item["status"] == "completed"
+    download = await client.get(item["export_url"], headers=bearer(config, SHOP))
+    assert download.status == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert (await download.json())["export"]["customer"]["email"] == JOHN["email"]
 
-            # customers/redact, delivered five times at once: done once.
-            redact = sender.event(
-                "customers/redact", SHOP, {"customer": JOHN, "orders_to_redact": []}
-            )
-            responses = await asyncio.gather(*(sender.deliver(url, redact) for _ in range(5)))
-            assert [r.status for r in responses] == [200] * 5
-            await wait_for(
-                lambda: PrivacyAudit.filter(
-                    topic="customers/redact", completed_at__isnull=False
-                ).exists(),
-                worker,
-            )
-            assert await PrivacyAudit.filter(topic="customers/redact").count() == 1
-            assert (await WebhookDelivery.get(event_id=redact.event_id)).duplicates == 4
-            who = CustomerIdentity.from_payload({"customer": JOHN}, orders_key="none")
-            shop_row = await Shop.get(domain=SHOP)
-            for model, rule in privacy_models():
-                in_shop, of_john = shop_filter(rule, shop_row, SHOP), who.q(rule)
-                if in_shop is not None and of_john is not None:
-                    assert not await model.filter(in_shop, of_john).exists(), model.__name__
-            [request] = await ComplianceRequest.all()
-            assert request.status == "redacted" and request.export is None
+    # customers/redact, delivered five times at once: done once.
+    redact = sender.event("customers/redact", SHOP, {"customer": JOHN, "orders_to_redact": []})
+    responses = await asyncio.gather(*(sender.deliver(url, redact) for _ in range(5)))
+    assert [r.status for r in responses] == [200] * 5
+    await eventually(
+        lambda: PrivacyAudit.filter(topic="customers/redact", completed_at__isnull=False).exists(),
+        what="the customer redacted",
+        process=worker,
+    )
+    assert await PrivacyAudit.filter(topic="customers/redact").count() == 1
+    assert (await WebhookDelivery.get(event_id=redact.event_id)).duplicates == 4
+    who = CustomerIdentity.from_payload({"customer": JOHN}, orders_key="none")
+    shop_row = await Shop.get(domain=SHOP)
+    for model, rule in privacy_models():
+        in_shop, of_john = shop_filter(rule, shop_row, SHOP), who.q(rule)
+        if in_shop is not None and of_john is not None:
+            assert not await model.filter(in_shop, of_john).exists(), model.__name__
+    [request] = await ComplianceRequest.all()
+    assert request.status == "redacted" and request.export is None
 
-            # app/uninstalled: tokens gone, shop marked.
-            _, response = await sender.send(url, "app/uninstalled", SHOP, {"domain": SHOP})
-            assert response.status == 200
+    # app/uninstalled: tokens gone, shop marked.
+    _, response = await sender.send(url, "app/uninstalled", SHOP, {"domain": SHOP})
+    assert response.status == 200
 
-            async def uninstalled():
-                shop = await Shop.get(domain=SHOP)
-                return shop.uninstalled_at is not None and shop.access_token_enc is None
+    async def uninstalled():
+        shop = await Shop.get(domain=SHOP)
+        return shop.uninstalled_at is not None and shop.access_token_enc is None
 
-            await wait_for(uninstalled, worker)
-            refused = await client.get("/api/compliance/requests", headers=bearer(config, SHOP))
-            assert refused.status == 401
+    await eventually(uninstalled, what="the shop uninstalled", process=worker)
+    refused = await client.get("/api/compliance/requests", headers=bearer(config, SHOP))
+    assert refused.status == 401
 
-            # shop/redact, 48 hours later: nothing of the shop but the audit record.
-            later = sender.event("shop/redact", SHOP, {"shop_domain": SHOP})
-            later.triggered_at = (datetime.now(UTC) + timedelta(hours=48)).isoformat()
-            assert (await sender.deliver(url, later)).status == 200
-            await wait_for(lambda: PrivacyAudit.filter(topic="shop/redact").exists(), worker)
-            for model, rule in privacy_models():
-                in_shop = shop_filter(rule, shop_row, SHOP)
-                assert in_shop is not None
-                count = await model.filter(in_shop).count()
-                assert count == (1 if model is PrivacyAudit else 0), model.__name__
-            assert await worker.stop_async() == 0, worker.output[-3000:]
-    finally:
-        broker.close()
+    # shop/redact, 48 hours later: nothing of the shop but the audit record.
+    later = sender.event("shop/redact", SHOP, {"shop_domain": SHOP})
+    later.triggered_at = (datetime.now(UTC) + timedelta(hours=48)).isoformat()
+    assert (await sender.deliver(url, later)).status == 200
+    await eventually(
+        lambda: PrivacyAudit.filter(topic="shop/redact").exists(),
+        what="the shop redacted",
+        process=worker,
+    )
+    for model, rule in privacy_models():
+        in_shop = shop_filter(rule, shop_row, SHOP)
+        assert in_shop is not None
+        count = await model.filter(in_shop).count()
+        assert count == (1 if model is PrivacyAudit else 0), model.__name__
+    assert await worker.stop_async() == 0, worker.output[-3000:]
 
 
 async def test_registration_twice_changes_nothing_and_fixes_drift(shop_client, shop_config, fake):

@@ -15,15 +15,15 @@ from dramatiq.middleware import AsyncIO
 
 from actors.broker import build_broker, iter_actors
 from actors.middleware import WorkerPools
-from tests.helpers import WorkerProcess
+from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_broker_kind_follows_the_url(make_config):
-    redis_broker = build_broker(make_config())
-    rabbit = build_broker(make_config(BROKER_URL="amqp://guest:guest@127.0.0.1:5672/"))
-    stub = build_broker(make_config(), stub=True)
+def test_broker_kind_follows_the_url(make_pure_config):
+    redis_broker = build_broker(make_pure_config())
+    rabbit = build_broker(make_pure_config(BROKER_URL="amqp://guest:guest@127.0.0.1:5672/"))
+    stub = build_broker(make_pure_config(), stub=True)
     try:
         assert isinstance(redis_broker, RedisBroker)
         assert isinstance(rabbit, RabbitmqBroker)
@@ -46,7 +46,7 @@ def test_every_actor_names_its_limits():
 
 @pytest.mark.worker
 async def test_ping_runs_in_a_real_worker_process(
-    base_env, redis_broker, redis_client, database_url, aiohttp_client, config
+    redis_broker, redis_client, database_url, aiohttp_client, config, start_worker
 ):
     from actors.system import ping
     from server.web.app import create_app
@@ -54,20 +54,20 @@ async def test_ping_runs_in_a_real_worker_process(
     assert ping.broker is redis_broker
 
     reply_key = f"test:ping:{uuid.uuid4().hex}"
-    with WorkerProcess(base_env) as worker:
-        ping.send(reply_key)
-        # Wait on the reply itself (BLPOP), in short rounds so a dead worker fails fast.
-        item = None
-        for _ in range(30):
-            item = await redis_client.blpop([reply_key], timeout=2)
-            if item is not None or not worker.alive():
-                break
-        assert item is not None, "the worker did not answer within 60 s"
-        reply = orjson.loads(item[1])
-        assert reply["pid"] != os.getpid()
-        assert reply["database"] == database_url.rsplit("/", 1)[1]
-        assert reply["shops"] >= 0
-        assert await worker.stop_async() == 0, worker.output[-3000:]
+    worker = start_worker()
+    ping.send(reply_key)
+    # Wait on the reply itself (BLPOP), in short rounds so a dead worker fails fast.
+    item = await eventually(
+        lambda: redis_client.blpop([reply_key], timeout=1),
+        what="the worker's ping reply",
+        process=worker,
+        interval_s=0,
+    )
+    reply = orjson.loads(item[1])
+    assert reply["pid"] != os.getpid()
+    assert reply["database"] == database_url.rsplit("/", 1)[1]
+    assert reply["shops"] >= 0
+    assert await worker.stop_async() == 0, worker.output[-3000:]
     assert "worker pools open" in worker.output and "worker pools closed" in worker.output
 
     # The web process's /metrics shows what the worker reported.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
+from typing import Any
 
 import pytest
 
 from actors.heartbeat import check_heartbeats, heartbeat_dir
-from tests.helpers import WorkerProcess, run_cli
+from tests.helpers import eventually, run_cli
 
 
 def _live_workers(metrics_text: str) -> float:
@@ -32,33 +34,33 @@ def test_check_without_heartbeats_or_with_stale_ones_is_unhealthy(tmp_path):
     assert not healthy and "120 s ago" in line
 
 
-def test_worker_check_exits_1_when_no_worker_runs(base_env):
-    result = run_cli("worker", "--check", env=base_env)
+def test_worker_check_exits_1_when_no_worker_runs(pure_env):
+    result = run_cli("worker", "--check", env=pure_env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.startswith("unhealthy: no worker heartbeat")
 
 
 @pytest.mark.worker
 async def test_a_running_worker_is_healthy_counted_live_and_stops_on_sigterm(
-    base_env, config, client
+    base_env, config, client, start_worker
 ):
     """The health check and /metrics see the worker while it runs; SIGTERM stops it cleanly
     within the documented time (app.shutdown_timeout_s), and both see it gone."""
     assert _live_workers(await (await client.get("/metrics")).text()) == 0
-    with WorkerProcess(base_env, processes=2) as worker:
-        deadline = time.monotonic() + 60
-        while True:  # poll the health check itself until both processes have booted
-            result = run_cli("worker", "--check", env=base_env)
-            if result.returncode == 0 and "2 worker process" in result.stdout:
-                break
-            assert worker.alive(), worker.stop()
-            assert time.monotonic() < deadline, result.stdout
-        assert result.stdout.startswith("healthy:")
-        assert _live_workers(await (await client.get("/metrics")).text()) == 2
+    worker = start_worker(processes=2)
 
-        started = time.monotonic()
-        code = await worker.stop_async()
-        stop_s = time.monotonic() - started
+    async def both_booted() -> Any:  # the health check itself says so
+        result = await asyncio.to_thread(run_cli, "worker", "--check", env=base_env)
+        assert result.returncode == 0 and "2 worker process" in result.stdout, result.stdout
+        return result
+
+    result = await eventually(both_booted, what="both worker processes healthy", process=worker)
+    assert result.stdout.startswith("healthy:")
+    assert _live_workers(await (await client.get("/metrics")).text()) == 2
+
+    started = time.monotonic()
+    code = await worker.stop_async()
+    stop_s = time.monotonic() - started
     assert code == 0, worker.output[-3000:]
     assert stop_s < config.app.shutdown_timeout_s
     # A worker that stopped takes its heartbeat with it: unhealthy at once, not 30 s later.

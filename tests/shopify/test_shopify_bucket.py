@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from server.shopify.throttle import CostBucket
+from tests.helpers import eventually
 
 SHOP = "bucket-shop.myshopify.com"
 
@@ -24,8 +25,9 @@ async def test_a_costly_call_is_not_starved_by_a_stream_of_cheap_ones(redis_clie
 
     streams = [asyncio.create_task(cheap_stream()) for _ in range(5)]
     try:
-        while cheap_taken < 20:  # the bucket is busy with cheap calls
-            await asyncio.sleep(0.01)
+        await eventually(
+            lambda: cheap_taken >= 20, what="the bucket busy with cheap calls", interval_s=0.01
+        )
         # 90 points of 100 at 200 points/s: its turn comes within about half a second
         # whatever the others do. A bucket that only grants when enough is free would
         # keep handing the refill to the cheap callers and this one would give up.

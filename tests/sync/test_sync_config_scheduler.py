@@ -9,10 +9,10 @@ from actors.scheduler import SyncScheduler, schedule_key
 from server.config import ConfigError
 
 
-def test_sync_defaults_and_env_overrides(make_config):
-    config = make_config()
+def test_sync_defaults_and_env_overrides(make_pure_config):
+    config = make_pure_config()
     assert config.sync.interval_s == 900 and config.sync.bulk_threshold == 5000
-    tuned = make_config(
+    tuned = make_pure_config(
         SYNC_INTERVAL_S="60", SYNC_OVERLAP_S="0", SYNC_BULK_THRESHOLD="10", SYNC_LEASE_S="5"
     )
     assert (tuned.sync.interval_s, tuned.sync.overlap_s) == (60, 0)
@@ -29,12 +29,12 @@ def test_sync_defaults_and_env_overrides(make_config):
         ({"SYNC_LEASE_S": "0"}, "SYNC_LEASE_S (sync.lease_s)"),
     ],
 )
-def test_bad_sync_settings_name_the_key(make_config, override, name):
+def test_bad_sync_settings_name_the_key(make_pure_config, override, name):
     with pytest.raises(ConfigError, match=name.replace("(", r"\(").replace(")", r"\)")):
-        make_config(**override)
+        make_pure_config(**override)
 
 
-def test_page_sizes_are_capped_at_250(tmp_path, secrets_env, base_env):
+def test_page_sizes_are_capped_at_250(tmp_path, pure_env):
     from server.config import DEFAULT_CONFIG_FILE, load_config
 
     text = DEFAULT_CONFIG_FILE.read_text().replace(
@@ -43,7 +43,7 @@ def test_page_sizes_are_capped_at_250(tmp_path, secrets_env, base_env):
     path = tmp_path / "config.toml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"sync.customers_page_size: must be between 1 and 250"):
-        load_config(base_env, path=path)
+        load_config(pure_env, path=path)
 
 
 def test_one_scheduler_wins_each_period(make_config, stub_broker, redis_url):

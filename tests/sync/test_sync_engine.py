@@ -16,7 +16,7 @@ from server.sync.normalize import customer_row, order_row, product_row
 from server.sync.store import SyncStore
 from server.web import keys
 from tests.fake_shopify.data import iso
-from tests.helpers import install_shop
+from tests.helpers import eventually, install_shop
 
 SHOP = "sync-store.myshopify.com"
 
@@ -372,15 +372,15 @@ async def test_an_upsert_racing_a_delete_does_not_revive_the_row(ctx, shop_confi
         )
         upsert = asyncio.ensure_future(store.upsert("customers", shop.id, [newer]))
         # Wait on the thing itself: the upsert's session waiting on a lock.
-        for _ in range(200):
-            waiting = await deleting.fetchval(
+        await eventually(
+            lambda: deleting.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.02)
-        assert waiting, "the upsert did not wait for the delete"
+            ),
+            what="the upsert waiting for the delete",
+            timeout_s=4,
+            interval_s=0.02,
+        )
         await tx.commit()
         await upsert
     finally:
