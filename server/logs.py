@@ -1,10 +1,19 @@
-"""JSON-lines logging with request context and masking of anything token-like."""
+"""JSON-lines logging with request context and masking of anything token-like.
+
+In the web process (`configure_logging(..., background=True)`) records are handed to a
+queue on the event loop and formatted, masked and written by a listener thread, so a slow
+disk or pipe never stalls a request. A record marked clean (`extra={"_clean": True}`: the
+access log's lines for routes without path parameters, whose fields hold no client text
+that could be a secret) skips the masking regexes; every other line is masked whole.
+"""
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import logging
 import logging.handlers
+import queue
 import re
 import sys
 import traceback
@@ -125,13 +134,60 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             doc["stack"] = record.stack_info
         line = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        if getattr(record, "_clean", False):
+            return line  # built from fields that hold no secret (see the module docstring)
         # Mask the final text, so message, args, extras and tracebacks are all covered.
         return self.masker.mask(line)
 
 
-def configure_logging(config: LoggingConfig, *, secrets: Iterable[str] = ()) -> None:
-    """Route every logger through one JSON handler: stdout, or a rotating file when set."""
+class ContextQueueHandler(logging.handlers.QueueHandler):
+    """Hands records to the listener thread with what only this thread knows: the request
+    context (contextvars), Dramatiq's arguments scrubbed, the message merged with its
+    arguments and the traceback as text (the thread must not touch live objects)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        scrub_message_args(record)
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        if getattr(record, "shop", None) is None:
+            record.shop = shop_var.get()
+        record.msg = record.getMessage()
+        record.args = None
+        if record.exc_info:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info))
+            record.exc_info = None
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+def _stop_listener() -> None:
+    global _listener
+    if _listener is not None:
+        listener, _listener = _listener, None
+        listener.stop()  # writes what is queued, then stops
+        for handler in listener.handlers:
+            handler.close()
+
+
+def flush_logs() -> None:
+    """Write out what the listener thread has queued so far (a no-op without one)."""
+    if _listener is not None:
+        _listener.stop()
+        _listener.start()
+
+
+def configure_logging(
+    config: LoggingConfig, *, secrets: Iterable[str] = (), background: bool = False
+) -> None:
+    """Route every logger through one JSON handler: stdout, or a rotating file when set.
+
+    `background`: the handler runs in a listener thread fed by a queue (the web process);
+    stopped, with its queue written out, at exit.
+    """
     masker.add(secrets)
+    _stop_listener()
     handler: logging.Handler
     if config.file:
         handler = logging.handlers.RotatingFileHandler(
@@ -147,6 +203,13 @@ def configure_logging(config: LoggingConfig, *, secrets: Iterable[str] = ()) -> 
     for old in list(root.handlers):
         root.removeHandler(old)
         old.close()
+    if background:
+        global _listener
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        _listener = logging.handlers.QueueListener(records, handler)
+        _listener.start()
+        atexit.register(_stop_listener)
+        handler = ContextQueueHandler(records)
     root.addHandler(handler)
     root.setLevel(config.level)
     # Libraries that log every connection at INFO would drown the signal.

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from server.config import MASK, LoggingConfig
-from server.logs import configure_logging, masker, shop_var
+from server.logs import _stop_listener, configure_logging, flush_logs, masker, shop_var
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 REFRESH = "shprt_fedcba9876543210fedcba9876543210"
@@ -19,15 +19,17 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJkZXN0IjoiaHR0cHM6Ly94In0.c2lnbmF0dXJlLXZhbHVl"
 HMAC = "4712bf92ffc2917d15a2f5a273e39f0116667419aa4b6ac0b3baaf26fa3c4d20"
 
 
-@pytest.fixture
-def log_file(tmp_path: Path, config):
-    """Route logging to a JSON file for the test; restore the root logger after."""
+@pytest.fixture(params=[False, True], ids=["inline", "listener-thread"])
+def log_file(request, tmp_path: Path, config):
+    """Route logging to a JSON file for the test, written inline or by the listener thread
+    (as the web process does); restore the root logger after."""
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     path = tmp_path / "app.log"
     cfg = dataclasses.replace(config.logging, file=str(path), level="DEBUG")
-    configure_logging(cfg, secrets=config.secret_values())
+    configure_logging(cfg, secrets=config.secret_values(), background=request.param)
     yield path
+    _stop_listener()
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
@@ -37,6 +39,7 @@ def log_file(tmp_path: Path, config):
 
 
 def _lines(path: Path) -> list[dict]:
+    flush_logs()
     return [orjson.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -90,6 +93,7 @@ async def test_a_token_never_appears_through_any_path(log_file, make_client, con
     )
     assert response.status == 500
 
+    flush_logs()
     text = log_file.read_text()
     for leaked in (TOKEN, REFRESH, JWT, HMAC, secret, fernet_key, "abc123def"):
         assert leaked not in text
@@ -128,3 +132,71 @@ def test_rotating_file_keeps_size_and_count(tmp_path):
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["rot.log", "rot.log.1", "rot.log.2"]
     assert all((tmp_path / f).stat().st_size <= 2048 + 200 for f in files)
+
+
+async def test_the_listener_thread_writes_with_the_context_of_the_logging_call(tmp_path, config):
+    import threading
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    path = tmp_path / "bg.log"
+    cfg = dataclasses.replace(config.logging, file=str(path), level="INFO")
+    writers: list[str] = []
+    try:
+        configure_logging(cfg, background=True)
+        [queue_handler] = root.handlers
+        assert isinstance(queue_handler, logging.handlers.QueueHandler)
+        from server import logs
+
+        [file_handler] = logs._listener.handlers
+        emit = file_handler.emit
+
+        def spy(record):
+            writers.append(threading.current_thread().name)
+            emit(record)
+
+        file_handler.emit = spy
+        token = shop_var.set("bg-shop.myshopify.com")
+        try:
+            logging.getLogger("server.test").info("with %s", "context")
+            try:
+                raise ValueError("why")
+            except ValueError:
+                logging.getLogger("server.test").exception("failed")
+        finally:
+            shop_var.reset(token)
+        logging.getLogger("server.test").info("after")
+        flush_logs()
+    finally:
+        _stop_listener()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
+    lines = [orjson.loads(x) for x in path.read_text().splitlines()]
+    assert [x["message"] for x in lines] == ["with context", "failed", "after"]
+    assert [x.get("shop") for x in lines] == ["bg-shop.myshopify.com"] * 2 + [None]
+    assert "ValueError: why" in lines[1]["exc"]
+    assert writers and threading.main_thread().name not in writers
+
+
+async def test_access_lines_of_fixed_routes_skip_the_mask_and_others_keep_it(
+    log_file, make_client, config, caplog
+):
+    caplog.set_level(logging.INFO)
+    client = await make_client(config)
+    await client.get("/healthz")
+    await client.get(f"/nothing/{TOKEN}")
+    lying = await client.get("/healthz", headers={"X-Request-Id": JWT})
+    ours = await client.get("/healthz", headers={"X-Request-Id": "trace-123"})
+    access = [line for line in _lines(log_file) if "status" in line and "path" in line]
+    paths = [line["path"] for line in access]
+    assert "/healthz" in paths
+    assert TOKEN not in log_file.read_text() and f"/nothing/{MASK}" in paths
+    # An id that looks like a token is not taken from the client (nor logged).
+    assert lying.headers["X-Request-Id"] != JWT and JWT not in log_file.read_text()
+    assert ours.headers["X-Request-Id"] == "trace-123"
+    clean = {r.path: r._clean for r in caplog.records if hasattr(r, "_clean")}
+    assert clean["/healthz"] is True and clean[f"/nothing/{TOKEN}"] is False

@@ -25,7 +25,7 @@ from server.web import keys
 from server.web.cors import setup_cors
 from server.web.edge import handler_args
 from server.web.limits import edge_limits_ctx, rate_limits
-from server.web.middlewares import errors, metrics, request_context, request_shape
+from server.web.middlewares import guard, observe
 from server.web.routes import setup_routes
 from server.web.session_auth import session_token_auth
 from server.webhooks.http import webhook_committer_ctx
@@ -97,11 +97,9 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         broker = setup_broker(config)
     app = web.Application(
         middlewares=[
-            request_context,
-            metrics,
+            observe,
             _sessions_on_auth_routes(session_middleware(_session_storage(config))),
-            errors,
-            request_shape,
+            guard,
             session_token_auth,
             rate_limits,
         ],

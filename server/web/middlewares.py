@@ -1,4 +1,5 @@
-"""Request id, metrics and the one error renderer (problem+json for every error)."""
+"""The two outer middlewares: `observe` (request id, log context, metrics) and `guard`
+(request shape, and the one error renderer: problem+json for every error)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestPayloadError
 
-from server.logs import request_id_var, shop_var
+from server.logs import masker, request_id_var, shop_var
 from server.problem import Problem
 from server.stores import store_down, store_down_problem
 from server.web import keys
@@ -35,52 +36,50 @@ def _route_name(request: web.Request) -> str:
     return "unmatched"
 
 
+def _request_id(request: web.Request) -> str:
+    # A client's id is kept when it is plainly an id: never one that looks like a token
+    # (the access log writes it without the masking pass).
+    incoming = request.headers.get(REQUEST_ID_HEADER)
+    if incoming and _REQUEST_ID_RE.match(incoming) and masker.mask(incoming) == incoming:
+        return incoming
+    return uuid.uuid4().hex
+
+
 @web.middleware
-async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Take a sane X-Request-Id or make one; put it in the log context and the response."""
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The request's id (a sane X-Request-Id, or a new one) in the log context and the
+    response; the request counted by route and status, and timed."""
+    started = time.perf_counter()
+    request_id = _request_id(request)
     request[keys.REQUEST_ID] = request_id
     token = request_id_var.set(request_id)
     shop_token = shop_var.set(None)
-    try:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            exc.headers[REQUEST_ID_HEADER] = request_id
-            raise
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-    finally:
-        request_id_var.reset(token)
-        shop_var.reset(shop_token)
-
-
-@web.middleware
-async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count requests by route and status and time them."""
-    started = time.perf_counter()
     status = 500
     try:
         response = await handler(request)
         status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
         return response
     except web.HTTPException as exc:
         status = exc.status
+        exc.headers[REQUEST_ID_HEADER] = request_id
         raise
     finally:
-        instruments = request.app[keys.METRICS]
-        route = _route_name(request)
-        counter, histogram = instruments.children(route, request.method, status)
+        request_id_var.reset(token)
+        shop_var.reset(shop_token)
+        counter, histogram = request.app[keys.METRICS].children(
+            _route_name(request), request.method, status
+        )
         counter.inc()
         histogram.observe(time.perf_counter() - started)
 
 
 @web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Render every error as application/problem+json; never a traceback."""
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse what no handler can read (request_shape), then render every error as
+    application/problem+json; never a traceback."""
     try:
-        return await handler(request)
+        return await _shaped(request, handler)
     except Problem as problem:
         return render(problem)
     except (HttpProcessingError, RequestPayloadError) as exc:
@@ -148,8 +147,7 @@ def _undecodable_header(request: web.Request) -> str | None:
     return None
 
 
-@web.middleware
-async def request_shape(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _shaped(request: web.Request, handler: Handler) -> web.StreamResponse:
     """400 for header values that are not UTF-8; 415 for a body in a coding this server
     does not decode (RFC 9110 15.5.16)."""
     bad = _undecodable_header(request)
