@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="listen address (env HOST)")
     serve.add_argument("--port", type=int, help="listen port (env PORT)")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        help="web processes on the port (env WEB_PROCESSES; default one per core in production)",
+    )
 
     worker = commands.add_parser(
         "worker",
@@ -126,10 +131,12 @@ def _add_deliveries(commands: Any) -> None:
 
 def _env_with_flags(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
+    # `serve --processes` is the web server's; everywhere else it sizes the worker pool.
+    processes = "WEB_PROCESSES" if args.command == "serve" else "WORKER_PROCESSES"
     for flag, name in (
         ("host", "HOST"),
         ("port", "PORT"),
-        ("processes", "WORKER_PROCESSES"),
+        ("processes", processes),
         ("threads", "WORKER_THREADS"),
     ):
         value = getattr(args, flag, None)
@@ -313,15 +320,12 @@ def _worker(config: Config) -> int:
 
 
 def _serve(config: Config) -> int:
-    import uvloop
+    from server.web.serve import serve, web_processes
 
-    from server.web.serve import run_web
-
-    return uvloop.run(run_web(config))
+    return serve(config, processes=web_processes(config))
 
 
 def _all_in_one(config: Config, env: dict[str, str]) -> int:
-    import uvloop
 
     from server.db import apply_migrations
     from server.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -372,9 +376,9 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
         def ready(url: str) -> None:
             print(f"Shopify app backend running at {url} (Ctrl-C to stop)", flush=True)  # noqa: T201
 
-        from server.web.serve import run_web
+        from server.web.serve import serve, web_processes
 
-        return uvloop.run(run_web(config, on_ready=ready))
+        return serve(config, processes=web_processes(config), on_ready=ready, env=worker_env)
 
 
 def _stop_worker(worker: subprocess.Popen[bytes], *, timeout_s: float) -> None:

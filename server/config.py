@@ -25,6 +25,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "PORT": ("app", "port"),
     "SHOPIFY_APP_URL": ("app", "url"),
     "VAR_DIR": ("app", "var_dir"),
+    "WEB_PROCESSES": ("app", "web_processes"),
     "SHOPIFY_API_KEY": ("shopify", "api_key"),
     "SHOPIFY_API_SECRET": ("shopify", "api_secret"),
     "SHOPIFY_PREVIOUS_API_SECRET": ("shopify", "previous_api_secret"),
@@ -113,6 +114,7 @@ class AppConfig:
     url: str
     var_dir: Path
     shutdown_timeout_s: float
+    web_processes: int  # 0: one per core in production, one in development
 
     @property
     def production(self) -> bool:
@@ -591,6 +593,7 @@ def _app(r: _Reader) -> AppConfig:
         url=r.url("app", "url", schemes={"http", "https"}).rstrip("/"),
         var_dir=var_dir if var_dir.is_absolute() else ROOT / var_dir,
         shutdown_timeout_s=r.float_("app", "shutdown_timeout_s"),
+        web_processes=r.int_("app", "web_processes", maximum=256),
     )
 
 

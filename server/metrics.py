@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -202,6 +203,21 @@ class Metrics:
             )
             self._children[key] = found
         return found
+
+    def exposition_registry(self) -> CollectorRegistry:
+        """What /metrics renders: this registry; or, when the web processes share their
+        metrics (PROMETHEUS_MULTIPROC_DIR, set by `serve --processes N`), every process's
+        HTTP metrics added up from their files, plus this process's broker and outbox
+        readings (the same whichever process reads them)."""
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return self.registry
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(self.dramatiq)
+        registry.register(self.outbox)
+        return registry
 
     async def refresh_dramatiq(
         self, redis: Redis, broker: Broker, *, broker_namespace: str

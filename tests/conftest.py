@@ -206,6 +206,9 @@ def pure_env(secrets_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         "SHOPIFY_APP_URL": "https://app.example.test",
         "VAR_DIR": str(tmp_path / "var"),
         "LOG_LEVEL": "INFO",
+        # One web process per `serve` in tests (production's default is one per core):
+        # tests/test_serve_processes.py asks for more.
+        "WEB_PROCESSES": "1",
     }
 
 

@@ -89,10 +89,8 @@ async def metrics(request: web.Request) -> web.Response:
             ),
             READY_CHECK_TIMEOUT_S,
         )
-    except (TimeoutError, OSError, ConnectionError) as e:
-        # Still serve the HTTP metrics; the broker's are stale until it is back.
-        log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
     except Exception as e:
+        # Still serve the HTTP metrics; the broker's are stale until it is back.
         log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
     try:
         await asyncio.wait_for(
@@ -102,7 +100,7 @@ async def metrics(request: web.Request) -> web.Response:
     except Exception as e:
         # The database is down: the outbox gauges are stale (readiness says why).
         log.warning("could not refresh outbox metrics: %s", type(e).__name__)
-    body = generate_latest(instruments.registry)
+    body = generate_latest(instruments.exposition_registry())
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
