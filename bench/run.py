@@ -1,7 +1,7 @@
 """The hot-path bench: `wrk` against a bare aiohttp+orjson handler and the app as shipped.
 
     python bench/run.py [--rev REV] [--connections 16 64 128] [--runs 3] [--duration-s 5]
-                        [--paths webhooks pixel1 pixel20]
+                        [--paths webhooks pixel1 pixel20] [--processes N]
 
 One command, in one run and on one machine:
 
@@ -21,6 +21,8 @@ One command, in one run and on one machine:
   once (rows == the app's own count of 2xx answers in /metrics, and >= wrk's count of 2xx
   it read: wrk closes its connections at the end of a run, so a request answered at that
   moment is stored but not counted by wrk);
+* then, with `--processes N` (default: one per core), the same tree with N web processes
+  (`WEB_PROCESSES`), nothing pinned: the whole machine's total;
 * `--rev REV` checks REV out in a temporary `git worktree` and measures it the same way in
   the same run (its own database, migrated by its own code), so before/after figures
   come from one run.
@@ -548,6 +550,9 @@ def prepare_app(tree: Path, label: str, *, server_url: str, redis_url: str, tmp:
         "SESSION_SECRET": Fernet.generate_key().decode(),
         "VAR_DIR": str(tmp / f"var-{label}"),
         "PYTHONPATH": str(tree),
+        # One web process against the bare handler on the same core (per-core figures);
+        # --processes measures the N-process total separately.
+        "WEB_PROCESSES": "1",
     }
     for var in ("LOG_LEVEL", "LOG_FILE", "PORT", "HOST"):
         env.pop(var, None)
@@ -872,7 +877,21 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
                 )
     out += ["", "## Targets (issue 15, at 64 connections, one web process)", ""]
     for t in apps:
-        out += target_lines(t, bare, 64 if 64 in connections else connections[0])
+        if "processes" not in t.label:
+            out += target_lines(t, bare, 64 if 64 in connections else connections[0])
+    multi = [t for t in apps if "processes" in t.label]
+    if multi:
+        out += [
+            "",
+            "## Every core",
+            "",
+            "The same tree with one web process per core (`WEB_PROCESSES`), nothing pinned: "
+            "the web processes, wrk, the worker pool and the stores share the machine; its "
+            "ratios are the whole machine's against one bare process on one core.",
+            "",
+        ]
+        for t in multi:
+            out += target_lines(t, bare, 64 if 64 in connections else connections[0])
     out += ["", "## Exactly-once accounting", ""]
     for t in apps:
         a = t.accounting
@@ -1048,7 +1067,7 @@ def worktree(rev: str, tmp: Path) -> Iterator[tuple[Path, str]]:
         )
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rev", help="also measure this commit (a temporary git worktree)")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64, 128])
@@ -1057,9 +1076,20 @@ def main() -> int:
     parser.add_argument(
         "--paths", nargs="+", choices=PATHS, default=list(PATHS), help="default: all three"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="then measure the tree with this many web processes, unpinned (default: one "
+        "per core; 1 skips it)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)  # the bare server's port
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _arguments()
     if args.bare:
         serve_bare(args.bare)
         return 0
@@ -1086,18 +1116,27 @@ def main() -> int:
             trees = [(f"app {head}{'+' if dirty else ''}", ROOT, "head")]
             if rev is not None:
                 trees.insert(0, (f"app {rev[1]}", rev[0], "rev"))
+            if args.processes > 1:
+                # The same tree with N web processes on every core (so nothing is pinned:
+                # the N processes, wrk, the workers and the stores share the machine).
+                trees.append(
+                    (f"app {head}{'+' if dirty else ''} x{args.processes} processes", ROOT, "multi")
+                )
             for label, tree, short in trees:
                 target = Target(label=label, kind="app", tree=tree)
                 setup = prepare_app(
                     tree, short, server_url=server_url, redis_url=redis_url, tmp=tmp
                 )
+                multi = short == "multi"
+                if multi:
+                    setup.env["WEB_PROCESSES"] = str(args.processes)
                 try:
                     measure_app(
                         target,
                         setup,
                         wrk,
-                        server_cpu=server_cpu,
-                        load_cpu=load_cpu,
+                        server_cpu=None if multi else server_cpu,
+                        load_cpu=None if multi else load_cpu,
                         tmp=tmp,
                         paths=paths,
                         **opts,
