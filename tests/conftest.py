@@ -305,58 +305,48 @@ class _OnTheTestLoop(Middleware):
 
 
 class StubWorker:
-    """A Dramatiq `Worker` on the test's StubBroker, started at the first drain()."""
+    """Runs what is queued on the test's StubBroker with a real Dramatiq `Worker`."""
 
     def __init__(self, broker: StubBroker, config: Config) -> None:
         self.broker = broker
         self.config = config
-        self.worker: dramatiq.Worker | None = None
+        self._swapped = False
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _run(self, names: tuple[str, ...], loop: asyncio.AbstractEventLoop) -> None:
         from actors.middleware import WorkerPools
 
-        self.broker.middleware[:] = [
-            _OnTheTestLoop(self.config, loop) if isinstance(m, AsyncIO) else m
-            for m in self.broker.middleware
-            if not isinstance(m, WorkerPools)
-        ]
-        self.worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=100)
-        self.worker.start()
+        if not self._swapped:
+            self.broker.middleware[:] = [
+                _OnTheTestLoop(self.config, loop) if isinstance(m, AsyncIO) else m
+                for m in self.broker.middleware
+                if not isinstance(m, WorkerPools)
+            ]
+            self._swapped = True
+        worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=100)
+        worker.start()
+        try:
+            for name in names or tuple(sorted(self.broker.get_declared_queues())):
+                self.broker.join(name, fail_fast=True)
+            worker.join()
+        finally:
+            worker.stop()
 
     async def drain(self, *queues: str) -> None:
-        """Every message on `queues` (all declared queues if none) processed, and what they
+        """Every message on `queues` (all declared queues if none) processed, with what they
         sent on to those queues; a message that raised fails the test with its exception.
 
-        Dramatiq's own test pattern (`broker.join(queue)`, then `worker.join()`), run off the
-        loop: the actors run on it meanwhile."""
-        loop = asyncio.get_running_loop()
-        if self.worker is None:
-            await asyncio.to_thread(self._start, loop)
-        assert self.worker is not None
-        names = queues or tuple(sorted(self.broker.get_declared_queues()))
-
-        def join() -> None:
-            assert self.worker is not None
-            for name in names:
-                self.broker.join(name, fail_fast=True)
-            self.worker.join()
-
-        await asyncio.to_thread(join)
-
-    async def stop(self) -> None:
-        if self.worker is not None:
-            await asyncio.to_thread(self.worker.stop)
-            self.worker = None
+        Dramatiq's own test pattern (a Worker, `broker.join(queue)`, `worker.join()`), run off
+        the loop while the actors run on it. The worker stops before this returns: nothing
+        runs in the background between two drains."""
+        await asyncio.to_thread(self._run, queues, asyncio.get_running_loop())
 
 
 @pytest.fixture
-async def stub_worker(stub_broker: StubBroker, config: Config) -> AsyncIterator[StubWorker]:
+def stub_worker(stub_broker: StubBroker, config: Config) -> StubWorker:
     """`await stub_worker.drain("sync")`: a real Dramatiq Worker runs what the app queued on
     the stub broker, on the test's loop (the app under test, e.g. the `client` fixture, must
     be up: its database pool is the one the actors use)."""
-    worker = StubWorker(stub_broker, config)
-    yield worker
-    await worker.stop()
+    return StubWorker(stub_broker, config)
 
 
 class EdgeTestServer(TestServer):

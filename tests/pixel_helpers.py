@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -72,9 +73,19 @@ def checkout_completed(amount: float, currency: str = "EUR", **overrides: Any) -
     )
 
 
-async def run_pixel_pipeline(config: Config) -> dict[str, int]:
-    """One aggregation step over everything the inbox owes, on the test's loop (where the
-    app's database pool lives), as the `aggregate_pixel_inbox` actor runs it."""
+async def run_pixel_pipeline(stub_worker: Any) -> None:
+    """The pipeline as production runs it: the `aggregate_pixel_inbox` actor (what ingest's
+    wake-up sends), taken by a Dramatiq worker (conftest's `stub_worker`) until the inbox
+    owes nothing."""
+    from actors.pixel import aggregate_pixel_inbox
+
+    await asyncio.to_thread(aggregate_pixel_inbox.send)  # send is blocking I/O
+    await stub_worker.drain("pixel")
+
+
+async def aggregate_step() -> dict[str, int]:
+    """One aggregation step (the function the actor calls), on the test's loop, for tests of
+    what a step reports (rows, events, failed)."""
     from actors.pixel import aggregate_inbox
 
     return await aggregate_inbox()

@@ -60,7 +60,7 @@ async def _admin(url: str, sql: str) -> None:
 
 
 async def test_backup_restores_into_a_new_database_with_the_same_rows_and_tokens(
-    client, config, base_env, stub_broker, redis_client, tmp_path
+    client, config, base_env, stub_worker, redis_client, tmp_path
 ):
     await clear_rate_limits(redis_client)
     cipher = TokenCipher(config.security.token_encryption_keys)
@@ -73,7 +73,7 @@ async def test_backup_restores_into_a_new_database_with_the_same_rows_and_tokens
     pixel_owner, pixel = await pixel_shop(config)
     body = {"accountID": pixel.ingest_key, "events": [envelope(), envelope("product_viewed")]}
     assert (await client.post("/pixel/events", data=orjson.dumps(body))).status == 202
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     assert await PixelEvent.filter(shop_id=pixel_owner.id).count() == 2
 
     dump = tmp_path / "app.dump"

@@ -137,7 +137,7 @@ async def _serve_harness(
 
 
 async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
-    client, config, stub_broker, redis_client, aiohttp_server, tmp_path
+    client, config, stub_worker, redis_client, aiohttp_server, tmp_path
 ):
     assert CHROMIUM is not None
     chromium = CHROMIUM
@@ -152,7 +152,7 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
     assert statuses and all(s == 202 for s in statuses), statuses
     assert len(statuses) < 6
 
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     rows = await PixelEvent.filter(shop_id=shop.id).order_by("seq")
     assert [r.name for r in rows] == [
         "page_viewed",
@@ -169,7 +169,7 @@ async def test_pixel_in_headless_chromium_posts_events_the_server_stores(
 
 
 async def test_pixel_in_chromium_retries_after_retry_after(
-    client, config, stub_broker, redis_client, aiohttp_server, tmp_path
+    client, config, stub_worker, redis_client, aiohttp_server, tmp_path
 ):
     """The ingest answers 429 with Retry-After once: the pixel waits, resends, nothing lost."""
     import aiohttp
@@ -204,7 +204,7 @@ async def test_pixel_in_chromium_retries_after_retry_after(
     first_ids = [e["id"] for e in orjson.loads(bodies[0])["events"]]
     resent = [e["id"] for b in bodies[1:] for e in orjson.loads(b)["events"]]
     assert set(first_ids) <= set(resent)  # the refused batch was sent again
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     stored = await PixelEvent.filter(shop_id=shop.id).values_list("event_id", flat=True)
     assert sorted(stored) == sorted({*resent})
     assert len(stored) == 6

@@ -13,6 +13,7 @@ from models import PixelEvent, PixelPending, WebPixel
 from server.embedded import free_port
 from server.web import keys
 from tests.pixel_helpers import (
+    aggregate_step,
     clear_rate_limits,
     envelope,
     pixel_shop,
@@ -91,7 +92,7 @@ async def test_a_valid_batch_is_committed_sanitised_before_the_202(client, confi
     assert rows[third["id"]].type == "custom"
     await pixel.refresh_from_db()
     assert pixel.version is None  # the pipeline records it, once it has run
-    assert await run_pixel_pipeline(config) == {"rows": 3, "events": 3}
+    assert await aggregate_step() == {"rows": 3, "events": 3}
     await pixel.refresh_from_db()
     assert pixel.version == "1.2.0" and pixel.last_event_at is not None
     assert await PixelPending.all().count() == 0
@@ -223,7 +224,7 @@ async def test_cors_preflight_and_responses_allow_any_origin(client, config, stu
     assert "Origin" in response.headers["Vary"]
 
 
-async def test_same_event_id_in_two_batches_is_one_row(client, config, stub_broker):
+async def test_same_event_id_in_two_batches_is_one_row(client, config, stub_worker):
     shop, pixel = await pixel_shop(config)
     event = envelope("product_viewed")
     for _ in range(2):
@@ -232,7 +233,7 @@ async def test_same_event_id_in_two_batches_is_one_row(client, config, stub_brok
     # Twice in one request, too.
     response = await _post(client, pixel.ingest_key, [event, event])
     assert response.status == 202
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     assert await PixelEvent.filter(shop_id=shop.id, event_id=event["id"]).count() == 1
     assert await PixelEvent.filter(shop_id=shop.id).count() == 3
 
@@ -255,7 +256,7 @@ async def test_ip_rate_limit_is_429_with_retry_after(make_client, make_config, s
     assert await PixelEvent.all().count() == 3
 
 
-async def test_shop_rate_limit_counts_events(make_client, make_config, stub_broker, redis_client):
+async def test_shop_rate_limit_counts_events(make_client, make_config, stub_worker, redis_client):
     config = make_config()
     from dataclasses import replace
 
@@ -270,7 +271,7 @@ async def test_shop_rate_limit_counts_events(make_client, make_config, stub_brok
     assert int(second.headers["Retry-After"]) >= 1
     # The bucket lives in Redis, so every web process shares it.
     assert await redis_client.exists(f"ratelimit:pixel:shop:{shop.id}") == 1
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     assert await PixelEvent.filter(shop_id=shop.id).count() == 8
 
 

@@ -23,6 +23,7 @@ from models import (
 from server.pixel.store import store_batches
 from tests.helpers import bearer, run_cli
 from tests.pixel_helpers import (
+    aggregate_step,
     checkout_completed,
     clear_rate_limits,
     envelope,
@@ -50,7 +51,7 @@ async def _post(client, key: str, events: list, **extra) -> dict:
     return await response.json()
 
 
-async def test_aggregates_match_the_raw_events(client, config, stub_broker):
+async def test_aggregates_match_the_raw_events(client, config, stub_worker):
     shop, pixel = await pixel_shop(config)
     today = datetime.now(UTC).date()
     yesterday = today - timedelta(days=1)
@@ -70,9 +71,9 @@ async def test_aggregates_match_the_raw_events(client, config, stub_broker):
     events.append(checkout_completed("lots", "USD", clientId="c2", timestamp=_at(today, 8)))
 
     await _post(client, pixel.ingest_key, events[:10])
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     await _post(client, pixel.ingest_key, events[10:])
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
 
     connection = Tortoise.get_connection("default")
     raw = await connection.execute_query_dict(
@@ -102,7 +103,7 @@ async def test_aggregates_match_the_raw_events(client, config, stub_broker):
 
     # A resent batch (all duplicates) stores nothing and adds nothing to fold.
     await _post(client, pixel.ingest_key, events[10:])
-    assert await run_pixel_pipeline(config) == {}
+    assert await aggregate_step() == {}
     again = {
         (a.day, a.name): (a.count, a.distinct_clients)
         for a in await PixelDailyAggregate.filter(shop_id=shop.id)
@@ -176,11 +177,11 @@ async def test_summary_needs_a_session_token(client):
     assert response.status == 401
 
 
-async def test_summary_of_other_shops_is_not_visible(client, config, stub_broker):
+async def test_summary_of_other_shops_is_not_visible(client, config, stub_worker):
     shop, pixel = await pixel_shop(config)
     other, _ = await pixel_shop(config)
     await _post(client, pixel.ingest_key, [envelope("product_viewed")])
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     response = await client.get("/api/analytics/summary", headers=bearer(config, other.domain))
     body = await response.json()
     assert body["days"] == [] and body["funnel"][0]["count"] == 0
@@ -188,14 +189,14 @@ async def test_summary_of_other_shops_is_not_visible(client, config, stub_broker
     assert (await response.json())["funnel"][0]["count"] == 1
 
 
-async def test_version_history_is_recorded(client, config, stub_broker):
+async def test_version_history_is_recorded(client, config, stub_worker):
     shop, pixel = await pixel_shop(config)
     await _post(client, pixel.ingest_key, [envelope()], version="1.0.0")
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     await _post(client, pixel.ingest_key, [envelope()], version="1.1.0")
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     await _post(client, pixel.ingest_key, [envelope()], version="not a version!")
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     await pixel.refresh_from_db()
     assert pixel.version == "1.1.0"
     versions = sorted(v.version for v in await WebPixelVersion.filter(web_pixel_id=pixel.id))
@@ -255,7 +256,7 @@ async def test_events_committed_while_a_step_runs_are_counted_by_the_next(
         return result
 
     monkeypatch.setattr(pipeline, "fold", with_a_flush_in_between)
-    assert await run_pixel_pipeline(config) == {"rows": 2, "events": 2}
+    assert await aggregate_step() == {"rows": 2, "events": 2}
     assert await PixelPending.all().count() == 0
     [row] = await PixelDailyAggregate.filter(shop_id=shop.id, name="page_viewed")
     assert (row.count, row.distinct_clients) == (2, 2)
@@ -283,7 +284,7 @@ async def test_a_row_that_cannot_be_folded_fails_alone_and_the_rest_go_on(
             last_at=now,
             created_at=now,
         )
-    outcomes = await run_pixel_pipeline(config)
+    outcomes = await aggregate_step()
     assert outcomes == {"failed": 1, "rows": 2, "events": 2}
     failed = await PixelPending.get(state="failed")
     assert failed.shop_id == bad_shop.id and (failed.last_error or "").startswith(
@@ -300,7 +301,7 @@ async def test_a_row_that_cannot_be_folded_fails_alone_and_the_rest_go_on(
     assert (await PixelPending.get(id=failed.id)).state == "pending"
 
 
-async def test_aggregates_equal_a_full_recount_on_random_data(client, config, stub_broker):
+async def test_aggregates_equal_a_full_recount_on_random_data(client, config, stub_worker):
     """Random events over several days, late ones and resent ones among them, folded in
     steps between the posts: the aggregates equal a recount of the stored events."""
     rng = random.Random(1016)
@@ -327,8 +328,8 @@ async def test_aggregates_equal_a_full_recount_on_random_data(client, config, st
         sent.extend(batch)
         await _post(client, pixel.ingest_key, batch)
         if step % 3 == 2:
-            await run_pixel_pipeline(config)
-    await run_pixel_pipeline(config)
+            await run_pixel_pipeline(stub_worker)
+    await run_pixel_pipeline(stub_worker)
 
     connection = Tortoise.get_connection("default")
     raw = await connection.execute_query_dict(pipeline.RECOUNT_SQL, [shop.id])

@@ -35,7 +35,7 @@ def _checkout(email: str, client_id: str) -> dict:
     return event
 
 
-async def test_customer_pixel_events_are_exported_and_redacted(client, config, stub_broker):
+async def test_customer_pixel_events_are_exported_and_redacted(client, config, stub_worker):
     shop, pixel = await pixel_shop(config)
     john_browser = [
         envelope("page_viewed", clientId="john-browser"),
@@ -47,7 +47,7 @@ async def test_customer_pixel_events_are_exported_and_redacted(client, config, s
         _checkout("jane@example.com", "jane-browser"),
     ]
     await _ingest(client, pixel.ingest_key, john_browser + others)
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     assert await PixelEvent.filter(shop_id=shop.id).count() == 5
     stored = await PixelEvent.get(shop_id=shop.id, customer_email="john@example.com")
     assert stored.customer_phone == "+15556251199"
@@ -94,11 +94,11 @@ async def test_uninstall_deactivates_the_pixel_and_its_key(client, config, stub_
 
 
 async def test_events_posted_after_a_redaction_do_not_bring_the_customer_back(
-    client, config, stub_broker
+    client, config, stub_worker
 ):
     shop, pixel = await pixel_shop(config)
     await _ingest(client, pixel.ingest_key, [_checkout("john@example.com", "john-browser")])
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
     john = [
         envelope("page_viewed", clientId="john-browser"),
         _checkout("JOHN@example.com", "another-browser-of-john"),
@@ -115,7 +115,7 @@ async def test_events_posted_after_a_redaction_do_not_bring_the_customer_back(
     # The pixel resends a batch (its retry after a timeout), and John's browser goes on.
     more = envelope("product_viewed", clientId="john-browser")
     await _ingest(client, pixel.ingest_key, [*john, more])
-    await run_pixel_pipeline(config)
+    await run_pixel_pipeline(stub_worker)
 
     left = await PixelEvent.filter(shop_id=shop.id).values_list("client_id", flat=True)
     assert left == ["jane-browser"]

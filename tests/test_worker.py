@@ -74,3 +74,21 @@ async def test_ping_runs_in_a_real_worker_process(
     client = await aiohttp_client(create_app(config, broker=redis_broker))
     text = await (await client.get("/metrics")).text()
     assert 'dramatiq_actor_messages_processed_total{actor="ping",queue="default"}' in text
+
+
+async def test_a_stub_worker_runs_the_actors_and_reports_a_failing_message(
+    client, stub_broker, stub_worker, redis_client
+):
+    """The in-process Worker of the StubBroker tests: it runs async actors on the test's loop
+    with the worker pools open, and a message that raises fails the drain at once."""
+    from actors.system import ping
+    from actors.webhooks import process_data_webhooks
+
+    reply_key = f"test:ping:{uuid.uuid4().hex}"
+    ping.send(reply_key)
+    await stub_worker.drain("default")
+    assert orjson.loads(await redis_client.lpop(reply_key))["pid"] == os.getpid()
+
+    process_data_webhooks.send(["not-an-id"])
+    with pytest.raises(Exception, match="not-an-id"):
+        await stub_worker.drain("sync")
