@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 # Sends waiting for the thread beyond this are dropped: the sweeper covers them, and a
 # slow broker must not make the web process hoard messages.
 MAX_QUEUED_SENDS = 256
+# Ids merged into one wake-up message at most (send_ids).
+MAX_IDS_PER_MESSAGE = 1000
 
 
 class Waker:
@@ -30,23 +33,50 @@ class Waker:
         self._queued = 0
         self._in_flight: set[asyncio.Future[bool]] = set()
         self._closed = False
+        # Per actor: the ids of a send_ids message queued and not yet taken by the thread.
+        self._batches: dict[str, list[int]] = {}
+        self._batches_lock = threading.Lock()
         self.sent = 0
         self.dropped = 0
+
+    def send_ids(self, actor: str, ids: list[int]) -> None:
+        """Queue `actor.send(ids)`; never raises. While the thread is busy, the ids of later
+        calls for the same actor join the message still waiting for it: under load the
+        broker gets one message per actor and send, not one per commit."""
+        with self._batches_lock:
+            batch = self._batches.get(actor)
+            if batch is not None and len(batch) + len(ids) <= MAX_IDS_PER_MESSAGE:
+                batch.extend(ids)
+                return
+            batch = self._batches[actor] = list(ids)
+        if not self._submit(self._send_batch, actor, batch):
+            with self._batches_lock:  # dropped: no later ids may ride on it
+                if self._batches.get(actor) is batch:
+                    del self._batches[actor]
+
+    def _send_batch(self, actor: str, batch: list[int]) -> bool:
+        with self._batches_lock:
+            if self._batches.get(actor) is batch:
+                del self._batches[actor]  # from now on new ids start a new message
+            ids = list(batch)
+        return self._send(actor, (ids,), {})
 
     def send(self, actor: dramatiq.Actor[Any, Any] | str, *args: Any, **options: Any) -> None:
         """Queue `actor.send_with_options(args=args, **options)`; never raises.
 
         `actor` may be an actor's name: it is looked up on the current broker when sent.
         """
+        self._submit(self._send, actor, args, options)
+
+    def _submit(self, call: Any, *args: Any) -> bool:
         if self._closed or self._queued >= MAX_QUEUED_SENDS:
             self.dropped += 1
-            return
+            return False
         self._queued += 1
-        future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._send, actor, args, options
-        )
+        future = asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
         self._in_flight.add(future)
         future.add_done_callback(self._done)
+        return True
 
     def _send(
         self, actor: dramatiq.Actor[Any, Any] | str, args: tuple[Any, ...], options: Any

@@ -193,7 +193,7 @@ class DeliveryStore:
         # Committed: now (and only now) the workers may hear of it.
         pending = [(int(r["id"]), str(r["topic"])) for r in result if r["state"] == "pending"]
         for actor, ids in group_by_actor(pending).items():
-            self._waker.send(actor, ids)
+            self._waker.send_ids(actor, ids)
         outcomes = []
         seen: set[tuple[str, str, str]] = set()
         for item in batch:
