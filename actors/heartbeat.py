@@ -15,15 +15,14 @@ import contextlib
 import logging
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
 import dramatiq
 import redis
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.middleware import Middleware
 
+from actors.middleware import BackgroundThread
 from server.config import Config
 from server.metrics import HEARTBEAT_STALE_S, heartbeat_key
 
@@ -57,16 +56,18 @@ def check_heartbeats(var_dir: Path, *, stale_s: float = HEARTBEAT_STALE_S) -> tu
     return True, f"healthy: {len(fresh)} worker process(es) beat within {stale_s:.0f} s"
 
 
-class WorkerHeartbeat(Middleware):
-    """Starts the beat thread after worker boot; stops it and removes its file at shutdown."""
+class WorkerHeartbeat(BackgroundThread):
+    """The beat thread of each worker process; its file is removed at shutdown."""
+
+    thread_name = "heartbeat"
 
     def __init__(self, config: Config, *, interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
+        super().__init__()
         self.redis_url = config.redis.url
         self.key = heartbeat_key(config.broker.namespace)
         self.folder = heartbeat_dir(config.app.var_dir)
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.join_timeout_s = interval_s + LOOP_CHECK_TIMEOUT_S
         self._file: Path | None = None
         self._member = ""
 
@@ -74,14 +75,10 @@ class WorkerHeartbeat(Middleware):
         self.folder.mkdir(parents=True, exist_ok=True)
         self._file = self.folder / f"worker-{os.getpid()}"
         self._member = f"{socket.gethostname()}:{os.getpid()}"
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
-        self._thread.start()
+        super().after_worker_boot(broker, worker)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.interval_s + LOOP_CHECK_TIMEOUT_S)
+        super().before_worker_shutdown(broker, worker)
         if self._file is not None:
             self._file.unlink(missing_ok=True)
         with (
@@ -90,11 +87,11 @@ class WorkerHeartbeat(Middleware):
         ):
             client.zrem(self.key, self._member)
 
-    def _loop(self) -> None:
+    def run(self, broker: dramatiq.Broker) -> None:
         client = redis.Redis.from_url(self.redis_url)
         try:
             self.beat(client)
-            while not self._stop.wait(self.interval_s):
+            while not self.stopping.wait(self.interval_s):
                 self.beat(client)
         finally:
             client.close()

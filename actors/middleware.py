@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -122,3 +123,33 @@ class ActorMetrics(Middleware):
 
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._add(message, dead_lettered=1.0)
+
+
+class BackgroundThread(Middleware):
+    """A daemon thread per worker process: started after boot, stopped before shutdown.
+
+    Subclasses implement `run(broker)`, which loops until `self.stopping` is set (wait on
+    it between rounds), and may extend `after_worker_boot` / `before_worker_shutdown`.
+    """
+
+    thread_name = "background"
+    join_timeout_s = 5.0
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.stopping.clear()
+        self._thread = threading.Thread(
+            target=self.run, args=(broker,), name=self.thread_name, daemon=True
+        )
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.join_timeout_s)
+
+    def run(self, broker: dramatiq.Broker) -> None:
+        raise NotImplementedError

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 
 import dramatiq
 import redis
-from dramatiq.middleware import Middleware
 
+from actors.middleware import BackgroundThread
 from server.config import Config
 
 log = logging.getLogger(__name__)
@@ -29,33 +28,22 @@ def schedule_key(period: int) -> str:
     return f"sync:schedule:{period}"
 
 
-class SyncScheduler(Middleware):
-    """Starts the tick thread after worker boot; stops it before shutdown."""
+class SyncScheduler(BackgroundThread):
+    """The tick thread of each worker process (see the module docstring)."""
+
+    thread_name = "sync-scheduler"
 
     def __init__(self, config: Config) -> None:
+        super().__init__()
         self.redis_url = config.redis.url
         self.interval_s = config.sync.interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, args=(broker,), name="sync-scheduler", daemon=True
-        )
-        self._thread.start()
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _loop(self, broker: dramatiq.Broker) -> None:
+    def run(self, broker: dramatiq.Broker) -> None:
         client = redis.Redis.from_url(self.redis_url)
         # Wake often enough to start each period promptly, never more than once a second.
         wake_s = max(0.2, min(1.0, self.interval_s / 4))
         try:
-            while not self._stop.wait(wake_s):
+            while not self.stopping.wait(wake_s):
                 try:
                     self.tick(client, broker)
                 except (redis.RedisError, dramatiq.errors.DramatiqError, OSError) as e:

@@ -12,7 +12,6 @@ forward. Once a minute it also purges webhook payloads and delivery rows past re
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,9 +19,9 @@ from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.middleware import Middleware
 from tortoise import Tortoise
 
+from actors.middleware import BackgroundThread
 from server.config import Config, OutboxConfig, RetentionConfig
 
 log = logging.getLogger(__name__)
@@ -184,34 +183,24 @@ def send_swept(result: SweepResult, broker: dramatiq.Broker) -> int:
     return sent
 
 
-class OutboxSweeper(Middleware):
+class OutboxSweeper(BackgroundThread):
     """A thread per worker process that sweeps every `outbox.sweep_interval_s`."""
 
+    thread_name = "outbox-sweeper"
+    join_timeout_s = 10.0
+
     def __init__(self, config: Config) -> None:
+        super().__init__()
         self.outbox = config.outbox
         self.retention = config.retention
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, args=(broker,), name="outbox-sweeper", daemon=True
-        )
-        self._thread.start()
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self, broker: dramatiq.Broker) -> None:
+    def run(self, broker: dramatiq.Broker) -> None:
         loop_thread = get_event_loop_thread()
         if loop_thread is None:
             log.error("outbox sweeper needs the AsyncIO middleware; not sweeping")
             return
         next_purge = time.monotonic()
-        while not self._stop.wait(self.outbox.sweep_interval_s):
+        while not self.stopping.wait(self.outbox.sweep_interval_s):
             purge = time.monotonic() >= next_purge
             try:
                 result: Any = loop_thread.run_coroutine(
