@@ -92,9 +92,7 @@ class ActorMetrics(Middleware):
             # Metrics must never fail a message.
             log.warning("could not record actor metrics", exc_info=True)
 
-    def before_process_message(
-        self, broker: dramatiq.Broker, message: MessageProxy
-    ) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._started[message.message_id] = time.monotonic()
 
     def after_process_message(

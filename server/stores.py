@@ -42,4 +42,6 @@ def store_down(error: BaseException) -> bool:
 
 def store_down_problem() -> Problem:
     """503 with Retry-After: the client (or Shopify) should simply try again."""
-    return Problem.unavailable("A data store is unavailable; nothing was changed. Try again shortly.")
+    return Problem.unavailable(
+        "A data store is unavailable; nothing was changed. Try again shortly."
+    )

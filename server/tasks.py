@@ -15,7 +15,6 @@ from server.problem import Problem
 log = logging.getLogger(__name__)
 
 
-
 class BrokerUnavailableError(Exception):
     """The broker did not take the message."""
 

@@ -53,8 +53,11 @@ async def test_a_shop_that_is_not_a_shop_is_400_and_never_reaches_the_header(cli
 
 async def test_installed_shop_gets_the_home_page_with_app_bridge_and_polaris(client, config):
     await install_shop(config, SHOP)
-    query = {"shop": SHOP.upper(), "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvaG9tZS1zdG9yZQ",
-             "embedded": "1"}
+    query = {
+        "shop": SHOP.upper(),
+        "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvaG9tZS1zdG9yZQ",
+        "embedded": "1",
+    }
     response = await client.get("/", params=query)
     assert response.status == 200
     page = await response.text()

@@ -125,7 +125,9 @@ class Shopify:
         if url.path.endswith("/admin/oauth/authorize"):
             self.authorize_urls.append(request["url"])
             self.authorized.set()
-            return Reply(body=b"<p>Shopify's authorize page</p>", headers={"Content-Type": "text/html"})
+            return Reply(
+                body=b"<p>Shopify's authorize page</p>", headers={"Content-Type": "text/html"}
+            )
         path = url.path + (f"?{url.query}" if url.query else "")
         headers = {k.lower(): v for k, v in request["headers"].items()}
         self.api_calls.append(
@@ -162,10 +164,19 @@ async def _seed(shop: Shop) -> tuple[date, ComplianceRequest]:
     today = now.date()
     yesterday = today - timedelta(days=1)
     counts = {
-        yesterday: {"product_viewed": 40, "product_added_to_cart": 10, "checkout_started": 5,
-                    "checkout_completed": 2, "page_viewed": 90},
-        today: {"product_viewed": 60, "product_added_to_cart": 20, "checkout_started": 10,
-                "checkout_completed": 5},
+        yesterday: {
+            "product_viewed": 40,
+            "product_added_to_cart": 10,
+            "checkout_started": 5,
+            "checkout_completed": 2,
+            "page_viewed": 90,
+        },
+        today: {
+            "product_viewed": 60,
+            "product_added_to_cart": 20,
+            "checkout_started": 10,
+            "checkout_completed": 5,
+        },
     }
     await PixelDailyAggregate.bulk_create(
         [
@@ -178,13 +189,26 @@ async def _seed(shop: Shop) -> tuple[date, ComplianceRequest]:
         shop_id=shop.id, day=today, currency="EUR", orders=5, revenue=Decimal("123.40")
     )
     completed = await ComplianceRequest.create(
-        shop_id=shop.id, topic="customers/data_request", event_id="e1", customer_id=7,
-        customer_email="ada@example.com", status="completed", requested_at=now, due_at=now,
-        completed_at=now, export={"customer": {"email": "ada@example.com"}, "orders": [1001]},
+        shop_id=shop.id,
+        topic="customers/data_request",
+        event_id="e1",
+        customer_id=7,
+        customer_email="ada@example.com",
+        status="completed",
+        requested_at=now,
+        due_at=now,
+        completed_at=now,
+        export={"customer": {"email": "ada@example.com"}, "orders": [1001]},
     )
     await ComplianceRequest.create(
-        shop_id=shop.id, topic="customers/data_request", event_id="e2", customer_id=8,
-        customer_email="bob@example.com", status="pending", requested_at=now, due_at=now,
+        shop_id=shop.id,
+        topic="customers/data_request",
+        event_id="e2",
+        customer_id=8,
+        customer_email="bob@example.com",
+        status="pending",
+        requested_at=now,
+        due_at=now,
     )
     return yesterday, completed
 

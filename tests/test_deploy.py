@@ -16,8 +16,14 @@ COMMANDS = {"serve", "worker", "migrate"}
 
 
 def _cli_commands() -> set[str]:
-    result = subprocess.run([sys.executable, "-m", "server", "--help"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     found = set(re.findall(r"^\s{4}(\w[\w-]*)\s", result.stdout, re.MULTILINE))
     return found
 
@@ -57,13 +63,24 @@ def test_worker_health_check_is_the_heartbeat_and_web_keeps_the_image_one():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert services["worker"]["healthcheck"]["test"] == [
-        "CMD", "python", "-m", "server", "worker", "--check",
+        "CMD",
+        "python",
+        "-m",
+        "server",
+        "worker",
+        "--check",
     ]
     assert "healthcheck" not in services["web"]  # the image's /healthz check
     assert "/healthz" in (ROOT / "Dockerfile").read_text()
     # The check is a real option of the worker command.
-    result = subprocess.run([sys.executable, "-m", "server", "worker", "--help"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "worker", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "--check" in result.stdout
     for name in ("web", "worker"):
         grace = services[name]["stop_grace_period"]

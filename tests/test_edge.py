@@ -78,9 +78,7 @@ async def test_a_gzip_body_is_decoded(client, config):
 
     _, pixel = await pixel_shop(config)
     body = gzip.compress(orjson.dumps({"accountID": pixel.ingest_key, "events": [envelope()]}))
-    response = await client.post(
-        "/pixel/events", data=body, headers={"Content-Encoding": "gzip"}
-    )
+    response = await client.post("/pixel/events", data=body, headers={"Content-Encoding": "gzip"})
     assert response.status == 202, await response.text()
 
 
@@ -170,7 +168,7 @@ def test_a_deflate_body_that_never_ends_is_400_at_once(served, caplog, pause_s):
 def test_a_client_that_stops_mid_body_is_cut_off(served, caplog):
     answer = _raw(
         served.url,
-        b"POST /pixel/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"acc",
+        b'POST /pixel/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"acc',
         timeout_s=30,
     )
     # Closed at the body deadline: at most a 408 problem, never a held connection.
@@ -197,8 +195,9 @@ async def test_auth_is_limited_per_client_ip(make_client, make_config):
     client = await make_client(config)
     statuses = []
     for _ in range(8):
-        response = await client.get("/auth/install", params={"shop": "a.myshopify.com"},
-                                    allow_redirects=False)
+        response = await client.get(
+            "/auth/install", params={"shop": "a.myshopify.com"}, allow_redirects=False
+        )
         statuses.append(response.status)
     assert statuses[:5] == [302] * 5
     assert statuses[-1] == 429
@@ -215,8 +214,7 @@ async def test_api_is_limited_per_shop_and_other_shops_are_not(make_client, make
     await install_shop(config, SHOP)
     await install_shop(config, "other-shop.myshopify.com")
     statuses = [
-        (await client.get("/api/products", headers=bearer(config, SHOP))).status
-        for _ in range(6)
+        (await client.get("/api/products", headers=bearer(config, SHOP))).status for _ in range(6)
     ]
     assert statuses[:4] == [200] * 4 and statuses[-1] == 429
     other = await client.get("/api/products", headers=bearer(config, "other-shop.myshopify.com"))
@@ -289,9 +287,7 @@ async def test_api_cors_allows_the_apps_own_origins(make_client, make_config, or
     assert preflight.headers["Access-Control-Allow-Origin"] == origin
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
     assert "Access-Control-Allow-Credentials" not in preflight.headers
-    response = await client.get(
-        "/api/products", headers={"Origin": origin, **bearer(config, SHOP)}
-    )
+    response = await client.get("/api/products", headers={"Origin": origin, **bearer(config, SHOP)})
     assert response.status == 200
     assert response.headers["Access-Control-Allow-Origin"] == origin
     assert "Access-Control-Allow-Credentials" not in response.headers

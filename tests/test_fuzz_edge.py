@@ -117,8 +117,18 @@ def test_webhook_headers_outside_the_hmac_never_cause_a_5xx(served, client, conf
 
     @SETTINGS
     @given(
-        topic=st.one_of(st.sampled_from(["products/update", "customers/redact", "app/uninstalled",
-                                         "orders/create", "shop/redact"]), HEADER_TEXT),
+        topic=st.one_of(
+            st.sampled_from(
+                [
+                    "products/update",
+                    "customers/redact",
+                    "app/uninstalled",
+                    "orders/create",
+                    "shop/redact",
+                ]
+            ),
+            HEADER_TEXT,
+        ),
         shop=st.one_of(st.just("fuzz-shop.myshopify.com"), HEADER_TEXT),
         event_id=st.one_of(st.uuids().map(str), HEADER_TEXT),
         triggered_at=st.one_of(st.just("2026-11-01T00:00:00.000Z"), HEADER_TEXT),
@@ -155,8 +165,21 @@ def test_any_content_coding_and_body_is_handled(served, client, config, no_error
     @given(
         path=st.sampled_from(ROUTES_WITH_BODIES),
         coding=st.one_of(
-            st.sampled_from(["gzip", "deflate", "br", "zstd", "identity", "GZIP", " gzip ",
-                             "gzip, deflate", "x-gzip", "compress", ""]),
+            st.sampled_from(
+                [
+                    "gzip",
+                    "deflate",
+                    "br",
+                    "zstd",
+                    "identity",
+                    "GZIP",
+                    " gzip ",
+                    "gzip, deflate",
+                    "x-gzip",
+                    "compress",
+                    "",
+                ]
+            ),
             HEADER_TEXT,
         ),
         body=st.one_of(st.binary(max_size=2000), st.just(b"\x1f\x8b\x08\x00garbage")),

@@ -221,8 +221,10 @@ def _sanitise(value: Any, *, max_chars: int, depth: int) -> Any:
             return {}
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
-            name = key if len(key) <= max_chars and "\x00" not in key else (
-                key.replace("\x00", "")[:max_chars]
+            name = (
+                key
+                if len(key) <= max_chars and "\x00" not in key
+                else (key.replace("\x00", "")[:max_chars])
             )
             cleaned[name] = _sanitise_value(item, max_chars=max_chars, depth=depth + 1)
         return cleaned

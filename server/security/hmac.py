@@ -44,9 +44,7 @@ def verify_query_hmac(query: Mapping[str, str], secrets: Iterable[str]) -> bool:
         return False
     expected = given.lower().encode()
     items = list(query.items())
-    return any(
-        hmac.compare_digest(sign_query(items, s).encode(), expected) for s in secrets if s
-    )
+    return any(hmac.compare_digest(sign_query(items, s).encode(), expected) for s in secrets if s)
 
 
 def verify_webhook_hmac(body: bytes, header: str | None, secrets: Iterable[str]) -> bool:

@@ -76,7 +76,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse what no handler can read (request_shape), then render every error as
+    """Refuse what no handler can read (see _shaped), then render every error as
     application/problem+json; never a traceback."""
     try:
         return await _shaped(request, handler)

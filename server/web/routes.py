@@ -38,9 +38,7 @@ def setup_routes(app: web.Application) -> None:
                 pixel.deactivate_extension,
                 name="extension_deactivate",
             ),
-            web.get(
-                "/api/analytics/summary", pixel.get_summary, name="analytics_summary"
-            ),
+            web.get("/api/analytics/summary", pixel.get_summary, name="analytics_summary"),
             web.post("/webhooks", webhooks.receive_webhook, name="webhooks"),
             web.get("/api/compliance/requests", privacy.list_requests, name="compliance_requests"),
             web.get(
