@@ -125,12 +125,14 @@ class Nested:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """How one synced resource is paged."""
+    """How one synced resource is read: paged, counted, or in bulk."""
 
     query: str  # takes $first, $after, $query (search filter) and the nested page size
     root: str
+    count_query: str  # takes $limit; answers {<root>Count: {count}}
+    bulk_query: str  # the same selection as `query`, as a bulk document
     nested_first: dict[str, int] = field(default_factory=dict)
-    nested: Nested | None = None
+    nested: Nested | None = None  # bulk results join it by __parentId under the same field
 
 
 # Nested page sizes keep a page's requested cost under Shopify's 1000-point cap together
@@ -139,17 +141,23 @@ LISTINGS: Final[dict[str, Listing]] = {
     "products": Listing(
         ops.PRODUCTS_PAGE,
         "products",
+        ops.PRODUCTS_COUNT,
+        ops.BULK_SYNC_PRODUCTS,
         {"variantsFirst": 25},
         Nested("variants", ops.PRODUCT_VARIANTS_PAGE, "product", first=MAX_PAGE_SIZE),
     ),
     "orders": Listing(
         ops.ORDERS_PAGE,
         "orders",
+        ops.ORDERS_COUNT,
+        ops.BULK_SYNC_ORDERS,
         {"lineItemsFirst": 10},
         # 250 line items (each with its variant and money objects) would cost 1003.
         Nested("lineItems", ops.ORDER_LINE_ITEMS_PAGE, "order", first=125),
     ),
-    "customers": Listing(ops.CUSTOMERS_PAGE, "customers"),
+    "customers": Listing(
+        ops.CUSTOMERS_PAGE, "customers", ops.CUSTOMERS_COUNT, ops.BULK_SYNC_CUSTOMERS
+    ),
 }
 
 

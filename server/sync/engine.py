@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,20 +24,12 @@ from models import Shop, SyncRun
 from server.aio import cancel_and_wait
 from server.config import SyncConfig
 from server.services import ShopifyServices
-from server.shopify import operations as ops
 from server.shopify.client import ShopCredentials, ShopifyClient
 from server.shopify.errors import BulkOperationError, ShopifyAuthError, ShopifyUserError
-from server.shopify.paging import listing_pages
+from server.shopify.paging import LISTINGS, listing_pages
 from server.shops import ShopTokenError, TokenRefreshError
 from server.sync import Resource, runs
-from server.sync.normalize import (
-    JsonObject,
-    PayloadError,
-    Row,
-    customer_row,
-    order_row,
-    product_row,
-)
+from server.sync.normalize import ROW_BUILDERS, JsonObject, PayloadError, Row
 from server.sync.store import SyncStore
 
 log = logging.getLogger(__name__)
@@ -96,22 +88,6 @@ class SyncContext:
         return self.services.shopify
 
 
-_COUNTS = {
-    "products": (ops.PRODUCTS_COUNT, "productsCount"),
-    "orders": (ops.ORDERS_COUNT, "ordersCount"),
-    "customers": (ops.CUSTOMERS_COUNT, "customersCount"),
-}
-_NORMALIZE: dict[Resource, Callable[[JsonObject], Row]] = {
-    "products": product_row,
-    "orders": order_row,
-    "customers": customer_row,
-}
-# resource -> (bulk document, the field its children are joined under)
-_BULK: dict[Resource, tuple[str, str | None]] = {
-    "products": (ops.BULK_SYNC_PRODUCTS, "variants"),
-    "orders": (ops.BULK_SYNC_ORDERS, "lineItems"),
-    "customers": (ops.BULK_SYNC_CUSTOMERS, None),
-}
 _PERMANENT = (ShopTokenError, ShopifyAuthError, PayloadError)
 # A run that failed after this many resumptions is failed for good, so the next request
 # starts a fresh run instead of resuming the same failing page forever.
@@ -233,9 +209,9 @@ async def _run(
 
 async def _count_above(ctx: SyncContext, creds: ShopCredentials, resource: Resource) -> bool:
     threshold = ctx.config.bulk_threshold
-    query, field = _COUNTS[resource]
-    data = await ctx.client.query(creds, query, {"limit": threshold + 1})
-    count = int((data.get(field) or {}).get("count") or 0)
+    listing = LISTINGS[resource]
+    data = await ctx.client.query(creds, listing.count_query, {"limit": threshold + 1})
+    count = int((data.get(f"{listing.root}Count") or {}).get("count") or 0)
     return count > threshold
 
 
@@ -259,7 +235,7 @@ async def _pages(
     seen_run: int | None,
 ) -> None:
     resource: Resource = run.resource  # type: ignore[assignment]
-    normalize = _NORMALIZE[resource]
+    normalize = ROW_BUILDERS[resource]
     walk = listing_pages(
         ctx.client,
         creds,
@@ -343,12 +319,13 @@ async def _bulk(
     seen_run: int | None,
 ) -> None:
     resource: Resource = run.resource  # type: ignore[assignment]
-    query, child_field = _BULK[resource]
-    normalize = _NORMALIZE[resource]
+    listing = LISTINGS[resource]
+    child_field = listing.nested.field if listing.nested else None
+    normalize = ROW_BUILDERS[resource]
     operation_id = run.bulk_operation_id
     skip = run.bulk_records_done
     if operation_id is None:
-        operation_id = await _start_bulk(ctx, creds, query)
+        operation_id = await _start_bulk(ctx, creds, listing.bulk_query)
         await runs.set_bulk_operation(run.id, operation_id)
         skip = 0
     try:
