@@ -181,30 +181,62 @@ async def _with_lease_kept(work: Coroutine[Any, Any, int], lease: Lease, *, ever
                 await cancel_and_wait(pending)
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One run in progress: what its reads and writes need."""
+
+    ctx: SyncContext
+    run: SyncRun
+    shop: Shop
+    creds: ShopCredentials
+    lease: Lease
+    store: SyncStore
+
+    @property
+    def resource(self) -> Resource:
+        return self.run.resource  # type: ignore[return-value]
+
+    async def write(
+        self,
+        rows: list[Row],
+        *,
+        max_updated_at: Any,
+        cursor: str | None = None,
+        bulk_records_done: int | None = None,
+    ) -> None:
+        """Upsert one page or batch, renew the lease and checkpoint the run past it."""
+        # A full run marks what it saw: what it did not see is deleted at its end.
+        seen_run = self.run.id if self.run.kind == "full" else None
+        result = await self.store.upsert(self.resource, self.shop.id, rows, run_id=seen_run)
+        await self.lease.renew()
+        await runs.checkpoint(
+            self.run.id,
+            cursor=cursor,
+            bulk_records_done=bulk_records_done,
+            fetched=len(rows),
+            upserted=result.applied,
+            pages=1,
+            max_updated_at=max_updated_at,
+        )
+
+
 async def _run(
     ctx: SyncContext, run: SyncRun, shop: Shop, creds: ShopCredentials, lease: Lease
 ) -> int:
-    resource: Resource = run.resource  # type: ignore[assignment]
-    store = SyncStore(ctx.redis)
+    job = _Job(ctx, run, shop, creds, lease, SyncStore(ctx.redis))
     mode = run.mode
     if not mode:
         mode = "paging"
-        if run.kind == "full" and await _count_above(ctx, creds, resource):
+        if run.kind == "full" and await _count_above(ctx, creds, job.resource):
             mode = "bulk"
         await runs.set_mode(run.id, mode)
-    seen_run = run.id if run.kind == "full" else None
-    if mode == "bulk":
-        await _bulk(
-            ctx, run=run, shop=shop, creds=creds, lease=lease, store=store, seen_run=seen_run
-        )
-    else:
-        await _pages(
-            ctx, run=run, shop=shop, creds=creds, lease=lease, store=store, seen_run=seen_run
-        )
+    await (_bulk(job) if mode == "bulk" else _pages(job))
     if run.kind != "full":
         return 0
     assert run.started_at is not None
-    return await store.delete_unseen(resource, shop.id, run_id=run.id, started_at=run.started_at)
+    return await job.store.delete_unseen(
+        job.resource, shop.id, run_id=run.id, started_at=run.started_at
+    )
 
 
 async def _count_above(ctx: SyncContext, creds: ShopCredentials, resource: Resource) -> bool:
@@ -224,40 +256,21 @@ def _page_size(resource: Resource, config: SyncConfig) -> int:
     return sizes[resource]
 
 
-async def _pages(
-    ctx: SyncContext,
-    *,
-    run: SyncRun,
-    shop: Shop,
-    creds: ShopCredentials,
-    lease: Lease,
-    store: SyncStore,
-    seen_run: int | None,
-) -> None:
-    resource: Resource = run.resource  # type: ignore[assignment]
-    normalize = ROW_BUILDERS[resource]
+async def _pages(job: _Job) -> None:
+    normalize = ROW_BUILDERS[job.resource]
     walk = listing_pages(
-        ctx.client,
-        creds,
-        resource,
-        first=_page_size(resource, ctx.config),
-        updated_since=run.since,
-        after=run.cursor,
+        job.ctx.client,
+        job.creds,
+        job.resource,
+        first=_page_size(job.resource, job.ctx.config),
+        updated_since=job.run.since,
+        after=job.run.cursor,
     )
     async with contextlib.aclosing(walk):
         async for page in walk:
             rows = [normalize(node) for node in page.nodes]
-            result = await store.upsert(resource, shop.id, rows, run_id=seen_run)
             newest = max((r["updated_at"] for r in rows), default=None)
-            await lease.renew()
-            await runs.checkpoint(
-                run.id,
-                cursor=page.end_cursor,
-                fetched=len(rows),
-                upserted=result.applied,
-                pages=1,
-                max_updated_at=newest,
-            )
+            await job.write(rows, cursor=page.end_cursor, max_updated_at=newest)
 
 
 async def _start_bulk(ctx: SyncContext, creds: ShopCredentials, query: str) -> str:
@@ -308,28 +321,19 @@ def _bulk_watermark(rows: list[Row], run: SyncRun) -> Any:
     return min(newest, run.started_at)
 
 
-async def _bulk(
-    ctx: SyncContext,
-    *,
-    run: SyncRun,
-    shop: Shop,
-    creds: ShopCredentials,
-    lease: Lease,
-    store: SyncStore,
-    seen_run: int | None,
-) -> None:
-    resource: Resource = run.resource  # type: ignore[assignment]
-    listing = LISTINGS[resource]
+async def _bulk(job: _Job) -> None:
+    run, ctx = job.run, job.ctx
+    listing = LISTINGS[job.resource]
     child_field = listing.nested.field if listing.nested else None
-    normalize = ROW_BUILDERS[resource]
+    normalize = ROW_BUILDERS[job.resource]
     operation_id = run.bulk_operation_id
     skip = run.bulk_records_done
     if operation_id is None:
-        operation_id = await _start_bulk(ctx, creds, listing.bulk_query)
+        operation_id = await _start_bulk(ctx, job.creds, listing.bulk_query)
         await runs.set_bulk_operation(run.id, operation_id)
         skip = 0
     try:
-        operation = await _wait_bulk(ctx, run, creds, operation_id)
+        operation = await _wait_bulk(ctx, run, job.creds, operation_id)
     except BulkOperationError:
         # Failed, cancelled or expired: the next attempt starts a new operation.
         await runs.set_bulk_operation(run.id, None)
@@ -343,19 +347,10 @@ async def _bulk(
     async def flush() -> None:
         rows = list(batch)
         batch.clear()
-        result = await store.upsert(resource, shop.id, rows, run_id=seen_run)
-        await lease.renew()
-        await runs.checkpoint(
-            run.id,
-            bulk_records_done=done,
-            fetched=len(rows),
-            upserted=result.applied,
-            pages=1,
-            max_updated_at=_bulk_watermark(rows, run),
-        )
+        await job.write(rows, bulk_records_done=done, max_updated_at=_bulk_watermark(rows, run))
 
     try:
-        async for record in ctx.client.iter_bulk_records(shop.domain, str(url)):
+        async for record in ctx.client.iter_bulk_records(job.shop.domain, str(url)):
             done += 1
             if done <= skip:
                 continue

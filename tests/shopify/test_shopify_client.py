@@ -127,6 +127,15 @@ async def _drain_customers(client: ShopifyClient, creds: ShopCredentials) -> int
     return len(await _read(client, creds, "customers", first=50))
 
 
+def _busy_shop(fake_shopify: FakeShopify) -> ShopCredentials:
+    """300 customers behind a small bucket (200 points, restoring 1000/s)."""
+    domain = "busy.myshopify.com"
+    fake_shopify.add_shop(
+        domain, customers=300, orders=0, products=0, bucket_max=200, restore_rate=1000
+    )
+    return ShopCredentials(domain, fake_shopify.issue_token(domain))
+
+
 async def test_four_concurrent_callers_stay_within_the_restore_rate(
     http_session: aiohttp.ClientSession,
     redis_client: aioredis.Redis,
@@ -135,11 +144,7 @@ async def test_four_concurrent_callers_stay_within_the_restore_rate(
 ) -> None:
     # Each page costs 2 + 50 * 2 = 102; the bucket holds 200 and restores 1000/s, so four
     # callers draining 6 pages each (~2450 points) must pace themselves for ~2 s.
-    domain = "busy.myshopify.com"
-    fake_shopify.add_shop(
-        domain, customers=300, orders=0, products=0, bucket_max=200, restore_rate=1000
-    )
-    creds = ShopCredentials(domain, fake_shopify.issue_token(domain))
+    creds = _busy_shop(fake_shopify)
     workers = [
         make_client(http_session, redis_client, fake_shopify, redis_prefix) for _ in range(4)
     ]
@@ -149,7 +154,7 @@ async def test_four_concurrent_callers_stay_within_the_restore_rate(
     counts = await asyncio.gather(*(_drain_customers(w, creds) for w in workers))
 
     assert counts == [300] * 4
-    calls = fake_shopify.calls_for(domain)
+    calls = fake_shopify.calls_for(creds.shop)
     assert len(calls) == 24
     assert not [c for c in calls if c.throttled], "the shared bucket let workers overspend"
     # The fake's own accounting: points charged in any window never exceed what the
@@ -168,11 +173,7 @@ async def test_separate_buckets_do_get_throttled(
     fake_shopify: FakeShopify,
 ) -> None:
     # Control for the test above: workers that do not share a bucket overspend.
-    domain = "busy.myshopify.com"
-    fake_shopify.add_shop(
-        domain, customers=300, orders=0, products=0, bucket_max=200, restore_rate=1000
-    )
-    creds = ShopCredentials(domain, fake_shopify.issue_token(domain))
+    creds = _busy_shop(fake_shopify)
     workers = [
         make_client(http_session, redis_client, fake_shopify, f"{redis_prefix}{i}:")
         for i in range(4)
@@ -184,7 +185,7 @@ async def test_separate_buckets_do_get_throttled(
         *(_drain_customers(w, creds) for w in workers), return_exceptions=True
     )
     assert all(o == 300 or isinstance(o, ShopifyThrottledError) for o in outcomes), outcomes
-    assert [c for c in fake_shopify.calls_for(domain) if c.throttled]
+    assert [c for c in fake_shopify.calls_for(creds.shop) if c.throttled]
 
 
 async def test_throttled_answer_is_waited_out_and_retried(
