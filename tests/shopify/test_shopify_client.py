@@ -123,17 +123,17 @@ async def test_orders_with_line_items_and_transactions(
         ]
 
 
-async def _drain_customers(client: ShopifyClient, creds: ShopCredentials) -> int:
-    return len(await _read(client, creds, "customers", first=50))
-
-
 def _busy_shop(fake_shopify: FakeShopify) -> ShopCredentials:
-    """300 customers behind a small bucket (200 points, restoring 1000/s)."""
+    """300 customers behind a small bucket: 200 points, restoring 1000 a second."""
     domain = "busy.myshopify.com"
     fake_shopify.add_shop(
         domain, customers=300, orders=0, products=0, bucket_max=200, restore_rate=1000
     )
     return ShopCredentials(domain, fake_shopify.issue_token(domain))
+
+
+async def _drain_customers(client: ShopifyClient, creds: ShopCredentials) -> int:
+    return len(await _read(client, creds, "customers", first=50))
 
 
 async def test_four_concurrent_callers_stay_within_the_restore_rate(
