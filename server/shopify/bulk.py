@@ -55,17 +55,6 @@ class BulkOperations(GraphQLTransport):
             )
         return operation
 
-    async def cancel_bulk_operation(self, creds: ShopCredentials, operation_id: str) -> JsonObject:
-        """Ask Shopify to cancel a running bulk operation."""
-        payload = await self.mutate(
-            creds,
-            ops.BULK_OPERATION_CANCEL,
-            {"id": operation_id},
-            payload_field="bulkOperationCancel",
-        )
-        operation: JsonObject = payload["bulkOperation"]
-        return operation
-
     async def wait_for_bulk_operation(
         self,
         creds: ShopCredentials,

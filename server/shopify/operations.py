@@ -238,24 +238,8 @@ query BulkOperation($id: ID!) {
 """
 )
 
-BULK_OPERATION_CANCEL = (
-    """
-mutation BulkOperationCancel($id: ID!) {
-  bulkOperationCancel(id: $id) {
-    bulkOperation {"""
-    + _BULK_FIELDS
-    + """    }
-    userErrors { field message }
-  }
-}
-"""
-)
+# --- Per-shop sync (server/sync): counts decide between paging and a bulk operation ------
 
-# Bulk query documents (the `query` argument of bulkOperationRunQuery) take no page
-# sizes: Shopify walks every connection, and nested connections become their own JSONL
-# lines with `__parentId`.
-# Per-shop sync (server/sync): object counts decide between paging and a bulk operation,
-# and the bulk documents select what the paging queries select.
 PRODUCTS_COUNT = """
 query ProductsCount($limit: Int) {
   productsCount(limit: $limit) { count precision }
@@ -274,6 +258,9 @@ query CustomersCount($limit: Int) {
 }
 """
 
+# Bulk query documents (the `query` argument of bulkOperationRunQuery) take no page
+# sizes: Shopify walks every connection, and nested connections become their own JSONL
+# lines with `__parentId`. They select what the paging queries select.
 BULK_SYNC_PRODUCTS = f"""
 {{
   products {{
