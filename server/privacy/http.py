@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from aiohttp import web
 
 from models import ComplianceRequest
+from server.pagination import BIGINT_MAX, InvalidCursorError, decode_cursor, encode_cursor
 from server.problem import Problem
 from server.web import keys
 from server.web.responses import json_response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
-MAX_ID = 2**63 - 1  # ids are BIGINT: anything larger is no id of ours
+MAX_ID = BIGINT_MAX  # ids are BIGINT: anything larger is no id of ours
 
 
 def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"cr:{last_id}".encode()).decode().rstrip("=")
+    return encode_cursor("cr", last_id)
 
 
 def _decode_cursor(cursor: str) -> int:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        last_id = int(value)
-        if prefix != "cr" or not 0 < last_id <= MAX_ID:
-            raise ValueError(cursor)
-        return last_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        (last_id,) = decode_cursor("cr", cursor, [(1, MAX_ID)])
+    except InvalidCursorError:
         raise Problem(400, "cursor is not one this API returned", title="Invalid cursor") from None
+    return last_id
 
 
 def _limit(request: web.Request) -> int:

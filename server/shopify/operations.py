@@ -23,148 +23,89 @@ query ShopInfo {
 }
 """
 
+# --- Selections shared by the paging queries and the bulk documents ---------------------
+# One copy of each object's fields: a paging query and the bulk document of the same
+# resource read the same fields, so a row looks the same whichever path brought it. They
+# are spliced into both as text (bulk documents are not documented to take fragment
+# definitions; the text is the same selection either way).
+
+_MONEY = "shopMoney { amount currencyCode }"
+
+_PRODUCT_FIELDS = """
+  id legacyResourceId title handle status vendor productType tags createdAt updatedAt
+"""
 _VARIANT_FIELDS = """
-      id
-      title
-      sku
-      barcode
-      price
-      compareAtPrice
-      inventoryQuantity
-      createdAt
-      updatedAt
+  id title sku barcode price compareAtPrice inventoryQuantity createdAt updatedAt
+"""
+_ORDER_FIELDS = f"""
+  id name email test createdAt updatedAt processedAt cancelledAt currencyCode
+  displayFinancialStatus displayFulfillmentStatus
+  totalPriceSet {{ {_MONEY} }}
+  customer {{ id }}
+  transactions {{
+    id kind status gateway test createdAt processedAt errorCode
+    amountSet {{ {_MONEY} }}
+    parentTransaction {{ id }}
+  }}
+"""
+_LINE_ITEM_FIELDS = f"""
+  id name title quantity sku variant {{ id }} originalUnitPriceSet {{ {_MONEY} }}
+"""
+_CUSTOMER_FIELDS = """
+  id firstName lastName defaultEmailAddress { emailAddress } state tags numberOfOrders
+  amountSpent { amount currencyCode } verifiedEmail createdAt updatedAt
+"""
+_PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+
+# --- Paging queries (server/shopify/paging.py) --------------------------------------------
+
+PRODUCTS_PAGE = f"""
+query ProductsPage($first: Int!, $after: String, $query: String, $variantsFirst: Int!) {{
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{
+      {_PRODUCT_FIELDS}
+      variants(first: $variantsFirst) {{ nodes {{ {_VARIANT_FIELDS} }} {_PAGE_INFO} }}
+    }}
+    {_PAGE_INFO}
+  }}
+}}
 """
 
-PRODUCTS_PAGE = (
-    """
-query ProductsPage($first: Int!, $after: String, $query: String, $variantsFirst: Int!) {
-  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes {
-      id
-      legacyResourceId
-      title
-      handle
-      status
-      vendor
-      productType
-      tags
-      createdAt
-      updatedAt
-      variants(first: $variantsFirst) {
-        nodes {"""
-    + _VARIANT_FIELDS
-    + """        }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-)
-
-PRODUCT_VARIANTS_PAGE = (
-    """
-query ProductVariantsPage($id: ID!, $first: Int!, $after: String) {
-  product(id: $id) {
-    variants(first: $first, after: $after) {
-      nodes {"""
-    + _VARIANT_FIELDS
-    + """      }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-"""
-)
-
-_LINE_ITEM_FIELDS = """
-          id
-          name
-          title
-          quantity
-          sku
-          variant { id }
-          originalUnitPriceSet { shopMoney { amount currencyCode } }
+PRODUCT_VARIANTS_PAGE = f"""
+query ProductVariantsPage($id: ID!, $first: Int!, $after: String) {{
+  product(id: $id) {{
+    variants(first: $first, after: $after) {{ nodes {{ {_VARIANT_FIELDS} }} {_PAGE_INFO} }}
+  }}
+}}
 """
 
-ORDERS_PAGE = (
-    """
-query OrdersPage($first: Int!, $after: String, $query: String, $lineItemsFirst: Int!) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes {
-      id
-      name
-      email
-      test
-      createdAt
-      updatedAt
-      processedAt
-      cancelledAt
-      currencyCode
-      displayFinancialStatus
-      displayFulfillmentStatus
-      totalPriceSet { shopMoney { amount currencyCode } }
-      customer { id }
-      lineItems(first: $lineItemsFirst) {
-        nodes {"""
-    + _LINE_ITEM_FIELDS
-    + """        }
-        pageInfo { hasNextPage endCursor }
-      }
-      transactions {
-        id
-        kind
-        status
-        gateway
-        test
-        createdAt
-        processedAt
-        errorCode
-        amountSet { shopMoney { amount currencyCode } }
-        parentTransaction { id }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
+ORDERS_PAGE = f"""
+query OrdersPage($first: Int!, $after: String, $query: String, $lineItemsFirst: Int!) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{
+      {_ORDER_FIELDS}
+      lineItems(first: $lineItemsFirst) {{ nodes {{ {_LINE_ITEM_FIELDS} }} {_PAGE_INFO} }}
+    }}
+    {_PAGE_INFO}
+  }}
+}}
 """
-)
 
-ORDER_LINE_ITEMS_PAGE = (
-    """
-query OrderLineItemsPage($id: ID!, $first: Int!, $after: String) {
-  order(id: $id) {
-    lineItems(first: $first, after: $after) {
-      nodes {"""
-    + _LINE_ITEM_FIELDS
-    + """      }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
+ORDER_LINE_ITEMS_PAGE = f"""
+query OrderLineItemsPage($id: ID!, $first: Int!, $after: String) {{
+  order(id: $id) {{
+    lineItems(first: $first, after: $after) {{ nodes {{ {_LINE_ITEM_FIELDS} }} {_PAGE_INFO} }}
+  }}
+}}
 """
-)
 
-CUSTOMERS_PAGE = """
-query CustomersPage($first: Int!, $after: String, $query: String) {
-  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes {
-      id
-      firstName
-      lastName
-      defaultEmailAddress { emailAddress }
-      state
-      tags
-      numberOfOrders
-      amountSpent { amount currencyCode }
-      verifiedEmail
-      createdAt
-      updatedAt
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
+CUSTOMERS_PAGE = f"""
+query CustomersPage($first: Int!, $after: String, $query: String) {{
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{ {_CUSTOMER_FIELDS} }}
+    {_PAGE_INFO}
+  }}
+}}
 """
 
 _WEBHOOK_FIELDS = """
@@ -297,24 +238,8 @@ query BulkOperation($id: ID!) {
 """
 )
 
-BULK_OPERATION_CANCEL = (
-    """
-mutation BulkOperationCancel($id: ID!) {
-  bulkOperationCancel(id: $id) {
-    bulkOperation {"""
-    + _BULK_FIELDS
-    + """    }
-    userErrors { field message }
-  }
-}
-"""
-)
+# --- Per-shop sync (server/sync): counts decide between paging and a bulk operation ------
 
-# Bulk query documents (the `query` argument of bulkOperationRunQuery) take no page
-# sizes: Shopify walks every connection, and nested connections become their own JSONL
-# lines with `__parentId`.
-# Per-shop sync (server/sync): object counts decide between paging and a bulk operation,
-# and the bulk documents select what the paging queries select.
 PRODUCTS_COUNT = """
 query ProductsCount($limit: Int) {
   productsCount(limit: $limit) { count precision }
@@ -333,89 +258,37 @@ query CustomersCount($limit: Int) {
 }
 """
 
-BULK_SYNC_PRODUCTS = """
-{
-  products {
-    edges {
-      node {
-        id
-        legacyResourceId
-        title
-        handle
-        status
-        vendor
-        productType
-        tags
-        createdAt
-        updatedAt
-        variants {
-          edges {
-            node {
-              id title sku barcode price compareAtPrice inventoryQuantity createdAt updatedAt
-            }
-          }
-        }
-      }
-    }
-  }
-}
+# Bulk query documents (the `query` argument of bulkOperationRunQuery) take no page
+# sizes: Shopify walks every connection, and nested connections become their own JSONL
+# lines with `__parentId`. They select what the paging queries select.
+BULK_SYNC_PRODUCTS = f"""
+{{
+  products {{
+    edges {{
+      node {{
+        {_PRODUCT_FIELDS}
+        variants {{ edges {{ node {{ {_VARIANT_FIELDS} }} }} }}
+      }}
+    }}
+  }}
+}}
 """
 
-BULK_SYNC_ORDERS = """
-{
-  orders {
-    edges {
-      node {
-        id
-        name
-        email
-        test
-        createdAt
-        updatedAt
-        processedAt
-        cancelledAt
-        currencyCode
-        displayFinancialStatus
-        displayFulfillmentStatus
-        totalPriceSet { shopMoney { amount currencyCode } }
-        customer { id }
-        transactions {
-          id kind status gateway test createdAt processedAt errorCode
-          amountSet { shopMoney { amount currencyCode } }
-          parentTransaction { id }
-        }
-        lineItems {
-          edges {
-            node {
-              id name title quantity sku variant { id }
-              originalUnitPriceSet { shopMoney { amount currencyCode } }
-            }
-          }
-        }
-      }
-    }
-  }
-}
+BULK_SYNC_ORDERS = f"""
+{{
+  orders {{
+    edges {{
+      node {{
+        {_ORDER_FIELDS}
+        lineItems {{ edges {{ node {{ {_LINE_ITEM_FIELDS} }} }} }}
+      }}
+    }}
+  }}
+}}
 """
 
-BULK_SYNC_CUSTOMERS = """
-{
-  customers {
-    edges {
-      node {
-        id
-        firstName
-        lastName
-        defaultEmailAddress { emailAddress }
-        state
-        tags
-        numberOfOrders
-        amountSpent { amount currencyCode }
-        verifiedEmail
-        createdAt
-        updatedAt
-      }
-    }
-  }
-}
+BULK_SYNC_CUSTOMERS = f"""
+{{
+  customers {{ edges {{ node {{ {_CUSTOMER_FIELDS} }} }} }}
+}}
 """

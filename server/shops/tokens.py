@@ -7,12 +7,15 @@ webhook registration), so it depends on neither routes nor actors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
 from tortoise import Tortoise
 
 from models import Shop
@@ -26,15 +29,10 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(minutes=5)
 # Shopify's offline access tokens live an hour; used when a refresh answer omits expires_in.
 DEFAULT_ACCESS_TOKEN_TTL_S = 3600
-LOCK_TTL_MS = 30_000
+LOCK_TTL_S = 30.0
 LOCK_WAIT_S = 35.0
 LOCK_POLL_S = 0.05
 STORE_NEW_PAIR_ATTEMPTS = 4
-
-_RELEASE_LOCK = """
-if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
-return 0
-"""
 
 
 class ShopTokenError(Exception):
@@ -219,25 +217,22 @@ class ShopTokens:
         log.info("access token refreshed", extra={"shop": shop})
         return grant.access_token
 
-    def _redis_lock(self, shop: str) -> _RedisLock:
-        return _RedisLock(self.redis, f"lock:token-refresh:{shop}")
-
-
-class _RedisLock:
-    """A cross-process lock (SET NX PX; released only by its owner)."""
-
-    def __init__(self, redis: Redis, key: str) -> None:
-        self.redis = redis
-        self.key = key
-        self.owner = uuid.uuid4().hex
-
-    async def __aenter__(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + LOCK_WAIT_S
-        while not await self.redis.set(self.key, self.owner, nx=True, px=LOCK_TTL_MS):
-            if loop.time() > deadline:
-                raise TokenRefreshError(self.key.rsplit(":", 1)[-1], "refresh lock timed out")
-            await asyncio.sleep(LOCK_POLL_S)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.redis.eval(_RELEASE_LOCK, 1, self.key, self.owner)
+    @contextlib.asynccontextmanager
+    async def _redis_lock(self, shop: str) -> AsyncIterator[None]:
+        """A cross-process lock around one shop's refresh (redis-py's Lock: SET NX PX,
+        released only by its owner)."""
+        lock = Lock(
+            self.redis,
+            f"lock:token-refresh:{shop}",
+            timeout=LOCK_TTL_S,
+            sleep=LOCK_POLL_S,
+            blocking_timeout=LOCK_WAIT_S,
+            thread_local=False,
+        )
+        if not await lock.acquire():
+            raise TokenRefreshError(shop, "refresh lock timed out")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockError):  # expired meanwhile: nothing to give back
+                await lock.release()

@@ -8,20 +8,11 @@ the store); a delete leaves a tombstone so a late, older update cannot bring the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any, Final
 
 from models import Shop
 from server.sync import Resource
-from server.sync.normalize import (
-    JsonObject,
-    PayloadError,
-    Row,
-    customer_row,
-    order_row,
-    product_row,
-    shopify_id,
-)
+from server.sync.normalize import ROW_BUILDERS, PayloadError, shopify_id
 from server.sync.store import SyncStore
 
 log = logging.getLogger(__name__)
@@ -37,11 +28,6 @@ DATA_TOPICS: Final[dict[str, tuple[Resource, str]]] = {
     "customers/create": ("customers", "upsert"),
     "customers/update": ("customers", "upsert"),
     "customers/delete": ("customers", "delete"),
-}
-_NORMALIZE: dict[Resource, Callable[[JsonObject], Row]] = {
-    "products": product_row,
-    "orders": order_row,
-    "customers": customer_row,
 }
 
 
@@ -69,7 +55,7 @@ async def apply_data_change(topic: str, shop: str, payload: dict[str, Any]) -> N
         deleted = await store.delete(resource, row.id, [shopify_id(payload.get("id"))])
         log.info("webhook delete", extra={"shop": shop, "topic": topic, "deleted": deleted})
         return
-    result = await store.upsert(resource, row.id, [_NORMALIZE[resource](payload)])
+    result = await store.upsert(resource, row.id, [ROW_BUILDERS[resource](payload)])
     log.info("webhook upsert", extra={"shop": shop, "topic": topic, "applied": result.applied})
 
 

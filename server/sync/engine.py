@@ -12,46 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
 
 from models import Shop, SyncRun
+from server.aio import cancel_and_wait
 from server.config import SyncConfig
 from server.services import ShopifyServices
-from server.shopify import operations as ops
-from server.shopify.client import ShopCredentials, ShopifyClient, updated_since_filter
-from server.shopify.errors import (
-    BulkOperationError,
-    ShopifyAuthError,
-    ShopifyGraphQLError,
-    ShopifyUserError,
-)
+from server.shopify.client import ShopCredentials, ShopifyClient
+from server.shopify.errors import BulkOperationError, ShopifyAuthError, ShopifyUserError
+from server.shopify.paging import LISTINGS, listing_pages
 from server.shops.tokens import ShopTokenError, TokenRefreshError
 from server.sync import Resource, runs
-from server.sync.normalize import (
-    JsonObject,
-    PayloadError,
-    Row,
-    customer_row,
-    order_row,
-    product_row,
-)
+from server.sync.normalize import ROW_BUILDERS, JsonObject, PayloadError, Row
 from server.sync.store import SyncStore
 
 log = logging.getLogger(__name__)
-
-_RENEW_LEASE = """
-if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE_LEASE = """
-if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
-return 0
-"""
 
 
 class BulkStillRunningError(Exception):
@@ -63,27 +44,30 @@ class LeaseLostError(Exception):
 
 
 class Lease:
-    """At most one sync per (shop, resource) across all workers: SET NX PX, owner-checked."""
+    """At most one sync per (shop, resource) across all workers: a Redis lock (redis-py's
+    `Lock`: SET NX PX with an owner token) that is never waited for and is extended while
+    the run works. Losing it (expired, then taken by another worker) stops the run.
+    """
 
     def __init__(self, redis: aioredis.Redis, shop_id: int, resource: str, *, ttl_s: int) -> None:
-        self.redis = redis
         self.key = lease_key(shop_id, resource)
-        self.owner = uuid.uuid4().hex
-        self.ttl_ms = ttl_s * 1000
+        self._lock = Lock(redis, self.key, timeout=ttl_s, thread_local=False)
 
     async def acquire(self) -> bool:
         """Take the lease if nobody holds it."""
-        return bool(await self.redis.set(self.key, self.owner, nx=True, px=self.ttl_ms))
+        return bool(await self._lock.acquire(blocking=False))
 
     async def renew(self) -> None:
-        """Extend the lease; raises LeaseLostError if it expired and someone else took it."""
-        renewed = await self.redis.eval(_RENEW_LEASE, 1, self.key, self.owner, self.ttl_ms)
-        if not renewed:
-            raise LeaseLostError(self.key)
+        """Reset the lease's time to live; LeaseLostError if it is no longer ours."""
+        try:
+            await self._lock.reacquire()
+        except LockError as e:  # LockNotOwnedError: expired, and maybe taken since
+            raise LeaseLostError(self.key) from e
 
     async def release(self) -> None:
         """Give the lease back (only if still ours)."""
-        await self.redis.eval(_RELEASE_LEASE, 1, self.key, self.owner)
+        with contextlib.suppress(LockError):  # expired (maybe taken): nothing to give back
+            await self._lock.release()
 
 
 def lease_key(shop_id: int, resource: str) -> str:
@@ -104,51 +88,6 @@ class SyncContext:
         return self.services.shopify
 
 
-@dataclass(frozen=True)
-class _Paging:
-    query: str
-    variables: dict[str, Any]
-    root: str
-    normalize: Callable[[JsonObject], Row]
-    nested: tuple[str, str, str] | None  # (field, query, root) of a nested connection
-
-
-def _paging(resource: Resource, config: SyncConfig) -> _Paging:
-    if resource == "products":
-        return _Paging(
-            ops.PRODUCTS_PAGE,
-            {"first": config.products_page_size, "variantsFirst": 25},
-            "products",
-            product_row,
-            ("variants", ops.PRODUCT_VARIANTS_PAGE, "product"),
-        )
-    if resource == "orders":
-        return _Paging(
-            ops.ORDERS_PAGE,
-            {"first": config.orders_page_size, "lineItemsFirst": 10},
-            "orders",
-            order_row,
-            ("lineItems", ops.ORDER_LINE_ITEMS_PAGE, "order"),
-        )
-    return _Paging(
-        ops.CUSTOMERS_PAGE,
-        {"first": config.customers_page_size},
-        "customers",
-        customer_row,
-        None,
-    )
-
-
-_COUNTS = {
-    "products": (ops.PRODUCTS_COUNT, "productsCount"),
-    "orders": (ops.ORDERS_COUNT, "ordersCount"),
-    "customers": (ops.CUSTOMERS_COUNT, "customersCount"),
-}
-_BULK = {
-    "products": (ops.BULK_SYNC_PRODUCTS, product_row, "variants"),
-    "orders": (ops.BULK_SYNC_ORDERS, order_row, "lineItems"),
-    "customers": (ops.BULK_SYNC_CUSTOMERS, customer_row, None),
-}
 _PERMANENT = (ShopTokenError, ShopifyAuthError, PayloadError)
 # A run that failed after this many resumptions is failed for good, so the next request
 # starts a fresh run instead of resuming the same failing page forever.
@@ -233,128 +172,105 @@ async def _with_lease_kept(work: Coroutine[Any, Any, int], lease: Lease, *, ever
     try:
         await asyncio.wait({task, keeper}, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
             keeper.result()  # raises LeaseLostError (or a store error)
         return task.result()
     finally:
         for pending in (task, keeper):
             if not pending.done():
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pending
+                await cancel_and_wait(pending)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One run in progress: what its reads and writes need."""
+
+    ctx: SyncContext
+    run: SyncRun
+    shop: Shop
+    creds: ShopCredentials
+    lease: Lease
+    store: SyncStore
+
+    @property
+    def resource(self) -> Resource:
+        return self.run.resource  # type: ignore[return-value]
+
+    async def write(
+        self,
+        rows: list[Row],
+        *,
+        max_updated_at: Any,
+        cursor: str | None = None,
+        bulk_records_done: int | None = None,
+    ) -> None:
+        """Upsert one page or batch, renew the lease and checkpoint the run past it."""
+        # A full run marks what it saw: what it did not see is deleted at its end.
+        seen_run = self.run.id if self.run.kind == "full" else None
+        result = await self.store.upsert(self.resource, self.shop.id, rows, run_id=seen_run)
+        await self.lease.renew()
+        await runs.checkpoint(
+            self.run.id,
+            cursor=cursor,
+            bulk_records_done=bulk_records_done,
+            fetched=len(rows),
+            upserted=result.applied,
+            pages=1,
+            max_updated_at=max_updated_at,
+        )
 
 
 async def _run(
     ctx: SyncContext, run: SyncRun, shop: Shop, creds: ShopCredentials, lease: Lease
 ) -> int:
-    resource: Resource = run.resource  # type: ignore[assignment]
-    store = SyncStore(ctx.redis)
+    job = _Job(ctx, run, shop, creds, lease, SyncStore(ctx.redis))
     mode = run.mode
     if not mode:
         mode = "paging"
-        if run.kind == "full" and await _count_above(ctx, creds, resource):
+        if run.kind == "full" and await _count_above(ctx, creds, job.resource):
             mode = "bulk"
         await runs.set_mode(run.id, mode)
-    seen_run = run.id if run.kind == "full" else None
-    if mode == "bulk":
-        await _bulk(
-            ctx, run=run, shop=shop, creds=creds, lease=lease, store=store, seen_run=seen_run
-        )
-    else:
-        await _pages(
-            ctx, run=run, shop=shop, creds=creds, lease=lease, store=store, seen_run=seen_run
-        )
+    await (_bulk(job) if mode == "bulk" else _pages(job))
     if run.kind != "full":
         return 0
     assert run.started_at is not None
-    return await store.delete_unseen(resource, shop.id, run_id=run.id, started_at=run.started_at)
+    return await job.store.delete_unseen(
+        job.resource, shop.id, run_id=run.id, started_at=run.started_at
+    )
 
 
 async def _count_above(ctx: SyncContext, creds: ShopCredentials, resource: Resource) -> bool:
     threshold = ctx.config.bulk_threshold
-    query, field = _COUNTS[resource]
-    data = await ctx.client.query(creds, query, {"limit": threshold + 1})
-    count = int((data.get(field) or {}).get("count") or 0)
+    listing = LISTINGS[resource]
+    data = await ctx.client.query(creds, listing.count_query, {"limit": threshold + 1})
+    count = int((data.get(f"{listing.root}Count") or {}).get("count") or 0)
     return count > threshold
 
 
-async def _complete_nested(
-    ctx: SyncContext, creds: ShopCredentials, node: JsonObject, nested: tuple[str, str, str]
-) -> None:
-    field, query, root = nested
-    connection = node.get(field) or {}
-    items = list(connection.get("nodes") or [])
-    page_info = connection.get("pageInfo") or {}
-    after = page_info.get("endCursor")
-    while page_info.get("hasNextPage") and after:
-        data = await ctx.client.query(
-            creds, query, {"id": node["id"], "first": 250, "after": after}
-        )
-        connection = ((data.get(root) or {}).get(field)) or {}
-        items.extend(connection.get("nodes") or [])
-        page_info = connection.get("pageInfo") or {}
-        after = page_info.get("endCursor")
-    node[field] = items
-
-
-async def _pages(
-    ctx: SyncContext,
-    *,
-    run: SyncRun,
-    shop: Shop,
-    creds: ShopCredentials,
-    lease: Lease,
-    store: SyncStore,
-    seen_run: int | None,
-) -> None:
-    resource: Resource = run.resource  # type: ignore[assignment]
-    paging = _paging(resource, ctx.config)
-    variables = {
-        **paging.variables,
-        "query": updated_since_filter(run.since) if run.since is not None else None,
+def _page_size(resource: Resource, config: SyncConfig) -> int:
+    sizes = {
+        "products": config.products_page_size,
+        "orders": config.orders_page_size,
+        "customers": config.customers_page_size,
     }
+    return sizes[resource]
 
-    async def fetch(after: str | None) -> JsonObject:
-        data = await ctx.client.query(creds, paging.query, {**variables, "after": after})
-        connection = data.get(paging.root)
-        if not isinstance(connection, dict):
-            raise ShopifyGraphQLError(
-                f"no {paging.root} connection", shop=shop.domain, operation=None, errors=[]
-            )
-        return connection
 
-    pending: asyncio.Task[JsonObject] | None = asyncio.create_task(fetch(run.cursor))
-    try:
-        while pending is not None:
-            connection = await pending
-            pending = None
-            page_info = connection.get("pageInfo") or {}
-            end_cursor = page_info.get("endCursor")
-            if page_info.get("hasNextPage") and end_cursor:
-                pending = asyncio.create_task(fetch(end_cursor))
-            nodes = list(connection.get("nodes") or [])
-            if paging.nested is not None:
-                for node in nodes:
-                    await _complete_nested(ctx, creds, node, paging.nested)
-            rows = [paging.normalize(node) for node in nodes]
-            result = await store.upsert(resource, shop.id, rows, run_id=seen_run)
+async def _pages(job: _Job) -> None:
+    normalize = ROW_BUILDERS[job.resource]
+    walk = listing_pages(
+        job.ctx.client,
+        job.creds,
+        job.resource,
+        first=_page_size(job.resource, job.ctx.config),
+        updated_since=job.run.since,
+        after=job.run.cursor,
+    )
+    async with contextlib.aclosing(walk):
+        async for page in walk:
+            rows = [normalize(node) for node in page.nodes]
             newest = max((r["updated_at"] for r in rows), default=None)
-            await lease.renew()
-            await runs.checkpoint(
-                run.id,
-                cursor=end_cursor,
-                fetched=len(rows),
-                upserted=result.applied,
-                pages=1,
-                max_updated_at=newest,
-            )
-    finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
+            await job.write(rows, cursor=page.end_cursor, max_updated_at=newest)
 
 
 async def _start_bulk(ctx: SyncContext, creds: ShopCredentials, query: str) -> str:
@@ -405,26 +321,19 @@ def _bulk_watermark(rows: list[Row], run: SyncRun) -> Any:
     return min(newest, run.started_at)
 
 
-async def _bulk(
-    ctx: SyncContext,
-    *,
-    run: SyncRun,
-    shop: Shop,
-    creds: ShopCredentials,
-    lease: Lease,
-    store: SyncStore,
-    seen_run: int | None,
-) -> None:
-    resource: Resource = run.resource  # type: ignore[assignment]
-    query, normalize, child_field = _BULK[resource]
+async def _bulk(job: _Job) -> None:
+    run, ctx = job.run, job.ctx
+    listing = LISTINGS[job.resource]
+    child_field = listing.nested.field if listing.nested else None
+    normalize = ROW_BUILDERS[job.resource]
     operation_id = run.bulk_operation_id
     skip = run.bulk_records_done
     if operation_id is None:
-        operation_id = await _start_bulk(ctx, creds, query)
+        operation_id = await _start_bulk(ctx, job.creds, listing.bulk_query)
         await runs.set_bulk_operation(run.id, operation_id)
         skip = 0
     try:
-        operation = await _wait_bulk(ctx, run, creds, operation_id)
+        operation = await _wait_bulk(ctx, run, job.creds, operation_id)
     except BulkOperationError:
         # Failed, cancelled or expired: the next attempt starts a new operation.
         await runs.set_bulk_operation(run.id, None)
@@ -438,19 +347,10 @@ async def _bulk(
     async def flush() -> None:
         rows = list(batch)
         batch.clear()
-        result = await store.upsert(resource, shop.id, rows, run_id=seen_run)
-        await lease.renew()
-        await runs.checkpoint(
-            run.id,
-            bulk_records_done=done,
-            fetched=len(rows),
-            upserted=result.applied,
-            pages=1,
-            max_updated_at=_bulk_watermark(rows, run),
-        )
+        await job.write(rows, bulk_records_done=done, max_updated_at=_bulk_watermark(rows, run))
 
     try:
-        async for record in ctx.client.iter_bulk_records(shop.domain, str(url)):
+        async for record in ctx.client.iter_bulk_records(job.shop.domain, str(url)):
             done += 1
             if done <= skip:
                 continue

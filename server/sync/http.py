@@ -26,13 +26,13 @@ from server.sync.cache import PageCache
 from server.sync.queries import Position, decode_position
 from server.tasks import BrokerUnavailableError, enqueue
 from server.web import keys
+from server.web.responses import json_response
 from server.web.session_auth import reauth_problem
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
-DB_RETRY_AFTER_S = "5"
 
 
 def _parse_cursor(resource: str, cursor: str | None) -> Position | None:
@@ -103,11 +103,7 @@ async def _store_call(call: Callable[[], Awaitable[T]]) -> T:
         return await call()
     except _DB_ERRORS as e:
         log.error("database unavailable: %s", type(e).__name__)
-        raise Problem(
-            503,
-            "the database is unavailable; try again shortly",
-            headers={"Retry-After": DB_RETRY_AFTER_S},
-        ) from None
+        raise Problem.unavailable("the database is unavailable; try again shortly") from None
 
 
 def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -203,10 +199,8 @@ async def start_sync(request: web.Request) -> web.Response:
     except BrokerUnavailableError:
         created = [r.id for r in started if r.created]
         await _store_call(lambda: runs.cancel_runs(created, "the job queue was unavailable"))
-        raise Problem(
-            503, "the job queue is unavailable; try again shortly", headers={"Retry-After": "5"}
-        ) from None
-    return web.json_response(
+        raise Problem.unavailable("the job queue is unavailable; try again shortly") from None
+    return json_response(
         {
             "run_id": str(group),
             "runs": [
@@ -221,7 +215,6 @@ async def start_sync(request: web.Request) -> web.Response:
             ],
         },
         status=202,
-        dumps=lambda obj: orjson.dumps(obj).decode(),
     )
 
 
@@ -230,7 +223,7 @@ async def sync_status(request: web.Request) -> web.Response:
     shop = _usable_shop(request)
     interval_s = request.app[keys.CONFIG].sync.interval_s
     state = await _store_call(lambda: runs.sync_state(shop, interval_s=interval_s))
-    return web.json_response(state, dumps=lambda obj: orjson.dumps(obj).decode())
+    return json_response(state)
 
 
 def routes() -> list[web.RouteDef]:

@@ -6,9 +6,12 @@ Status-like enums are lower-cased (GraphQL `PAID` and REST `paid` agree).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from server.sync import Resource
 
 Row = dict[str, Any]
 JsonObject = dict[str, Any]
@@ -278,3 +281,11 @@ def customer_row(node: JsonObject) -> Row:
         "updated_at": required_timestamp(node.get("updated_at" if rest else "updatedAt")),
         "data": dict(node),
     }
+
+
+# The row builder of each synced resource (sync pages, bulk results and webhooks alike).
+ROW_BUILDERS: dict[Resource, Callable[[JsonObject], Row]] = {
+    "products": product_row,
+    "orders": order_row,
+    "customers": customer_row,
+}

@@ -18,7 +18,6 @@ from models import Shop, SyncRun
 from server.sync import RESOURCES, Resource
 
 ACTIVE = ("pending", "running")
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 class RunStopped(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 import orjson
@@ -21,8 +22,22 @@ from server.shopify import (
     ShopifyUserError,
     parse_retry_after,
 )
+from server.shopify.paging import listing_pages
 from tests.fake_shopify import FakeShopify, Fault
 from tests.shopify.factory import make_client
+
+
+async def _read(
+    client: ShopifyClient,
+    creds: ShopCredentials,
+    resource: str,
+    *,
+    first: int,
+    updated_since: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every node of a synced resource, read as the sync engine reads it."""
+    walk = listing_pages(client, creds, resource, first=first, updated_since=updated_since)
+    return [node async for page in walk for node in page.nodes]
 
 
 @pytest.mark.parametrize(
@@ -59,7 +74,7 @@ async def test_pagination_over_more_than_1000_customers(
 ) -> None:
     fake_shopify.add_shop("big.myshopify.com", customers=1_100, orders=0, products=0)
     creds = ShopCredentials("big.myshopify.com", fake_shopify.issue_token("big.myshopify.com"))
-    customers = [c async for c in shopify_client.iter_customers(creds)]
+    customers = await _read(shopify_client, creds, "customers", first=250)
     assert len(customers) == 1_100
     assert len({c["id"] for c in customers}) == 1_100
     stamps = [c["updatedAt"] for c in customers]
@@ -72,10 +87,10 @@ async def test_updated_since_filter(
 ) -> None:
     fake_shopify.add_shop("f.myshopify.com", customers=300, orders=0, products=0)
     creds = ShopCredentials("f.myshopify.com", fake_shopify.issue_token("f.myshopify.com"))
-    everything = [c async for c in shopify_client.iter_customers(creds)]
+    everything = await _read(shopify_client, creds, "customers", first=250)
     cut = sorted(c["updatedAt"] for c in everything)[120]
     since = datetime.fromisoformat(cut.replace("Z", "+00:00"))
-    recent = [c async for c in shopify_client.iter_customers(creds, updated_since=since)]
+    recent = await _read(shopify_client, creds, "customers", first=250, updated_since=since)
     assert recent
     assert {c["id"] for c in recent} == {c["id"] for c in everything if c["updatedAt"] >= cut}
 
@@ -85,7 +100,7 @@ async def test_products_with_all_variants(
 ) -> None:
     fake_shopify.add_shop("v.myshopify.com", products=40, variants_per_product=30)
     creds = ShopCredentials("v.myshopify.com", fake_shopify.issue_token("v.myshopify.com"))
-    products = [p async for p in shopify_client.iter_products(creds)]
+    products = await _read(shopify_client, creds, "products", first=30)
     assert len(products) == 40
     # 30 variants exceed the nested page of 25: the rest is fetched per product.
     assert all(len(p["variants"]) == 30 for p in products)
@@ -97,7 +112,7 @@ async def test_orders_with_line_items_and_transactions(
 ) -> None:
     fake_shopify.add_shop("o.myshopify.com", orders=20, line_items_per_order=12)
     creds = ShopCredentials("o.myshopify.com", fake_shopify.issue_token("o.myshopify.com"))
-    orders = [o async for o in shopify_client.iter_orders(creds)]
+    orders = await _read(shopify_client, creds, "orders", first=15)
     assert len(orders) == 20
     assert all(len(o["lineItems"]) == 12 for o in orders)
     assert all(o["transactions"][0]["kind"] == "SALE" for o in orders)
@@ -118,7 +133,7 @@ def _busy_shop(fake_shopify: FakeShopify) -> ShopCredentials:
 
 
 async def _drain_customers(client: ShopifyClient, creds: ShopCredentials) -> int:
-    return len([c async for c in client.iter_customers(creds, page_size=50)])
+    return len(await _read(client, creds, "customers", first=50))
 
 
 async def test_four_concurrent_callers_stay_within_the_restore_rate(
@@ -181,7 +196,7 @@ async def test_throttled_answer_is_waited_out_and_retried(
     creds = ShopCredentials(domain, fake_shopify.issue_token(domain))
     shop.bucket.available = 0  # someone else drained it; our local estimate does not know
     shop.bucket.updated_at_s = time.monotonic()
-    customers = [c async for c in shopify_client.iter_customers(creds, page_size=100)]
+    customers = await _read(shopify_client, creds, "customers", first=100)
     assert len(customers) == 100
     calls = fake_shopify.calls_for(domain)
     assert calls[0].throttled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +17,8 @@ from graphql import (
 from graphql.validation import NoDeprecatedCustomRule
 
 from server.shopify import ShopCredentials, ShopifyClient, ShopifyGraphQLError, operations
-from server.shopify import client as client_module
 from server.shopify.cost import estimate_query_cost
+from server.shopify.paging import LISTINGS
 from tests.fake_shopify import FakeShopify
 from tests.fake_shopify.engine import CostCalculator
 from tests.fake_shopify.schema import admin_schema
@@ -44,24 +46,24 @@ def test_operation_is_valid_and_not_deprecated(name: str) -> None:
     assert errors == [], [e.message for e in errors]
 
 
+# The page sizes production sends: config.toml's [sync] sizes, the nested first pages of
+# server/shopify/paging.LISTINGS and the page size of the rest of a nested connection.
+def _nested_first(resource: str) -> int:
+    nested = LISTINGS[resource].nested
+    assert nested is not None
+    return nested.first
+
+
+_SYNC = tomllib.loads((Path(__file__).parents[2] / "config.toml").read_text())["sync"]
 PAGED: list[tuple[str, dict[str, Any]]] = [
     (
         "PRODUCTS_PAGE",
-        {
-            "first": client_module.PRODUCTS_PAGE_SIZE,
-            "variantsFirst": client_module.VARIANTS_PAGE_SIZE,
-        },
+        {"first": _SYNC["products_page_size"], **LISTINGS["products"].nested_first},
     ),
-    ("PRODUCT_VARIANTS_PAGE", {"first": client_module.MAX_PAGE_SIZE, "id": "x"}),
-    (
-        "ORDERS_PAGE",
-        {
-            "first": client_module.ORDERS_PAGE_SIZE,
-            "lineItemsFirst": client_module.LINE_ITEMS_PAGE_SIZE,
-        },
-    ),
-    ("ORDER_LINE_ITEMS_PAGE", {"first": client_module.MAX_PAGE_SIZE // 2, "id": "x"}),
-    ("CUSTOMERS_PAGE", {"first": client_module.CUSTOMERS_PAGE_SIZE}),
+    ("PRODUCT_VARIANTS_PAGE", {"first": _nested_first("products"), "id": "x"}),
+    ("ORDERS_PAGE", {"first": _SYNC["orders_page_size"], **LISTINGS["orders"].nested_first}),
+    ("ORDER_LINE_ITEMS_PAGE", {"first": _nested_first("orders"), "id": "x"}),
+    ("CUSTOMERS_PAGE", {"first": _SYNC["customers_page_size"]}),
     ("WEBHOOK_SUBSCRIPTIONS_PAGE", {"first": 100}),
 ]
 
