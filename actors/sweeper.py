@@ -134,7 +134,7 @@ async def sweep_once(
     outbox: OutboxConfig, *, purge: bool = False, retention: RetentionConfig | None = None
 ) -> SweepResult:
     """Claim what is due for another dispatch (and, with `purge`, apply retention)."""
-    from actors.pixel import STALE_INBOX_SQL
+    from server.pixel.pipeline import STALE_INBOX_SQL
 
     connection = Tortoise.get_connection("default")
     result = SweepResult()

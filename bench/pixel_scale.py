@@ -8,7 +8,7 @@ that many events (generated in SQL, with the first-seen clients and aggregates t
 would have made), and measures, at that size and in the same run:
 - ingest: `--flushes` group-commit flushes of 1,000 new events each (50 requests of 20)
   through the real ingest statement (server/pixel/store.py), as events/s;
-- aggregation: the pipeline step (actors/pixel.py `fold`) over those events, ms per
+- aggregation: the pipeline step (server/pixel/pipeline.py `fold`) over those events, ms per
   1,000 events folded;
 - for contrast, the recount the pipeline did before (count, distinct clients and revenue
   over the whole day), ms.
@@ -99,8 +99,8 @@ def _spread(values: list[float]) -> str:
 async def run(database_url: str, sizes: list[int], flushes: int, rounds: int) -> list[str]:
     from tortoise import Tortoise
 
-    from actors.pixel import fold
     from server.db import tortoise_config
+    from server.pixel.pipeline import fold
     from server.pixel.store import store_batches
 
     await Tortoise.init(config=tortoise_config(database_url, pool_max=4))

@@ -86,7 +86,7 @@ async def run_pixel_pipeline(stub_worker: Any) -> None:
 async def aggregate_step() -> dict[str, int]:
     """One aggregation step (the function the actor calls), on the test's loop, for tests of
     what a step reports (rows, events, failed)."""
-    from actors.pixel import aggregate_inbox
+    from server.pixel.pipeline import aggregate_inbox
 
     return await aggregate_inbox()
 

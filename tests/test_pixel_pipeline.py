@@ -10,7 +10,6 @@ import orjson
 import pytest
 from tortoise import Tortoise
 
-from actors import pixel as pipeline
 from actors.pixel import aggregate_pixel_inbox
 from models import (
     PixelDailyAggregate,
@@ -20,6 +19,7 @@ from models import (
     PixelPending,
     WebPixelVersion,
 )
+from server.pixel import pipeline
 from server.pixel.store import store_batches
 from tests.helpers import bearer, run_cli
 from tests.pixel_helpers import (
