@@ -66,9 +66,7 @@ def needed_days(today: date, *, ahead_days: int = AHEAD_DAYS) -> list[date]:
 
 async def ensure_partitions(connection: Any, days: list[date]) -> list[str]:
     """Create the partitions of `days` that are missing (in the caller's transaction)."""
-    await connection.execute_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [_LOCK]
-    )
+    await connection.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [_LOCK])
     partitioned = await connection.execute_query_dict(
         "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table"
         " WHERE partrelid = to_regclass('pixel_events')) AS yes"
