@@ -46,17 +46,16 @@ MAX_API_VERSION_CHARS = 32
 TRIGGERED_AT_YEARS = (2000, 2200)
 
 
+def _too_large(limit: int) -> Problem:
+    return Problem(413, f"the webhook body is over {limit} bytes", title="Payload Too Large")
+
+
 async def read_limited_body(request: web.Request, limit: int) -> bytes:
     """The raw body, read once; 413 as soon as it is over `limit` bytes."""
-    too_large = Problem(
-        413,
-        f"the webhook body is over {limit} bytes",
-        title="Payload Too Large",
-    )
     length = request.content_length
     if length is not None:
         if length > limit:
-            raise too_large
+            raise _too_large(limit)
         # The common case (Shopify sends Content-Length): one read, no chunk loop.
         return await request.read()
     chunks: list[bytes] = []
@@ -64,7 +63,7 @@ async def read_limited_body(request: web.Request, limit: int) -> bytes:
     async for chunk in request.content.iter_any():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
