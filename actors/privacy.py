@@ -415,8 +415,8 @@ WHERE shop_domain = $1 AND payload IS NOT NULL
 
 # The first-seen rows are found through their key's hash index (migrations/models/5_*), one
 # probe per (day, name, client): every first-seen row was inserted by the statement that
-# counted it into the aggregate row of its (shop, day, name), so the shop's aggregate rows
-# of the days first-seen still holds list every (day, name) a row of it can have.
+# counted it into the aggregate row of its (shop, day, name), so the shop's aggregate rows,
+# from the oldest day first-seen still holds, list every (day, name) its rows can have.
 _REDACT_DAY_CLIENTS = """
 DELETE FROM pixel_day_clients d
 USING pixel_daily_aggregates a, unnest($2::text[]) AS c(client_id)

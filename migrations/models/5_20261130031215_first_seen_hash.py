@@ -6,8 +6,8 @@ RUN_IN_TRANSACTION = True
 # The first-seen clients' uniqueness moves from a b-tree unique index on (shop_id, day, name,
 # client_id) to an exclusion constraint over a hash index of the same four values: the fold
 # probes it once per client at a random place, and a hash index entry holds a 4-byte hash
-# code whatever the key's length, so a busy day's index is a third of the b-tree's and stays
-# in cache beside the day's event partition. A probe rechecks the row's own values, so
+# code whatever the key's length, so a busy day's index is less than half the b-tree's (32
+# against 82 MB for a million clients) and stays in cache better beside the day's partition. A probe rechecks the row's own values, so
 # uniqueness stays exact. The key is injective: the name's length comes before the name, so
 # no (name, client id) pair spells another's. The constraint is built from the rows already
 # there (unique under the old index), then the old index goes; in one transaction.
