@@ -5,16 +5,25 @@
 
 Makes a fresh database (dropped at the end), then for each size: preloads one shop-day with
 that many events (generated in SQL, with the first-seen clients and aggregates the pipeline
-would have made), and measures, at that size and in the same run:
+would have made; one client per 20 events), vacuums and checkpoints (as autovacuum and the
+checkpointer would have, long before, for a day built over hours: the preload's hint bits
+and dirty pages are not the step's work), and measures, at that size and in the same run:
 - ingest: `--flushes` group-commit flushes of 1,000 new events each (50 requests of 20)
-  through the real ingest statement (server/pixel/store.py), as events/s;
+  through the real ingest statement (server/pixel/store.py), as events/s. Half the new
+  events come from clients new to the day, half from clients it already has (drawn
+  uniformly from all of them, so at 20 million from a million clients): the step probes
+  the first-seen clients all over, and inserts as many at every size;
 - aggregation: the pipeline step (server/pixel/pipeline.py `fold`) over those events, ms per
   1,000 events folded;
 - for contrast, the recount the pipeline did before (count, distinct clients and revenue
   over the whole day), ms.
-`--rounds` repeats each measure; the median and the spread (min-max) are printed. Target:
+`--rounds` repeats each measure; the median and the spread (min-max) are printed, with the
+load average. `pixel_pending` is vacuumed before each round, as autovacuum does in service
+(the table is set to be vacuumed every 10,000 dead rows; a server run with autovacuum off
+would otherwise make each size pay for the dead rows of all the rounds before it). Target:
 the step's cost at the largest size within 1.2x of its cost at 0. Timings are wall time on
-this machine, with whatever else runs on it.
+this machine, with whatever else runs on it. At the end, the disk the largest size takes
+per million events: the day's partition with its indexes, and the first-seen clients.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import sys
 import time
@@ -67,7 +77,26 @@ GROUP BY name
 """
 
 
-def _document(shop_id: int, day_start: datetime, tag: str, flush: int) -> str:
+class _Clients:
+    """The new events' clients: half new to the day, half drawn from all the day already has."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(16)
+        self.preloaded = 0  # c0 ... c{preloaded - 1}, as _PRELOAD names them
+        self.new: list[str] = []
+
+    def next(self) -> str:
+        known = self.preloaded + len(self.new)
+        if known and self.rng.random() < 0.5:
+            k = self.rng.randrange(known)
+            return f"c{k}" if k < self.preloaded else self.new[k - self.preloaded]
+        # Unique, and at a random place among the preloaded ids' order.
+        client = f"c{self.rng.randrange(10**6)}n{len(self.new)}"
+        self.new.append(client)
+        return client
+
+
+def _document(shop_id: int, day_start: datetime, tag: str, flush: int, clients: _Clients) -> str:
     received = datetime.now(UTC).isoformat()
     batches = []
     for request in range(EVENTS_PER_FLUSH // EVENTS_PER_REQUEST):
@@ -79,7 +108,7 @@ def _document(shop_id: int, day_start: datetime, tag: str, flush: int) -> str:
                     "event_id": f"new-{tag}-{flush}-{i}",
                     "name": "page_viewed",
                     "ts": day_start.replace(hour=12, minute=i % 60).isoformat(),
-                    "client_id": f"c{(flush * 7919 + i) % 100_000}",
+                    "client_id": clients.next(),
                     "seq": i,
                     "type": "standard",
                     "context": {},
@@ -92,8 +121,60 @@ def _document(shop_id: int, day_start: datetime, tag: str, flush: int) -> str:
     return orjson.dumps({"batches": batches}).decode()
 
 
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+# What the day takes on disk: its partition with all its indexes (and TOAST), per event,
+# and the first-seen clients with theirs, per client.
+_DISK = """
+SELECT pg_total_relation_size(format('pixel_events_p%s', to_char($1::date, 'YYYYMMDD')))
+           AS events_bytes,
+       (SELECT count(*) FROM pixel_events WHERE "timestamp" >= $1::date
+           AND "timestamp" < $1::date + 1) AS events,
+       pg_total_relation_size('pixel_day_clients') AS clients_bytes,
+       (SELECT count(*) FROM pixel_day_clients) AS clients
+"""
+
+
+async def _disk(db: asyncpg.Connection, day_start: datetime) -> str:
+    row = await db.fetchrow(_DISK, day_start.date())
+    per_million = row["events_bytes"] / max(1, row["events"]) * 1e6 / 2**20
+    clients = row["clients_bytes"] / max(1, row["clients"])
+    return (
+        f"disk: {row['events']:,} events take {row['events_bytes'] / 2**20:,.0f} MiB with their"
+        f" indexes ({per_million:,.0f} MiB per million); {row['clients']:,} first-seen clients"
+        f" take {row['clients_bytes'] / 2**20:,.0f} MiB ({clients:,.0f} bytes each)"
+    )
+
+
 def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):,.1f} ({min(values):,.1f}-{max(values):,.1f})"
+
+
+async def _preload(
+    db: asyncpg.Connection, shop_id: int, day_start: datetime, size: int, loaded: int
+) -> None:
+    started = time.monotonic()
+    await db.execute(
+        _PRELOAD,
+        shop_id,
+        str(size),
+        day_start,
+        max(1, size // CLIENTS_PER_EVENT),
+        size - loaded,
+    )
+    await db.execute(_PRELOAD_CLIENTS, shop_id, day_start.date(), max(1, size // CLIENTS_PER_EVENT))
+    await db.execute(
+        _PRELOAD_AGGREGATE,
+        shop_id,
+        day_start.date(),
+        size - loaded,
+        max(1, size // CLIENTS_PER_EVENT),
+    )
+    await db.execute("VACUUM ANALYZE")
+    await db.execute("CHECKPOINT")
+    print(f"preloaded {size:,} events in {time.monotonic() - started:.0f} s", flush=True)
 
 
 async def run(database_url: str, sizes: list[int], flushes: int, rounds: int) -> list[str]:
@@ -119,38 +200,19 @@ async def run(database_url: str, sizes: list[int], flushes: int, rounds: int) ->
             shop_id,
         )
         loaded = 0
+        clients = _Clients()
         for size in sizes:
             if size > loaded:
-                started = time.monotonic()
-                await db.execute(
-                    _PRELOAD,
-                    shop_id,
-                    str(size),
-                    day_start,
-                    max(1, size // CLIENTS_PER_EVENT),
-                    size - loaded,
-                )
-                await db.execute(
-                    _PRELOAD_CLIENTS, shop_id, day_start.date(), max(1, size // CLIENTS_PER_EVENT)
-                )
-                await db.execute(
-                    _PRELOAD_AGGREGATE,
-                    shop_id,
-                    day_start.date(),
-                    size - loaded,
-                    max(1, size // CLIENTS_PER_EVENT),
-                )
-                await db.execute("ANALYZE pixel_events; ANALYZE pixel_day_clients")
-                print(
-                    f"preloaded {size:,} events in {time.monotonic() - started:.0f} s", flush=True
-                )
+                await _preload(db, shop_id, day_start, size, loaded)
+                clients.preloaded = size // CLIENTS_PER_EVENT
                 loaded = size
             ingest_rates: list[float] = []
             fold_ms: list[float] = []
             recount_ms: list[float] = []
             for round_no in range(rounds):
                 tag = f"{size}-{round_no}-{uuid.uuid4().hex[:6]}"
-                documents = [_document(shop_id, day_start, tag, f) for f in range(flushes)]
+                documents = [_document(shop_id, day_start, tag, f, clients) for f in range(flushes)]
+                await db.execute("VACUUM pixel_pending")
                 started = time.perf_counter()
                 for document in documents:
                     await store_batches(document, timeout_s=60)
@@ -168,10 +230,11 @@ async def run(database_url: str, sizes: list[int], flushes: int, rounds: int) ->
                 recount_ms.append((time.perf_counter() - started) * 1000)
             line = (
                 f"| {size:,} | {_spread(ingest_rates)} | {_spread(fold_ms)} | "
-                f"{_spread(recount_ms)} |"
+                f"{_spread(recount_ms)} | {_load()} |"
             )
             print(line, flush=True)
             lines.append(line)
+        print(await _disk(db, day_start), flush=True)
     finally:
         await db.close()
         await Tortoise.close_connections()
@@ -203,9 +266,9 @@ async def main() -> int:
         )
         print(
             "| events stored that day | ingest events/s | aggregation ms per 1,000 events "
-            "| old full recount of the day, ms |"
+            "| old full recount of the day, ms | load average |"
         )
-        print("| --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- |")
         await run(database_url, sizes, args.flushes, args.rounds)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

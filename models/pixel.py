@@ -120,7 +120,10 @@ class PixelDailyAggregate(Model):
 
     id = fields.BigIntField(primary_key=True)
     shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
-        "models.Shop", related_name="pixel_daily_aggregates", on_delete=fields.CASCADE, db_index=False
+        "models.Shop",
+        related_name="pixel_daily_aggregates",
+        on_delete=fields.CASCADE,
+        db_index=False,
     )
     shop_id: int
     day = fields.DateField()
@@ -156,7 +159,6 @@ class PixelDailyRevenue(Model):
     class Meta:
         table = "pixel_daily_revenue"
         unique_together = (("shop", "day", "currency"),)
-
 
 
 PIPELINE_PENDING = "pending"
@@ -205,6 +207,13 @@ class PixelDayClient(Model):
     A step inserts the clients of the rows it folds (ON CONFLICT DO NOTHING); the inserts
     that happen are the new distinct clients. Kept only while events of the day can still
     arrive (`pixel.MAX_EVENT_AGE`), then deleted.
+
+    One row per (shop, day, name, client) is enforced by an exclusion constraint over a hash
+    index, `pixel_day_clients_key` (migrations/models/5_*; Tortoise cannot declare it), not
+    by a b-tree unique index: each fold probes it once per client, at a random place, so its
+    size is what a busy day's step pays in cache misses. A hash index entry holds a 4-byte
+    hash code whatever the key's length (about 30 bytes per client, against 80 and more for
+    the b-tree of the four columns); a probe rechecks the row itself, so the key stays exact.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -219,5 +228,4 @@ class PixelDayClient(Model):
     class Meta:
         table = "pixel_day_clients"
         table_description = "Clients seen per shop, day and event name (distinct counts)."
-        unique_together = (("shop_id", "day", "name", "client_id"),)
         indexes = (("day",),)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import orjson
 import pytest
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from actors.pixel import aggregate_pixel_inbox
 from models import (
@@ -21,6 +22,7 @@ from models import (
 )
 from server.pixel import pipeline
 from server.pixel.store import store_batches
+from server.privacy.requests import redact_pixel_clients
 from tests.helpers import bearer, run_cli
 from tests.pixel_helpers import (
     aggregate_step,
@@ -356,6 +358,43 @@ async def test_aggregates_equal_a_full_recount_on_random_data(client, config, st
     assert await PixelDayClient.filter(shop_id=shop.id).count() == sum(
         c for _, c in expected.values()
     )
+
+    # customers/redact reaches the first-seen clients (found through their key's index): the
+    # redacted browser's rows go, on every day and name; the others stay.
+    async with in_transaction() as conn:
+        done = await redact_pixel_clients(conn, shop.id, {("client_id", "c3"), ("email", "x")})
+    left = await PixelDayClient.filter(shop_id=shop.id).values_list("client_id", flat=True)
+    assert "c3" not in left
+    assert done["pixel_day_clients"] + len(left) == sum(c for _, c in expected.values())
+    assert done["pixel_day_clients"] > 0
+
+
+async def test_first_seen_keys_of_different_names_and_clients_never_alias(
+    client, config, stub_broker
+):
+    """The first-seen key spells (shop, day, name, client) so that no other four values spell
+    it: ("page_viewed", "x") and ("page_viewe", "dx") are two clients of two names."""
+    shop, _ = await pixel_shop(config)
+    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    for name, client_id in [("page_viewed", "x"), ("page_viewe", "dx"), ("page_viewed", "x")]:
+        await PixelPending.create(
+            shop_id=shop.id,
+            day=today,
+            name=name,
+            client_id=client_id,
+            events=1,
+            first_at=now,
+            last_at=now,
+            created_at=now,
+        )
+    await pipeline.fold()
+    aggregates = {
+        a.name: (a.count, a.distinct_clients)
+        for a in await PixelDailyAggregate.filter(shop_id=shop.id)
+    }
+    assert aggregates == {"page_viewed": (2, 1), "page_viewe": (1, 1)}
+    assert await PixelDayClient.filter(shop_id=shop.id).count() == 2
 
 
 def test_the_pipeline_actor_is_on_the_pixel_queue_and_retries_a_store_outage():

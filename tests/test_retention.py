@@ -128,7 +128,7 @@ async def test_the_migration_moves_existing_events_into_partitions(empty_databas
     before = tmp_path / "migrations"
     (before / "models").mkdir(parents=True)
     for path in sorted((MIGRATIONS_DIR / "models").glob("*.py")):
-        if not path.name.startswith(("4_",)):
+        if not path.name.startswith(("4_", "5_")):
             shutil.copy(path, before / "models" / path.name)
     await apply_migrations(empty_database, location=Path(before))
     db = await asyncpg.connect(_pg(empty_database))
@@ -164,6 +164,7 @@ async def test_the_migration_moves_existing_events_into_partitions(empty_databas
 
     applied = await apply_migrations(empty_database)
     assert [a for a in applied if a.startswith("4_")], applied
+    assert [a for a in applied if a.startswith("5_")], applied  # over first-seen rows
 
     db = await asyncpg.connect(_pg(empty_database))
     try:
@@ -182,6 +183,13 @@ async def test_the_migration_moves_existing_events_into_partitions(empty_databas
             " 1, 'standard', '{}', '{}', now()) RETURNING id",
             shop_id,
         )
+        # The first-seen key (migration 5's hash-index exclusion constraint) holds over
+        # the rows migration 4 backfilled.
+        seen_again = await db.fetchval(
+            "INSERT INTO pixel_day_clients (shop_id, day, name, client_id)"
+            " SELECT shop_id, day, name, client_id FROM pixel_day_clients"
+            " ON CONFLICT ON CONSTRAINT pixel_day_clients_key DO NOTHING RETURNING 1"
+        )
         duplicate = await db.fetchval(
             'INSERT INTO pixel_events (shop_id, event_id, name, "timestamp", client_id, seq,'
             " type, context, data, received_at) VALUES ($1, 'old-2', 'page_viewed', $2, 'c0',"
@@ -195,5 +203,6 @@ async def test_the_migration_moves_existing_events_into_partitions(empty_databas
     assert ids_after == ids_before  # every event moved, ids kept
     assert (today["count"], today["distinct_clients"]) == (2, 2)  # the owed day recounted
     assert clients == 3  # the days events can still arrive on: 3 (day, client) pairs
+    assert seen_again is None
     assert next_id > max(ids_before)  # the id sequence carried over
     assert duplicate is None  # dedup holds in the partitioned table

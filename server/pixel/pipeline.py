@@ -49,7 +49,7 @@ seen AS (
     -- The clients new to their (shop, day, name): only these count as distinct ones.
     INSERT INTO pixel_day_clients (shop_id, day, name, client_id)
     SELECT DISTINCT shop_id, day, name, client_id FROM taken WHERE client_id IS NOT NULL
-    ON CONFLICT (shop_id, day, name, client_id) DO NOTHING
+    ON CONFLICT ON CONSTRAINT pixel_day_clients_key DO NOTHING
     RETURNING shop_id, day, name
 ),
 counts AS (

@@ -186,6 +186,21 @@ WHERE shop_domain = $1 AND payload IS NOT NULL
 """
 
 
+# The first-seen rows are found through their key's hash index (migrations/models/5_*), one
+# probe per (day, name, client): every first-seen row was inserted by the statement that
+# counted it into the aggregate row of its (shop, day, name), so the shop's aggregate rows,
+# from the oldest day first-seen still holds, list every (day, name) its rows can have.
+_REDACT_DAY_CLIENTS = """
+DELETE FROM pixel_day_clients d
+USING pixel_daily_aggregates a, unnest($2::text[]) AS c(client_id)
+WHERE a.shop_id = $1 AND a.day >= (SELECT min(day) FROM pixel_day_clients)
+  AND d.shop_id::text || ' ' || (d.day - DATE '2000-01-01')::text || ' '
+      || length(d.name)::text || ' ' || d.name || d.client_id
+    = $1::bigint::text || ' ' || (a.day - DATE '2000-01-01')::text || ' '
+      || length(a.name)::text || ' ' || a.name || c.client_id
+"""
+
+
 async def redact_pixel_clients(
     conn: BaseDBAsyncClient, shop_id: int, linked: set[tuple[str, str]]
 ) -> dict[str, int]:
@@ -194,10 +209,7 @@ async def redact_pixel_clients(
     clients = [value for kind, value in linked if kind == "client_id"]
     if not clients:
         return {}
-    seen, _ = await conn.execute_query(
-        "DELETE FROM pixel_day_clients WHERE shop_id = $1 AND client_id = ANY($2::text[])",
-        [shop_id, clients],
-    )
+    seen, _ = await conn.execute_query(_REDACT_DAY_CLIENTS, [shop_id, clients])
     pending, _ = await conn.execute_query(
         "UPDATE pixel_pending SET client_id = NULL WHERE shop_id = $1"
         " AND client_id = ANY($2::text[])",
