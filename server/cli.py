@@ -176,8 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in {"backup", "restore"}:
         configure_logging(config.logging, secrets=config.secret_values())
         return _backup_or_restore(config, args.command, args.file)
-    # The web server logs from a listener thread (off the event loop); the rest in line.
-    background = args.command in {None, "serve"}
+    # logging.background: the web server may log from a listener thread (off by default,
+    # measured slower under the GIL: config.toml); other commands always log in line.
+    background = config.logging.background and args.command in {None, "serve"}
     configure_logging(config.logging, secrets=config.secret_values(), background=background)
     if args.command == "deliveries":
         return _deliveries(config, args)

@@ -215,6 +215,7 @@ class LoggingConfig:
     file_max_bytes: int
     file_backup_count: int
     access_log: bool
+    background: bool  # the web process logs through a listener thread (see config.toml)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """JSON-lines logging with request context and masking of anything token-like.
 
-In the web process (`configure_logging(..., background=True)`) records are handed to a
-queue on the event loop and formatted, masked and written by a listener thread, so a slow
-disk or pipe never stalls a request. A record marked clean (`extra={"_clean": True}`: the
+With `logging.background` (off by default: under the GIL the listener thread's turns
+delayed the event loop more than the writes it took off it, see config.toml) the web
+process hands records to a queue and a listener thread formats, masks and writes them. A record marked clean (`extra={"_clean": True}`: the
 access log's lines for routes without path parameters, whose fields hold no client text
 that could be a secret) skips the masking regexes; every other line is masked whole.
 """

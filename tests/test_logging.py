@@ -116,7 +116,12 @@ def test_rotating_file_keeps_size_and_count(tmp_path):
     saved_handlers, saved_level = list(root.handlers), root.level
     path = tmp_path / "rot.log"
     cfg = LoggingConfig(
-        level="INFO", file=str(path), file_max_bytes=2048, file_backup_count=2, access_log=True
+        level="INFO",
+        file=str(path),
+        file_max_bytes=2048,
+        file_backup_count=2,
+        access_log=True,
+        background=False,
     )
     try:
         configure_logging(cfg)
