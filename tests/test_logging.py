@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -22,20 +24,29 @@ HMAC = "4712bf92ffc2917d15a2f5a273e39f0116667419aa4b6ac0b3baaf26fa3c4d20"
 @pytest.fixture(params=[False, True], ids=["inline", "listener-thread"])
 def log_file(request, tmp_path: Path, config):
     """Route logging to a JSON file for the test, written inline or by the listener thread
-    (as the web process does); restore the root logger after."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
+    (logging.background); restore the root logger after."""
     path = tmp_path / "app.log"
     cfg = dataclasses.replace(config.logging, file=str(path), level="DEBUG")
-    configure_logging(cfg, secrets=config.secret_values(), background=request.param)
-    yield path
-    _stop_listener()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    for handler in saved_handlers:
-        root.addHandler(handler)
-    root.setLevel(saved_level)
+    with _root_logger_restored():
+        configure_logging(cfg, secrets=config.secret_values(), background=request.param)
+        yield path
+
+
+@contextlib.contextmanager
+def _root_logger_restored() -> Iterator[logging.Logger]:
+    """The root logger as the test found it, afterwards (the listener thread stopped)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    try:
+        yield root
+    finally:
+        _stop_listener()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
 
 
 def _lines(path: Path) -> list[dict]:
@@ -112,8 +123,6 @@ def test_masker_leaves_ordinary_text_alone():
 
 
 def test_rotating_file_keeps_size_and_count(tmp_path):
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
     path = tmp_path / "rot.log"
     cfg = LoggingConfig(
         level="INFO",
@@ -123,17 +132,10 @@ def test_rotating_file_keeps_size_and_count(tmp_path):
         access_log=True,
         background=False,
     )
-    try:
+    with _root_logger_restored():
         configure_logging(cfg)
         for i in range(200):
             logging.getLogger("server.test").info("line %d %s", i, "x" * 50)
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["rot.log", "rot.log.1", "rot.log.2"]
     assert all((tmp_path / f).stat().st_size <= 2048 + 200 for f in files)
@@ -142,12 +144,10 @@ def test_rotating_file_keeps_size_and_count(tmp_path):
 async def test_the_listener_thread_writes_with_the_context_of_the_logging_call(tmp_path, config):
     import threading
 
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
     path = tmp_path / "bg.log"
     cfg = dataclasses.replace(config.logging, file=str(path), level="INFO")
     writers: list[str] = []
-    try:
+    with _root_logger_restored() as root:
         configure_logging(cfg, background=True)
         [queue_handler] = root.handlers
         assert isinstance(queue_handler, logging.handlers.QueueHandler)
@@ -172,14 +172,6 @@ async def test_the_listener_thread_writes_with_the_context_of_the_logging_call(t
             shop_var.reset(token)
         logging.getLogger("server.test").info("after")
         flush_logs()
-    finally:
-        _stop_listener()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
     lines = [orjson.loads(x) for x in path.read_text().splitlines()]
     assert [x["message"] for x in lines] == ["with context", "failed", "after"]
     assert [x.get("shop") for x in lines] == ["bg-shop.myshopify.com"] * 2 + [None]
