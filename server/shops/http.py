@@ -108,13 +108,18 @@ async def callback(request: web.Request) -> web.Response:
             title="Invalid code",
         ) from None
     except OAuthError as e:
-        raise Problem(
-            502,
-            f"Shopify's token endpoint failed ({e.status or 'no answer'})",
-            retry_after=RETRY_AFTER_S,
-        ) from None
+        raise _token_endpoint_failed(e) from None
     await _store_and_follow_up(request, shop, grant, installing=True)
     raise web.HTTPFound(_admin_app_url(config, shop, query.get("host")))
+
+
+def _token_endpoint_failed(error: OAuthError) -> Problem:
+    """502 with Retry-After: Shopify's token endpoint failed, not the merchant."""
+    return Problem(
+        502,
+        f"Shopify's token endpoint failed ({error.status or 'no answer'})",
+        retry_after=RETRY_AFTER_S,
+    )
 
 
 async def token_exchange(request: web.Request) -> web.Response:
@@ -131,11 +136,7 @@ async def token_exchange(request: web.Request) -> web.Response:
     except InvalidGrantError:
         return unauthorized("Shopify refused the session token for token exchange")
     except OAuthError as e:
-        raise Problem(
-            502,
-            f"Shopify's token endpoint failed ({e.status or 'no answer'})",
-            retry_after=RETRY_AFTER_S,
-        ) from None
+        raise _token_endpoint_failed(e) from None
     stored = await _store_and_follow_up(request, shop, grant, installing=False)
     return json_response({"shop": shop, "scopes": stored.split(",") if stored else []})
 
