@@ -61,11 +61,9 @@ class Waker:
             ids = list(batch)
         return self._send(actor, (ids,), {})
 
-    def send(self, actor: dramatiq.Actor[Any, Any] | str, *args: Any, **options: Any) -> None:
-        """Queue `actor.send_with_options(args=args, **options)`; never raises.
-
-        `actor` may be an actor's name: it is looked up on the current broker when sent.
-        """
+    def send(self, actor: str, *args: Any, **options: Any) -> None:
+        """Queue a send of the actor named `actor` (looked up on the current broker when
+        sent: domain code never imports actors); never raises."""
         self._submit(self._send, actor, args, options)
 
     def _submit(self, call: Any, *args: Any) -> bool:
@@ -78,17 +76,12 @@ class Waker:
         future.add_done_callback(self._done)
         return True
 
-    def _send(
-        self, actor: dramatiq.Actor[Any, Any] | str, args: tuple[Any, ...], options: Any
-    ) -> bool:
-        name = actor if isinstance(actor, str) else actor.actor_name
+    def _send(self, actor: str, args: tuple[Any, ...], options: Any) -> bool:
         try:
-            if isinstance(actor, str):
-                actor = dramatiq.get_broker().get_actor(actor)
-            actor.send_with_options(args=args, **options)
+            dramatiq.get_broker().get_actor(actor).send_with_options(args=args, **options)
         except Exception as e:
             # The work is committed; only the wake-up is lost (the sweeper resends it).
-            log.warning("could not wake %s: %s", name, type(e).__name__)
+            log.warning("could not wake %s: %s", actor, type(e).__name__)
             return False
         return True
 
@@ -114,9 +107,7 @@ class Waker:
 class Debounced:
     """Wakes one actor at most once per `interval_s`, and always after the last request."""
 
-    def __init__(
-        self, waker: Waker, actor: dramatiq.Actor[Any, Any] | str, *, interval_s: float
-    ) -> None:
+    def __init__(self, waker: Waker, actor: str, *, interval_s: float) -> None:
         self._waker = waker
         self._actor = actor
         self._interval_s = interval_s
