@@ -42,6 +42,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -178,8 +179,47 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def group_cpu_s(pgid: int) -> float:
     """CPU seconds (user + system) of every live process in a process group."""
+    return cpu_snapshot({"group": pgid})["group"]
+
+
+# Where a run's CPU goes: the server's and the workers' process groups, the stores' own
+# processes (found by main(): PostgreSQL's postmaster and its children, redis-server), wrk,
+# and the rest of the machine.
+CPU_PARTS = ("web", "workers", "postgres", "redis", "wrk", "other")
+STORE_PIDS: dict[str, int] = {}
+
+
+def store_pids(server_url: str, redis_url: str) -> dict[str, int]:
+    """The PostgreSQL postmaster's pid (the parent of a backend) and redis-server's pid."""
+    import redis
+
+    async def backend() -> int:
+        import asyncpg
+
+        conn = await asyncpg.connect(_pg(server_url))
+        try:
+            return int(await conn.fetchval("SELECT pg_backend_pid()"))
+        finally:
+            await conn.close()
+
+    pids = {}
+    stat = Path(f"/proc/{asyncio.run(backend())}/stat").read_text()
+    pids["postgres"] = int(stat[stat.rindex(")") + 2 :].split()[1])  # field 4: ppid
+    client = redis.Redis.from_url(redis_url)
+    try:
+        pids["redis"] = int(client.info("server")["process_id"])
+    finally:
+        client.close()
+    return pids
+
+
+def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far: each named process group (by pgid), each store (STORE_PIDS: the
+    process, its children, and its exited children), and the machine's busy time."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    by_pgid = {pgid: name for name, pgid in groups.items()}
+    by_pid = {pid: name for name, pid in STORE_PIDS.items()}
+    totals = dict.fromkeys([*groups, *STORE_PIDS], 0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -188,9 +228,27 @@ def group_cpu_s(pgid: int) -> float:
         except OSError:
             continue
         fields_ = stat[stat.rindex(")") + 2 :].split()
-        if int(fields_[2]) == pgid:  # field 5 of stat: pgrp
-            total += int(fields_[11]) + int(fields_[12])  # utime, stime
-    return total / ticks
+        own = int(fields_[11]) + int(fields_[12])  # utime, stime
+        if int(fields_[2]) in by_pgid:  # field 5 of stat: pgrp
+            totals[by_pgid[int(fields_[2])]] += own
+        elif int(entry.name) in by_pid:  # + cutime, cstime: its exited children
+            totals[by_pid[int(entry.name)]] += own + int(fields_[13]) + int(fields_[14])
+        elif int(fields_[1]) in by_pid:  # field 4: ppid
+            totals[by_pid[int(fields_[1])]] += own
+    seconds = {name: value / ticks for name, value in totals.items()}
+    with open("/proc/stat") as f:
+        jiffies = [int(x) for x in f.readline().split()[1:]]
+    seconds["machine"] = (sum(jiffies[:8]) - jiffies[3] - jiffies[4]) / ticks  # - idle, iowait
+    return seconds
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float], wrk_s: float) -> dict[str, float]:
+    """The CPU seconds each part used between two snapshots (wrk's measured apart)."""
+    used = {name: max(0.0, after[name] - before[name]) for name in after}
+    used["wrk"] = wrk_s
+    named = sum(v for k, v in used.items() if k not in ("machine", "other"))
+    used["other"] = max(0.0, used["machine"] - named)
+    return used
 
 
 # ------------------------------------------------------------------ bare handler
@@ -338,6 +396,8 @@ class Run:
     accepted_events: int
     statuses: dict[str, int]
     errors: dict[str, int]
+    # CPU seconds each part used during the run (CPU_PARTS, and "machine": all busy time).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> int:
@@ -362,8 +422,10 @@ def run_wrk(
     duration_s: float,
     data_file: Path,
     prefix: str,
+    groups: dict[str, int] | None = None,
 ) -> Run:
-    """One wrk run (one thread, pinned); its BENCH_JSON line parsed."""
+    """One wrk run (one thread, pinned); its BENCH_JSON line parsed, and the CPU each part
+    of the machine used meanwhile (`groups`: the measured server's process groups)."""
     mode = "webhooks" if path == "webhooks" else "pixel"
     per_post = "20" if path == "pixel20" else "1"
     argv = pinned(
@@ -385,7 +447,14 @@ def run_wrk(
             per_post,
         ],
     )
+    cpu_before = cpu_snapshot(groups or {})
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after = cpu_snapshot(groups or {})
+    wrk_s = (children.ru_utime - children_before.ru_utime) + (
+        children.ru_stime - children_before.ru_stime
+    )
     line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if line is None:
         raise SystemExit(f"bench: wrk failed ({result.returncode}): {result.stderr[-500:]}")
@@ -399,6 +468,7 @@ def run_wrk(
         accepted_events=figures["accepted"],
         statuses={str(k): v for k, v in figures["statuses"].items()},
         errors=figures["errors"],
+        cpu=cpu_used(cpu_before, cpu_after, wrk_s),
     )
 
 
@@ -428,6 +498,7 @@ def measure(
     runs: int,
     duration_s: float,
     data: dict[str, Path],
+    groups: dict[str, int],
     settle: Callable[[], float] | None = None,
 ) -> None:
     """Warm up, then every path x connection count x run, interleaving the runs.
@@ -464,6 +535,7 @@ def measure(
                     duration_s=duration_s,
                     data_file=mode_data,
                     prefix=f"{tag}-{path}-{n}-{c}-",
+                    groups=groups,
                 )
                 target.runs[path].append(run)
                 say(
@@ -797,6 +869,7 @@ def measure_app(
                 base_url=base_url,
                 paths=paths,
                 data=data,
+                groups={"web": server.pid, "workers": worker.pid},
                 settle=lambda: asyncio.run(quiet(setup.database_url)),
                 **opts,
             )
@@ -892,6 +965,7 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
         ]
         for t in multi:
             out += target_lines(t, bare, 64 if 64 in connections else connections[0])
+    out += cpu_lines(targets, 64 if 64 in connections else connections[0])
     out += ["", "## Exactly-once accounting", ""]
     for t in apps:
         a = t.accounting
@@ -924,6 +998,46 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
         "",
     ]
     return "\n".join(out)
+
+
+def cpu_lines(targets: list[Target], c: int) -> list[str]:
+    """Where the CPU went: each part's CPU time per item, medians of the runs at `c`."""
+    out = [
+        "",
+        f"## Where the CPU goes ({c} connections)",
+        "",
+        "CPU time each part of the machine spent per item served (a delivery, or an accepted "
+        "event), read from /proc over each run: the server's process group (web), the worker "
+        "pool's, every PostgreSQL and Redis process (with their exited children), wrk, and "
+        "the rest of the machine's busy time (other: the kernel's softirqs, the bench, "
+        "anything else). Medians of the runs; busy: the machine's cores in use.",
+        "",
+        "| server | path | items/s | busy (cores of "
+        f"{os.cpu_count()}) | "
+        + " | ".join(f"{part} µs/item" for part in CPU_PARTS)
+        + " | total µs/item |",
+        "| --- | --- | --- | --- | " + "--- | " * len(CPU_PARTS) + "--- |",
+    ]
+    for t in targets:
+        for path in PATHS:
+            runs = [r for r in t.runs.get(path, []) if r.connections == c and r.cpu]
+            if not runs:
+                continue
+            items = [max(1.0, r.rate(path) * r.duration_s) for r in runs]
+
+            def per_item(part: str, runs: list[Run] = runs, items: list[float] = items) -> float:
+                return statistics.median(
+                    r.cpu.get(part, 0.0) * 1e6 / n for r, n in zip(runs, items, strict=True)
+                )
+
+            busy = statistics.median(r.cpu["machine"] / r.duration_s for r in runs)
+            rate = statistics.median(r.rate(path) for r in runs)
+            out.append(
+                f"| {t.label} | {PATH_LABELS[path]} | {rate:,.0f} | {busy:.2f} | "
+                + " | ".join(f"{per_item(part):,.0f}" for part in CPU_PARTS)
+                + f" | {per_item('machine'):,.0f} |"
+            )
+    return out
 
 
 def target_lines(t: Target, bare: Target, c: int) -> list[str]:
@@ -1032,6 +1146,7 @@ def measure_bare(
             base_url=f"http://127.0.0.1:{port}",
             paths=bare_paths,
             data=data,
+            groups={"web": process.pid},
             **opts,
         )
     finally:
@@ -1108,6 +1223,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp_name:
         tmp = Path(tmp_name)
         with stores(tmp) as (server_url, redis_url), _maybe_worktree(args.rev, tmp) as rev:
+            STORE_PIDS.update(store_pids(server_url, redis_url))
             targets.append(
                 measure_bare(
                     wrk, server_cpu=server_cpu, load_cpu=load_cpu, tmp=tmp, paths=paths, **opts
