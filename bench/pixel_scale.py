@@ -1,9 +1,13 @@
 """Pixel pipeline cost against stored volume: the same work at 0, 5 and 20 million events.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/pixel_scale.py \
-        [--sizes 0,5000000,20000000] [--flushes 40] [--rounds 3]
+        [--sizes 0,5000000,20000000] [--flushes 40] [--rounds 3] [--shared-buffers 6GB]
 
-Makes a fresh database (dropped at the end), then for each size: preloads one shop-day with
+Makes a fresh database (dropped at the end) on DATABASE_URL's server or, with
+`--shared-buffers` (or without DATABASE_URL), on an embedded PostgreSQL started for the run
+with that `shared_buffers` (PostgreSQL's documentation starts at a quarter of the RAM; its
+default, 128 MB, is sized to start anywhere), every other setting left at its default.
+Then for each size: preloads one shop-day with
 that many events (generated in SQL, with the first-seen clients and aggregates the pipeline
 would have made; one client per 20 events), vacuums and checkpoints (as autovacuum and the
 checkpointer would have, long before, for a day built over hours: the preload's hint bits
@@ -17,7 +21,8 @@ and dirty pages are not the step's work), and measures, at that size and in the 
   1,000 events folded;
 - for contrast, the recount the pipeline did before (count, distinct clients and revenue
   over the whole day), ms.
-`--rounds` repeats each measure; the median and the spread (min-max) are printed, with the
+`--rounds` repeats each measure, after one unmeasured round (it warms what a server in
+service has warm: the statements' plans, the pool, the first use of the buffers); the median and the spread (min-max) are printed, with the
 load average. `pixel_pending` is vacuumed before each round, as autovacuum does in service
 (the table is set to be vacuumed every 10,000 dead rows; a server run with autovacuum off
 would otherwise make each size pay for the dead rows of all the rounds before it). Target:
@@ -30,10 +35,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -209,7 +216,7 @@ async def run(database_url: str, sizes: list[int], flushes: int, rounds: int) ->
             ingest_rates: list[float] = []
             fold_ms: list[float] = []
             recount_ms: list[float] = []
-            for round_no in range(rounds):
+            for round_no in range(-1, rounds):  # round -1 warms up, unmeasured
                 tag = f"{size}-{round_no}-{uuid.uuid4().hex[:6]}"
                 documents = [_document(shop_id, day_start, tag, f, clients) for f in range(flushes)]
                 await db.execute("VACUUM pixel_pending")
@@ -228,6 +235,9 @@ async def run(database_url: str, sizes: list[int], flushes: int, rounds: int) ->
                 started = time.perf_counter()
                 await db.fetch(_OLD_RECOUNT, shop_id, day_start)
                 recount_ms.append((time.perf_counter() - started) * 1000)
+                if round_no < 0:
+                    for measured in (ingest_rates, fold_ms, recount_ms):
+                        measured.clear()
             line = (
                 f"| {size:,} | {_spread(ingest_rates)} | {_spread(fold_ms)} | "
                 f"{_spread(recount_ms)} | {_load()} |"
@@ -246,12 +256,25 @@ async def main() -> int:
     parser.add_argument("--sizes", default="0,5000000,20000000")
     parser.add_argument("--flushes", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--shared-buffers",
+        help="run on an embedded PostgreSQL with this shared_buffers (e.g. 6GB) instead of "
+        "DATABASE_URL's server",
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     server_url = os.environ.get("DATABASE_URL")
-    if not server_url:
-        print("DATABASE_URL (a PostgreSQL server URL) is required", file=sys.stderr)
-        return 2
+    with contextlib.ExitStack() as stack:
+        if args.shared_buffers or not server_url:
+            from server.embedded import EmbeddedPostgres
+
+            base = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pixel-scale-")))
+            settings = {"shared_buffers": args.shared_buffers} if args.shared_buffers else {}
+            server_url = stack.enter_context(EmbeddedPostgres(base, settings=settings)).url
+        return await _bench(server_url, args, sizes)
+
+
+async def _bench(server_url: str, args: argparse.Namespace, sizes: list[int]) -> int:
     from server.db import apply_migrations
 
     name = f"bench_scale_{uuid.uuid4().hex[:8]}"
@@ -262,7 +285,16 @@ async def main() -> int:
         await apply_migrations(database_url)
         print(
             f"{os.cpu_count()} cores; {args.flushes} flushes of {EVENTS_PER_FLUSH} events per "
-            f"round, {args.rounds} rounds; median (min-max)"
+            f"round, {args.rounds} rounds after one to warm up; median (min-max)"
+        )
+        settings = await admin.fetchrow(
+            "SELECT current_setting('server_version') AS version,"
+            " current_setting('shared_buffers') AS shared_buffers,"
+            " current_setting('autovacuum') AS autovacuum"
+        )
+        print(
+            f"PostgreSQL {settings['version']}, shared_buffers {settings['shared_buffers']}, "
+            f"autovacuum {settings['autovacuum']}"
         )
         print(
             "| events stored that day | ingest events/s | aggregation ms per 1,000 events "

@@ -75,8 +75,10 @@ def _stop_stale_pid(pid_file: Path, name: str) -> None:
 class EmbeddedPostgres:
     """A PostgreSQL server in `base_dir/pgdata`, listening on 127.0.0.1 only."""
 
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, *, settings: dict[str, str] | None = None) -> None:
+        """`settings`: server parameters beyond the defaults (`-c name=value`)."""
         self.base_dir = base_dir
+        self.settings = dict(settings or {})
         self.data_dir = base_dir / "pgdata"
         self.log_file = base_dir / "postgres.log"
         self.port = 0
@@ -159,6 +161,7 @@ class EmbeddedPostgres:
                     str(self.data_dir),
                     "-c",
                     "max_connections=200",
+                    *(f"-c{name}={value}" for name, value in self.settings.items()),
                 ],
                 user=self._user,
                 stdout=out,
