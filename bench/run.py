@@ -193,18 +193,19 @@ def store_pids(server_url: str, redis_url: str) -> dict[str, int]:
     """The PostgreSQL postmaster's pid (the parent of a backend) and redis-server's pid."""
     import redis
 
-    async def backend() -> int:
+    async def postmaster() -> int:
         import asyncpg
 
         conn = await asyncpg.connect(_pg(server_url))
-        try:
-            return int(await conn.fetchval("SELECT pg_backend_pid()"))
+        try:  # read while the backend lives
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
+            with open(f"/proc/{backend}/stat") as f:  # noqa: ASYNC230 (procfs, no disk)
+                stat = f.read()
         finally:
             await conn.close()
+        return int(stat[stat.rindex(")") + 2 :].split()[1])  # field 4: ppid
 
-    pids = {}
-    stat = Path(f"/proc/{asyncio.run(backend())}/stat").read_text()
-    pids["postgres"] = int(stat[stat.rindex(")") + 2 :].split()[1])  # field 4: ppid
+    pids = {"postgres": asyncio.run(postmaster())}
     client = redis.Redis.from_url(redis_url)
     try:
         pids["redis"] = int(client.info("server")["process_id"])
