@@ -171,6 +171,39 @@ def _stop_listener() -> None:
             handler.close()
 
 
+def write_clean(logger: logging.Logger, message: str, fields: dict[str, Any]) -> bool:
+    """Write an INFO line that holds no secret by construction straight to the stream the
+    root handler writes to: the line JsonFormatter would make (time, level, logger, message,
+    then `fields`), without a LogRecord, the formatter or the masking pass.
+
+    Only when that handler is a plain stream (stdout, the default) and nothing between
+    would change the line (the logger's filters, or other handlers on the way up); False
+    otherwise, and the caller logs the usual way. The access log's hot path (see
+    server/web/serve.py).
+    """
+    root = logging.root
+    if len(root.handlers) != 1 or logger.filters or logger.handlers:
+        return False
+    handler = root.handlers[0]
+    if type(handler) is not logging.StreamHandler or handler.filters:
+        return False
+    doc = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "level": "INFO",
+        "logger": logger.name,
+        "message": message,
+        **fields,
+    }
+    line = orjson.dumps(doc, default=str).decode() + "\n"
+    handler.acquire()
+    try:
+        handler.stream.write(line)
+        handler.flush()
+    finally:
+        handler.release()
+    return True
+
+
 def flush_logs() -> None:
     """Write out what the listener thread has queued so far (a no-op without one)."""
     if _listener is not None:

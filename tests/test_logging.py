@@ -197,3 +197,37 @@ async def test_access_lines_of_fixed_routes_skip_the_mask_and_others_keep_it(
     assert ours.headers["X-Request-Id"] == "trace-123"
     clean = {r.path: r._clean for r in caplog.records if hasattr(r, "_clean")}
     assert clean["/healthz"] is True and clean[f"/nothing/{TOKEN}"] is False
+
+
+async def test_clean_access_lines_are_written_straight_to_stdout_as_the_formatter_writes(
+    make_client, config, capsys, monkeypatch
+):
+    from server.logs import JsonFormatter
+
+    formatted: list[str] = []
+    format_ = JsonFormatter.format
+
+    def spy(self, record):
+        formatted.append(record.getMessage())
+        return format_(self, record)
+
+    monkeypatch.setattr(JsonFormatter, "format", spy)
+    with _root_logger_restored():
+        configure_logging(dataclasses.replace(config.logging, file=None, level="INFO"))
+        client = await make_client(config)
+        await client.get("/healthz", headers={"X-Request-Id": "trace-1"})
+        await client.get(f"/nothing/{TOKEN}")
+        logging.getLogger("server.test").info("through the formatter")
+    out = capsys.readouterr().out
+    lines = [orjson.loads(x) for x in out.splitlines() if x.startswith("{")]
+    [health] = [x for x in lines if x.get("path") == "/healthz"]
+    # The clean line skipped the LogRecord and the formatter, and reads as the formatter's.
+    assert "GET /healthz 200" not in formatted
+    assert health["message"] == "GET /healthz 200" and health["level"] == "INFO"
+    assert health["request_id"] == "trace-1" and health["status"] == 200
+    assert {"time", "logger", "duration_ms", "remote", "bytes", "method"} <= set(health)
+    [other] = [x for x in lines if x.get("message") == "through the formatter"]
+    assert set(other) >= {"time", "level", "logger", "message"}
+    assert health["time"][:10] == other["time"][:10] and len(health["time"]) == len(other["time"])
+    # A path a client chose still goes through the formatter and its masking.
+    assert TOKEN not in out and f"GET /nothing/{TOKEN} 404" in formatted

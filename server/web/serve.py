@@ -28,6 +28,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
 from server.config import Config
+from server.logs import write_clean
 from server.web.app import create_app
 from server.web.edge import make_runner
 
@@ -46,23 +47,23 @@ class JsonAccessLogger(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         info = getattr(request, "match_info", None)
         route = getattr(info, "route", None)
-        clean = isinstance(getattr(route, "resource", None), web.PlainResource)
-        self.logger.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status,
-            extra={
-                "request_id": response.headers.get("X-Request-Id"),
-                "method": request.method,
-                "path": request.path,
-                "status": response.status,
-                "duration_ms": round(time * 1000, 3),
-                "remote": request.remote,
-                "bytes": response.body_length,
-                "_clean": clean,
-            },
-        )
+        fields = {
+            "request_id": response.headers.get("X-Request-Id"),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "duration_ms": round(time * 1000, 3),
+            "remote": request.remote,
+            "bytes": response.body_length,
+        }
+        message = f"{request.method} {request.path} {response.status}"
+        if isinstance(getattr(route, "resource", None), web.PlainResource):
+            # Clean by construction: written straight out when logs go to stdout.
+            if write_clean(self.logger, message, fields):
+                return
+            self.logger.info(message, extra={**fields, "_clean": True})
+        else:
+            self.logger.info(message, extra={**fields, "_clean": False})
 
     @property
     def enabled(self) -> bool:
