@@ -21,7 +21,7 @@ async def open_resources(config: Config, *, database: bool = True) -> Pools:
     database=False leaves Tortoise to whoever opened it in this process (a test's in-process
     worker runs on the loop of the app under test, which holds the pool)."""
     global _current
-    _current = await open_pools(config, database=database)
+    _current = await open_pools(config, database=database, role="worker")
     return _current
 
 

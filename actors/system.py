@@ -17,10 +17,17 @@ from models import Shop
 async def ping(reply_key: str) -> None:
     """Answer on a Redis list with this worker's pid and what it sees of the database."""
     connection = Tortoise.get_connection("default")
-    _, rows = await connection.execute_query("SELECT current_database() AS db")
+    _, rows = await connection.execute_query(
+        "SELECT current_database() AS db, current_setting('application_name') AS name"
+    )
     shop_count = await Shop.all().count()
     redis = resources().redis
-    reply = {"pid": os.getpid(), "database": rows[0]["db"], "shops": shop_count}
+    reply = {
+        "pid": os.getpid(),
+        "database": rows[0]["db"],
+        "application_name": rows[0]["name"],
+        "shops": shop_count,
+    }
     async with redis.pipeline(transaction=True) as pipe:
         pipe.rpush(reply_key, orjson.dumps(reply))
         pipe.expire(reply_key, 600)

@@ -185,8 +185,12 @@ def group_cpu_s(pgid: int) -> float:
 # Where a run's CPU goes: the server's and the workers' process groups, the stores' own
 # processes (found by main(): PostgreSQL's postmaster and its children, redis-server), wrk,
 # and the rest of the machine.
-CPU_PARTS = ("web", "workers", "postgres", "redis", "wrk", "other")
+# PostgreSQL's share is split by whose session ran it (the app names its connections:
+# server/db.py APPLICATION_NAMES); "pg rest" is its background processes and other sessions.
+CPU_PARTS = ("web", "workers", "pg web", "pg workers", "pg rest", "redis", "wrk", "other")
+PG_ROLES = {"shopify-app web": "pg web", "shopify-app worker": "pg workers"}
 STORE_PIDS: dict[str, int] = {}
+STORE_URLS: dict[str, str] = {}
 
 
 def store_pids(server_url: str, redis_url: str) -> dict[str, int]:
@@ -214,13 +218,37 @@ def store_pids(server_url: str, redis_url: str) -> dict[str, int]:
     return pids
 
 
+def _pg_sessions() -> dict[int, str]:
+    """The app's PostgreSQL backends now: pid -> "pg web" or "pg workers"."""
+    if "postgres" not in STORE_URLS:
+        return {}
+
+    async def read() -> dict[int, str]:
+        import asyncpg
+
+        conn = await asyncpg.connect(_pg(STORE_URLS["postgres"]))
+        try:
+            rows = await conn.fetch("SELECT pid, application_name FROM pg_stat_activity")
+        finally:
+            await conn.close()
+        return {
+            r["pid"]: PG_ROLES[r["application_name"]]
+            for r in rows
+            if r["application_name"] in PG_ROLES
+        }
+
+    return asyncio.run(read())
+
+
 def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far: each named process group (by pgid), each store (STORE_PIDS: the
-    process, its children, and its exited children), and the machine's busy time."""
+    process, its children, and its exited children; PostgreSQL's backends by whose session
+    they serve), and the machine's busy time."""
     ticks = os.sysconf("SC_CLK_TCK")
     by_pgid = {pgid: name for name, pgid in groups.items()}
     by_pid = {pid: name for name, pid in STORE_PIDS.items()}
-    totals = dict.fromkeys([*groups, *STORE_PIDS], 0)
+    sessions = _pg_sessions()
+    totals = dict.fromkeys([*groups, *STORE_PIDS, *PG_ROLES.values()], 0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -234,9 +262,13 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
             totals[by_pgid[int(fields_[2])]] += own
         elif int(entry.name) in by_pid:  # + cutime, cstime: its exited children
             totals[by_pid[int(entry.name)]] += own + int(fields_[13]) + int(fields_[14])
+        elif int(entry.name) in sessions:  # an app's PostgreSQL backend
+            totals[sessions[int(entry.name)]] += own
         elif int(fields_[1]) in by_pid:  # field 4: ppid
             totals[by_pid[int(fields_[1])]] += own
     seconds = {name: value / ticks for name, value in totals.items()}
+    if "postgres" in seconds:
+        seconds["pg rest"] = seconds.pop("postgres")
     with open("/proc/stat") as f:
         jiffies = [int(x) for x in f.readline().split()[1:]]
     seconds["machine"] = (sum(jiffies[:8]) - jiffies[3] - jiffies[4]) / ticks  # - idle, iowait
@@ -1009,8 +1041,9 @@ def cpu_lines(targets: list[Target], c: int) -> list[str]:
         "",
         "CPU time each part of the machine spent per item served (a delivery, or an accepted "
         "event), read from /proc over each run: the server's process group (web), the worker "
-        "pool's, every PostgreSQL and Redis process (with their exited children), wrk, and "
-        "the rest of the machine's busy time (other: the kernel's softirqs, the bench, "
+        "pool's, PostgreSQL's backends serving the web process (pg web) and the workers (pg "
+        "workers), the rest of PostgreSQL (pg rest: its background processes, exited backends, "
+        "the bench's own sessions), Redis, wrk, and the rest of the machine's busy time (other: the kernel's softirqs, the bench, "
         "anything else). Medians of the runs; busy: the machine's cores in use.",
         "",
         "| server | path | items/s | busy (cores of "
@@ -1225,6 +1258,7 @@ def main() -> int:
         tmp = Path(tmp_name)
         with stores(tmp) as (server_url, redis_url), _maybe_worktree(args.rev, tmp) as rev:
             STORE_PIDS.update(store_pids(server_url, redis_url))
+            STORE_URLS["postgres"] = server_url
             targets.append(
                 measure_bare(
                     wrk, server_cpu=server_cpu, load_cpu=load_cpu, tmp=tmp, paths=paths, **opts

@@ -20,13 +20,27 @@ MODEL_MODULES = ["models", "aerich.models"]
 MIGRATIONS_DIR = ROOT / "migrations"
 
 
-def tortoise_config(database_url: str, *, pool_min: int = 1, pool_max: int = 10) -> dict[str, Any]:
+# What each process calls its connections (pg_stat_activity.application_name), so an operator
+# (and bench/run.py) tells the web processes' sessions from the workers' and the CLI's.
+APPLICATION_NAMES = {"web": "shopify-app web", "worker": "shopify-app worker"}
+DEFAULT_APPLICATION_NAME = "shopify-app cli"
+
+
+def tortoise_config(
+    database_url: str,
+    *,
+    pool_min: int = 1,
+    pool_max: int = 10,
+    application_name: str = DEFAULT_APPLICATION_NAME,
+) -> dict[str, Any]:
     """The Tortoise config dict for one PostgreSQL URL."""
     scheme = urlsplit(database_url).scheme
     if scheme == "postgresql":
         database_url = "postgres" + database_url[len("postgresql") :]
     connection = expand_db_url(database_url)
-    connection["credentials"].update(minsize=pool_min, maxsize=pool_max)
+    connection["credentials"].update(
+        minsize=pool_min, maxsize=pool_max, application_name=application_name
+    )
     return {
         "connections": {"default": connection},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
@@ -35,18 +49,21 @@ def tortoise_config(database_url: str, *, pool_min: int = 1, pool_max: int = 10)
     }
 
 
-def config_for(config: Config) -> dict[str, Any]:
-    """The Tortoise config dict for the app's config."""
+def config_for(config: Config, *, role: str = "") -> dict[str, Any]:
+    """The Tortoise config dict for the app's config (`role`: web, worker, else the CLI)."""
     return tortoise_config(
-        config.database.url, pool_min=config.database.pool_min, pool_max=config.database.pool_max
+        config.database.url,
+        pool_min=config.database.pool_min,
+        pool_max=config.database.pool_max,
+        application_name=APPLICATION_NAMES.get(role, DEFAULT_APPLICATION_NAME),
     )
 
 
-async def init_db(config: Config) -> None:
+async def init_db(config: Config, *, role: str = "") -> None:
     """Open the pool; visible to every task and thread loop of this process."""
     # The global fallback makes the context visible to request tasks and to the
     # Dramatiq event-loop thread, which do not inherit the init task's contextvars.
-    await Tortoise.init(config=config_for(config), _enable_global_fallback=True)
+    await Tortoise.init(config=config_for(config, role=role), _enable_global_fallback=True)
 
 
 async def close_db() -> None:

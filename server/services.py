@@ -65,13 +65,14 @@ class Pools:
     services: ShopifyServices
 
 
-async def open_pools(config: Config, *, database: bool = True) -> Pools:
+async def open_pools(config: Config, *, database: bool = True, role: str = "") -> Pools:
     """Open the database pool (unless `database` is False: it is open already), Redis and
-    the shared HTTP session on the running loop."""
+    the shared HTTP session on the running loop; `role` (web, worker) names the pool's
+    connections in pg_stat_activity."""
     from server.db import init_db
 
     if database:
-        await init_db(config)
+        await init_db(config, role=role)
     http = aiohttp.ClientSession(
         json_serialize=lambda obj: orjson.dumps(obj).decode(),
         # TLS verification on; per-call timeouts are set by the callers.

@@ -67,6 +67,8 @@ async def test_ping_runs_in_a_real_worker_process(
     assert reply["pid"] != os.getpid()
     assert reply["database"] == database_url.rsplit("/", 1)[1]
     assert reply["shops"] >= 0
+    # Its sessions say whose they are in pg_stat_activity, as the web process's do.
+    assert reply["application_name"] == "shopify-app worker"
     assert await worker.stop_async() == 0, worker.output[-3000:]
     assert "worker pools open" in worker.output and "worker pools closed" in worker.output
 
@@ -74,6 +76,12 @@ async def test_ping_runs_in_a_real_worker_process(
     client = await aiohttp_client(create_app(config, broker=redis_broker))
     text = await (await client.get("/metrics")).text()
     assert 'dramatiq_actor_messages_processed_total{actor="ping",queue="default"}' in text
+    from tortoise import Tortoise
+
+    _, rows = await Tortoise.get_connection("default").execute_query(
+        "SELECT current_setting('application_name') AS name"
+    )
+    assert rows[0]["name"] == "shopify-app web"
 
 
 async def test_a_stub_worker_runs_the_actors_and_reports_a_failing_message(

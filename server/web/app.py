@@ -43,7 +43,7 @@ SESSION_MAX_AGE_S = 900  # an install round trip takes seconds; the nonce need n
 
 async def pools_ctx(app: web.Application) -> AsyncIterator[None]:
     """The database pool, Redis, the shared HTTP session and the Shopify services."""
-    pools = await open_pools(app[keys.CONFIG])
+    pools = await open_pools(app[keys.CONFIG], role="web")
     app[keys.REDIS] = pools.redis
     app[keys.HTTP] = pools.http
     app[keys.SERVICES] = pools.services
