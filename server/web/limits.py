@@ -99,6 +99,8 @@ class EdgeLimits:
 
     async def take(self, rate: Rate, key: str) -> None:
         """Spend one token or raise the 429; a Redis that is down lets the request pass."""
+        if self.limiter.spend_leased(rate, key):
+            return  # the common case: no Redis call, so no timeout to arm
         if time.monotonic() < self._down_until:
             return
         try:
