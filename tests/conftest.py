@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -255,11 +255,24 @@ def pure_config(make_pure_config: Callable[..., Config]) -> Config:
     return make_pure_config()
 
 
+def _stub_requeue(self: Any, messages: Iterable[Any]) -> None:
+    """Dramatiq's StubBroker consumer has the base no-op `requeue`: a message a stopping
+    worker had taken but not run is lost, and its queue's `join` never returns (the take
+    was never settled). Put each back on its queue, then settle the first take."""
+    for proxy in messages:
+        self.queue.put(proxy._message.encode())
+        self.queue.task_done()
+        self.prefetch_semaphore.release()
+
+
 @pytest.fixture
-def stub_broker(config: Config) -> Iterator[StubBroker]:
+def stub_broker(config: Config, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
     """A StubBroker with our middleware and every actor bound to it."""
+    from dramatiq.brokers.stub import _StubConsumer
+
     from actors.broker import setup_broker
 
+    monkeypatch.setattr(_StubConsumer, "requeue", _stub_requeue)
     broker = setup_broker(config, stub=True)
     assert isinstance(broker, StubBroker)
     broker.emit_after("process_boot")
@@ -304,6 +317,11 @@ class _OnTheTestLoop(Middleware):
         message.options["max_retries"] = 0
 
 
+# How long a drain waits for its queues, and then for the worker to stop (ms).
+DRAIN_TIMEOUT_MS = 180_000
+STOP_TIMEOUT_MS = 10_000
+
+
 class StubWorker:
     """Runs what is queued on the test's StubBroker with a real Dramatiq `Worker`."""
 
@@ -326,10 +344,13 @@ class StubWorker:
         worker.start()
         try:
             for name in names or tuple(sorted(self.broker.get_declared_queues())):
-                self.broker.join(name, fail_fast=True)
+                # Bounded below pytest's own timeout: a message that never ends fails the
+                # test here (QueueJoinTimeout) instead of leaving this thread waiting, which
+                # would hang the loop's teardown (it waits for the executor's threads).
+                self.broker.join(name, fail_fast=True, timeout=DRAIN_TIMEOUT_MS)
             worker.join()
         finally:
-            worker.stop()
+            worker.stop(timeout=STOP_TIMEOUT_MS)
 
     async def drain(self, *queues: str) -> None:
         """Every message on `queues` (all declared queues if none) processed, with what they

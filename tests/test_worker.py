@@ -100,3 +100,18 @@ async def test_a_stub_worker_runs_the_actors_and_reports_a_failing_message(
     process_data_webhooks.send(["not-an-id"])
     with pytest.raises(Exception, match="not-an-id"):
         await stub_worker.drain("sync")
+
+
+def test_a_message_a_stopping_worker_had_taken_goes_back_to_its_queue(stub_broker):
+    # What Worker.stop does with messages its consumers took but did not run: requeue them.
+    # Without that (Dramatiq's StubBroker drops them) the queue's join would never return.
+    from actors.system import ping
+
+    ping.send("test:requeue")
+    consumer = stub_broker.consume("default", prefetch=1, timeout=100)
+    taken = next(consumer)
+    consumer.requeue([taken])
+    again = next(consumer)
+    assert again is not None and again.message_id == taken.message_id
+    consumer.ack(again)
+    stub_broker.join("default", timeout=1000)  # every take settled: nothing left to wait for
