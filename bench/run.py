@@ -193,28 +193,48 @@ STORE_PIDS: dict[str, int] = {}
 STORE_URLS: dict[str, str] = {}
 
 
+def _local_process(pid: int, name: str) -> bool:
+    """Whether `pid` is a process of this machine named `name` (a store on another host
+    reports a pid that means nothing here, or another process)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == name
+    except OSError:
+        return False
+
+
 def store_pids(server_url: str, redis_url: str) -> dict[str, int]:
-    """The PostgreSQL postmaster's pid (the parent of a backend) and redis-server's pid."""
+    """The PostgreSQL postmaster's pid (the parent of a backend) and redis-server's pid,
+    when they run on this machine (else their CPU is left out of the table)."""
     import redis
 
-    async def postmaster() -> int:
+    async def postmaster() -> int | None:
         import asyncpg
 
         conn = await asyncpg.connect(_pg(server_url))
         try:  # read while the backend lives
             backend = await conn.fetchval("SELECT pg_backend_pid()")
+            if not _local_process(backend, "postgres"):
+                return None
             with open(f"/proc/{backend}/stat") as f:  # noqa: ASYNC230 (procfs, no disk)
                 stat = f.read()
         finally:
             await conn.close()
         return int(stat[stat.rindex(")") + 2 :].split()[1])  # field 4: ppid
 
-    pids = {"postgres": asyncio.run(postmaster())}
+    pids = {}
+    postgres = asyncio.run(postmaster())
+    if postgres is not None:
+        pids["postgres"] = postgres
     client = redis.Redis.from_url(redis_url)
     try:
-        pids["redis"] = int(client.info("server")["process_id"])
+        redis_pid = int(client.info("server")["process_id"])
     finally:
         client.close()
+    if _local_process(redis_pid, "redis-server"):
+        pids["redis"] = redis_pid
+    for store in ("postgres", "redis"):
+        if store not in pids:
+            say(f"{store} does not run on this machine: its CPU is not in the report's table")
     return pids
 
 
@@ -1258,7 +1278,8 @@ def main() -> int:
         tmp = Path(tmp_name)
         with stores(tmp) as (server_url, redis_url), _maybe_worktree(args.rev, tmp) as rev:
             STORE_PIDS.update(store_pids(server_url, redis_url))
-            STORE_URLS["postgres"] = server_url
+            if "postgres" in STORE_PIDS:
+                STORE_URLS["postgres"] = server_url
             targets.append(
                 measure_bare(
                     wrk, server_cpu=server_cpu, load_cpu=load_cpu, tmp=tmp, paths=paths, **opts
