@@ -7,11 +7,11 @@ Makes a fresh database (dropped at the end) on DATABASE_URL's server or, with
 `--shared-buffers` (or without DATABASE_URL), on an embedded PostgreSQL started for the run
 with that `shared_buffers` (PostgreSQL's documentation starts at a quarter of the RAM; its
 default, 128 MB, is sized to start anywhere), every other setting left at its default.
-Then for each size: preloads one shop-day with
-that many events (generated in SQL, with the first-seen clients and aggregates the pipeline
-would have made; one client per 20 events), vacuums and checkpoints (as autovacuum and the
-checkpointer would have, long before, for a day built over hours: the preload's hint bits
-and dirty pages are not the step's work), and measures, at that size and in the same run:
+Then for each size: preloads one shop-day with that many events (generated in SQL, with
+the first-seen clients and aggregates the pipeline would have made; one client per 20
+events), vacuums and checkpoints (as autovacuum and the checkpointer would have, long
+before, for a day built over hours: the preload's hint bits and dirty pages are not the
+step's work), and measures, at that size and in the same run:
 - ingest: `--flushes` group-commit flushes of 1,000 new events each (50 requests of 20)
   through the real ingest statement (server/pixel/store.py), as events/s. Half the new
   events come from clients new to the day, half from clients it already has (drawn
@@ -22,8 +22,8 @@ and dirty pages are not the step's work), and measures, at that size and in the 
 - for contrast, the recount the pipeline did before (count, distinct clients and revenue
   over the whole day), ms.
 `--rounds` repeats each measure, after one unmeasured round (it warms what a server in
-service has warm: the statements' plans, the pool, the first use of the buffers); the median and the spread (min-max) are printed, with the
-load average. `pixel_pending` is vacuumed before each round, as autovacuum does in service
+service has warm: the statements' plans, the pool, the first use of the buffers); the
+median and the spread (min-max) are printed, with the load average. `pixel_pending` is vacuumed before each round, as autovacuum does in service
 (the table is set to be vacuumed every 10,000 dead rows; a server run with autovacuum off
 would otherwise make each size pay for the dead rows of all the rounds before it). Target:
 the step's cost at the largest size within 1.2x of its cost at 0. Timings are wall time on

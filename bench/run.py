@@ -179,14 +179,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def group_cpu_s(pgid: int) -> float:
     """CPU seconds (user + system) of every live process in a process group."""
-    return cpu_snapshot({"group": pgid})["group"]
+    return cpu_snapshot({"group": pgid}, stores=False)["group"]
 
 
 # Where a run's CPU goes: the server's and the workers' process groups, the stores' own
 # processes (found by main(): PostgreSQL's postmaster and its children, redis-server), wrk,
-# and the rest of the machine.
-# PostgreSQL's share is split by whose session ran it (the app names its connections:
-# server/db.py APPLICATION_NAMES); "pg rest" is its background processes and other sessions.
+# and the rest of the machine. PostgreSQL's share is split by whose session ran it (the app
+# names its connections: server/db.py APPLICATION_NAMES); "pg rest" is its background
+# processes and other sessions.
 CPU_PARTS = ("web", "workers", "pg web", "pg workers", "pg rest", "redis", "wrk", "other")
 PG_ROLES = {"shopify-app web": "pg web", "shopify-app worker": "pg workers"}
 STORE_PIDS: dict[str, int] = {}
@@ -260,15 +260,16 @@ def _pg_sessions() -> dict[int, str]:
     return asyncio.run(read())
 
 
-def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far: each named process group (by pgid), each store (STORE_PIDS: the
-    process, its children, and its exited children; PostgreSQL's backends by whose session
-    they serve), and the machine's busy time."""
+def cpu_snapshot(groups: dict[str, int], *, stores: bool = True) -> dict[str, float]:
+    """CPU seconds so far: each named process group (by pgid), each store unless `stores`
+    is False (STORE_PIDS: the process, its children, and its exited children; PostgreSQL's
+    backends by whose session they serve), and the machine's busy time."""
     ticks = os.sysconf("SC_CLK_TCK")
     by_pgid = {pgid: name for name, pgid in groups.items()}
-    by_pid = {pid: name for name, pid in STORE_PIDS.items()}
-    sessions = _pg_sessions()
-    totals = dict.fromkeys([*groups, *STORE_PIDS, *PG_ROLES.values()], 0)
+    store_pids = STORE_PIDS if stores else {}
+    by_pid = {pid: name for name, pid in store_pids.items()}
+    sessions = _pg_sessions() if stores else {}
+    totals = dict.fromkeys([*groups, *store_pids, *(PG_ROLES.values() if stores else ())], 0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -1063,8 +1064,9 @@ def cpu_lines(targets: list[Target], c: int) -> list[str]:
         "event), read from /proc over each run: the server's process group (web), the worker "
         "pool's, PostgreSQL's backends serving the web process (pg web) and the workers (pg "
         "workers), the rest of PostgreSQL (pg rest: its background processes, exited backends, "
-        "the bench's own sessions), Redis, wrk, and the rest of the machine's busy time (other: the kernel's softirqs, the bench, "
-        "anything else). Medians of the runs; busy: the machine's cores in use.",
+        "the bench's own sessions), Redis, wrk, and the rest of the machine's busy time "
+        "(other: the kernel's softirqs, the bench, anything else). Medians of the runs; busy: "
+        "the machine's cores in use.",
         "",
         "| server | path | items/s | busy (cores of "
         f"{os.cpu_count()}) | "

@@ -2,9 +2,12 @@
 
 With `logging.background` (off by default: under the GIL the listener thread's turns
 delayed the event loop more than the writes it took off it, see config.toml) the web
-process hands records to a queue and a listener thread formats, masks and writes them. A record marked clean (`extra={"_clean": True}`: the
-access log's lines for routes without path parameters, whose fields hold no client text
-that could be a secret) skips the masking regexes; every other line is masked whole.
+process hands records to a queue and a listener thread formats, masks and writes them.
+
+A record marked clean (`extra={"_clean": True}`: the access log's lines for routes without
+path parameters, whose fields hold no client text that could be a secret) skips the
+masking regexes; every other line is masked whole. When logs go to stdout, such a line is
+written there straight, without a LogRecord or the formatter (`write_clean`).
 """
 
 from __future__ import annotations
@@ -103,6 +106,16 @@ def scrub_message_args(record: logging.LogRecord) -> None:
         record.args = _message_ref(args)
 
 
+def _line_head(at: datetime, level: str, logger: str, message: str) -> dict[str, Any]:
+    """The fields every line starts with, in order."""
+    return {
+        "time": at.isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": logger,
+        "message": message,
+    }
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, shop, extras."""
 
@@ -112,12 +125,12 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         scrub_message_args(record)
-        doc: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        doc = _line_head(
+            datetime.fromtimestamp(record.created, UTC),
+            record.levelname,
+            record.name,
+            record.getMessage(),
+        )
         request_id = getattr(record, "request_id", None) or request_id_var.get()
         shop = getattr(record, "shop", None) or shop_var.get()
         if request_id:
@@ -176,24 +189,28 @@ def write_clean(logger: logging.Logger, message: str, fields: dict[str, Any]) ->
     root handler writes to: the line JsonFormatter would make (time, level, logger, message,
     then `fields`), without a LogRecord, the formatter or the masking pass.
 
-    Only when that handler is a plain stream (stdout, the default) and nothing between
-    would change the line (the logger's filters, or other handlers on the way up); False
-    otherwise, and the caller logs the usual way. The access log's hot path (see
-    server/web/serve.py).
+    Only when that handler is a plain stream (stdout, the default) taking INFO and nothing
+    on the way up would change or add to the line (a filter, another handler, a logger that
+    does not propagate); False otherwise, and the caller logs the usual way. The access
+    log's hot path (see server/web/serve.py).
     """
     root = logging.root
-    if len(root.handlers) != 1 or logger.filters or logger.handlers:
+    if len(root.handlers) != 1:
         return False
     handler = root.handlers[0]
-    if type(handler) is not logging.StreamHandler or handler.filters:
+    if (
+        type(handler) is not logging.StreamHandler
+        or handler.filters
+        or handler.level > logging.INFO
+    ):
         return False
-    doc = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "level": "INFO",
-        "logger": logger.name,
-        "message": message,
-        **fields,
-    }
+    node: logging.Logger | None = logger
+    while node is not None and node is not root:
+        if node.filters or node.handlers or not node.propagate:
+            return False
+        node = node.parent
+    doc = _line_head(datetime.now(UTC), "INFO", logger.name, message)
+    doc.update(fields)
     line = orjson.dumps(doc, default=str).decode() + "\n"
     handler.acquire()
     try:

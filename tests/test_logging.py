@@ -231,3 +231,26 @@ async def test_clean_access_lines_are_written_straight_to_stdout_as_the_formatte
     assert health["time"][:10] == other["time"][:10] and len(health["time"]) == len(other["time"])
     # A path a client chose still goes through the formatter and its masking.
     assert TOKEN not in out and f"GET /nothing/{TOKEN} 404" in formatted
+
+
+def test_a_clean_line_goes_the_usual_way_when_a_logger_on_its_way_would_see_it(config, capsys):
+    from server.logs import write_clean
+
+    child = logging.getLogger("server.testclean.access")
+    parent = logging.getLogger("server.testclean")
+    with _root_logger_restored():
+        configure_logging(dataclasses.replace(config.logging, file=None, level="INFO"))
+        assert write_clean(child, "GET / 200", {"status": 200})  # plain stdout: straight out
+        seen = logging.NullHandler()
+        parent.addHandler(seen)
+        try:
+            assert not write_clean(child, "GET / 200", {})  # that handler would miss it
+        finally:
+            parent.removeHandler(seen)
+        parent.propagate = False
+        try:
+            assert not write_clean(child, "GET / 200", {})  # the root would not see it
+        finally:
+            parent.propagate = True
+    lines = [orjson.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert [x["message"] for x in lines if x.get("logger") == child.name] == ["GET / 200"]
