@@ -1,5 +1,6 @@
 """Tortoise ORM models, one domain per module. Aerich reads every model listed here."""
 
+from models.billing import BillingCharge, BillingUsageCharge
 from models.compliance import ComplianceRequest, PrivacyAudit, RedactedIdentity
 from models.pixel import (
     PixelDailyAggregate,
@@ -24,6 +25,8 @@ from models.sync import SyncRun
 from models.webhooks import WebhookDelivery
 
 __all__ = [
+    "BillingCharge",
+    "BillingUsageCharge",
     "ComplianceRequest",
     "Customer",
     "Order",

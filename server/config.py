@@ -8,6 +8,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 from urllib.parse import urlsplit
@@ -59,6 +60,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LOG_FILE": ("logging", "file"),
     "LOG_FILE_MAX_BYTES": ("logging", "file_max_bytes"),
     "LOG_FILE_BACKUP_COUNT": ("logging", "file_backup_count"),
+    "BILLING_REQUIRED": ("billing", "required"),
+    "BILLING_TEST": ("billing", "test"),
+    "BILLING_MODE": ("billing", "mode"),
+    "BILLING_APP_HANDLE": ("billing", "app_handle"),
 }
 _ENV_BY_KEY = {v: k for k, v in ENV_OVERRIDES.items()}
 _S = TypeVar("_S")
@@ -291,6 +296,53 @@ class RetentionConfig:
     sync_tombstones_days: int  # deletes guard against late, older updates this long
 
 
+BILLING_INTERVALS = ("EVERY_30_DAYS", "ANNUAL")
+BILLING_KINDS = ("recurring", "one_time")
+BILLING_MODES = ("api", "managed")
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPlan:
+    """One `[[billing.plans]]` entry: a recurring plan (with an optional usage line) or a
+    one-time purchase. Amounts are Decimals in `currency`."""
+
+    handle: str
+    name: str
+    kind: str  # "recurring" | "one_time"
+    amount: Decimal
+    currency: str
+    interval: str | None = None  # recurring only: EVERY_30_DAYS | ANNUAL
+    trial_days: int = 0
+    usage_capped_amount: Decimal | None = None
+    usage_terms: str | None = None
+    price_per_1000_events: Decimal | None = None
+    included_events: int = 0
+
+    @property
+    def metered(self) -> bool:
+        """Pixel events beyond `included_events` are charged as usage."""
+        return self.price_per_1000_events is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BillingConfig:
+    """Charging merchants through Shopify's Billing API (server/billing/)."""
+
+    required: bool  # /api/* answers 402 for a shop without an active plan
+    test: bool  # charges are created as test charges, and test charges count as active
+    mode: str  # "api": the app creates charges; "managed": Shopify's managed pricing page
+    app_handle: str  # the app's handle in Shopify's admin URLs (managed pricing)
+    plans: tuple[BillingPlan, ...]
+
+    def plan(self, handle: str) -> BillingPlan | None:
+        """The plan with this handle, if configured."""
+        return next((p for p in self.plans if p.handle == handle), None)
+
+    def plan_named(self, name: str) -> BillingPlan | None:
+        """The plan whose `name` Shopify shows on a charge (charges carry the name)."""
+        return next((p for p in self.plans if p.name == name), None)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     app: AppConfig
@@ -307,6 +359,7 @@ class Config:
     retention: RetentionConfig
     rate_limits: RateLimitsConfig
     cors: CorsConfig
+    billing: BillingConfig
 
     @property
     def broker_url(self) -> str:
@@ -547,6 +600,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         retention=_section(
             r, RetentionConfig, "retention", minimum=1, bounds={"pixel_events_days": (31, None)}
         ),
+        billing=_billing(r, production=app.production),
     )
 
 
@@ -714,3 +768,133 @@ def _session_secret(r: _Reader, *, required: bool) -> Secret:
     if len(keys) > 1:
         raise ConfigError(f"{_where('security', 'session_secret')}: expected one Fernet key")
     return keys[0] if keys else Secret("")
+
+
+_HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_PLAN_KEYS = frozenset(f.name for f in fields(BillingPlan))
+MAX_TRIAL_DAYS = 1000  # Shopify's own bound on trialDays
+
+
+def _billing(r: _Reader, *, production: bool) -> BillingConfig:
+    if "test" not in r.raw.get("billing", {}):
+        r.raw.setdefault("billing", {})["test"] = not production
+    mode = r.str_("billing", "mode")
+    if mode not in BILLING_MODES:
+        raise ConfigError(f"{_where('billing', 'mode')}: must be api or managed, got {mode!r}")
+    app_handle = r.str_("billing", "app_handle", required=mode == "managed")
+    if app_handle and not _HANDLE_RE.match(app_handle):
+        raise ConfigError(f"{_where('billing', 'app_handle')}: not an app handle ({app_handle!r})")
+    raw_plans = r.get("billing", "plans", [])
+    if not isinstance(raw_plans, list) or not all(isinstance(p, dict) for p in raw_plans):
+        raise ConfigError("billing.plans: expected [[billing.plans]] tables")
+    plans = tuple(_plan(raw, f"billing.plans[{i}]") for i, raw in enumerate(raw_plans))
+    seen: set[str] = set()
+    for index, plan in enumerate(plans):
+        for value in (plan.handle, plan.name):
+            if value in seen:
+                raise ConfigError(f"billing.plans[{index}]: {value!r} is used by another plan")
+            seen.add(value)
+    required = r.bool_("billing", "required")
+    if required and mode == "api" and not any(p.kind == "recurring" for p in plans):
+        raise ConfigError(
+            f"{_where('billing', 'required')}: needs at least one recurring [[billing.plans]]"
+        )
+    return BillingConfig(
+        required=required,
+        test=r.bool_("billing", "test"),
+        mode=mode,
+        app_handle=app_handle,
+        plans=plans,
+    )
+
+
+def _money(raw: dict[str, Any], where: str, key: str, *, positive: bool = True) -> Decimal:
+    value = raw.get(key)
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ConfigError(f"{where}.{key}: expected an amount, got {value!r}") from None
+    if not amount.is_finite() or amount < 0 or (positive and amount == 0):
+        raise ConfigError(f"{where}.{key}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    if amount != amount.quantize(Decimal("0.0001")):
+        raise ConfigError(f"{where}.{key}: at most 4 decimal places, got {value!r}")
+    return amount
+
+
+def _plan_int(raw: dict[str, Any], where: str, key: str, maximum: int | None) -> int:
+    value = raw.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}.{key}: expected a whole number >= 0, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}.{key}: at most {maximum}, got {value}")
+    return value
+
+
+def _plan_str(raw: dict[str, Any], where: str, key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}.{key}: required (a non-empty string)")
+    return value.strip()
+
+
+def _plan(raw: dict[str, Any], where: str) -> BillingPlan:  # noqa: PLR0912 (one check per rule)
+    unknown = sorted(set(raw) - _PLAN_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: not a plan setting")
+    handle = _plan_str(raw, where, "handle")
+    if not _HANDLE_RE.match(handle):
+        raise ConfigError(f"{where}.handle: lowercase letters, digits, - and _ only ({handle!r})")
+    kind = _plan_str(raw, where, "kind")
+    if kind not in BILLING_KINDS:
+        raise ConfigError(f"{where}.kind: must be recurring or one_time, got {kind!r}")
+    currency = _plan_str(raw, where, "currency")
+    if not _CURRENCY_RE.match(currency):
+        raise ConfigError(f"{where}.currency: a 3-letter ISO code like USD, got {currency!r}")
+    usage_keys = ("usage_capped_amount", "usage_terms", "price_per_1000_events", "included_events")
+    if kind == "one_time":
+        extra = next((k for k in ("interval", "trial_days", *usage_keys) if k in raw), None)
+        if extra:
+            raise ConfigError(f"{where}.{extra}: only for recurring plans")
+        return BillingPlan(
+            handle=handle,
+            name=_plan_str(raw, where, "name"),
+            kind=kind,
+            amount=_money(raw, where, "amount"),
+            currency=currency,
+        )
+    interval = raw.get("interval", "EVERY_30_DAYS")
+    if interval not in BILLING_INTERVALS:
+        raise ConfigError(f"{where}.interval: must be EVERY_30_DAYS or ANNUAL, got {interval!r}")
+    capped = _money(raw, where, "usage_capped_amount") if "usage_capped_amount" in raw else None
+    terms = _plan_str(raw, where, "usage_terms") if "usage_terms" in raw else None
+    if (capped is None) != (terms is None):
+        missing = "usage_terms" if terms is None else "usage_capped_amount"
+        raise ConfigError(f"{where}.{missing}: a usage line needs both a cap and its terms")
+    if capped is not None and interval != "EVERY_30_DAYS":
+        raise ConfigError(f"{where}.interval: Shopify bills usage every 30 days only")
+    price = (
+        _money(raw, where, "price_per_1000_events") if "price_per_1000_events" in raw else None
+    )
+    if price is not None and capped is None:
+        raise ConfigError(f"{where}.price_per_1000_events: needs usage_capped_amount and terms")
+    if "included_events" in raw and price is None:
+        raise ConfigError(f"{where}.included_events: only with price_per_1000_events")
+    amount = _money(raw, where, "amount", positive=False)
+    if amount == 0 and capped is None:
+        raise ConfigError(f"{where}.amount: must be > 0 (or the plan needs a usage line)")
+    return BillingPlan(
+        handle=handle,
+        name=_plan_str(raw, where, "name"),
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        interval=interval,
+        trial_days=_plan_int(raw, where, "trial_days", MAX_TRIAL_DAYS),
+        usage_capped_amount=capped,
+        usage_terms=terms,
+        price_per_1000_events=price,
+        included_events=_plan_int(raw, where, "included_events", None),
+    )
