@@ -2,13 +2,15 @@
 
 It is assembled from cohesive parts: the transport (server/shopify/transport.py: one call
 with throttling, retries and typed errors), the app's objects on a shop (app_objects.py:
-shop info, webhook subscriptions, web pixel) and bulk operations (bulk.py). Paged reads go
+shop info, webhook subscriptions, web pixel), bulk operations (bulk.py) and billing
+(billing.py). Paged reads go
 through server/shopify/paging.py; every operation's text is in operations.py.
 """
 
 from __future__ import annotations
 
 from server.shopify.app_objects import AppObjects
+from server.shopify.billing import BillingCalls
 from server.shopify.bulk import BulkOperations, BulkRecord
 from server.shopify.paging import updated_since_filter
 from server.shopify.transport import (
@@ -20,7 +22,7 @@ from server.shopify.transport import (
 )
 
 
-class ShopifyClient(AppObjects, BulkOperations):
+class ShopifyClient(AppObjects, BulkOperations, BillingCalls):
     """GraphQL Admin API client with shared cost-based throttling and retries.
 
     Built with the transport's settings (`GraphQLTransport.__init__`).

@@ -292,3 +292,96 @@ BULK_SYNC_CUSTOMERS = f"""
   customers {{ edges {{ node {{ {_CUSTOMER_FIELDS} }} }} }}
 }}
 """
+
+# --- Billing (server/shopify/billing.py) -------------------------------------------------
+_MONEY_V2 = "amount currencyCode"
+_SUBSCRIPTION_FIELDS = f"""
+  id name status test trialDays currentPeriodEnd createdAt
+  lineItems {{
+    id
+    plan {{
+      pricingDetails {{
+        __typename
+        ... on AppRecurringPricing {{ interval price {{ {_MONEY_V2} }} }}
+        ... on AppUsagePricing {{
+          terms cappedAmount {{ {_MONEY_V2} }} balanceUsed {{ {_MONEY_V2} }}
+        }}
+      }}
+    }}
+  }}
+"""
+_ONE_TIME_FIELDS = f"id name status test createdAt price {{ {_MONEY_V2} }}"
+
+APP_SUBSCRIPTION_CREATE = f"""
+mutation AppSubscriptionCreate(
+  $name: String!, $lineItems: [AppSubscriptionLineItemInput!]!, $returnUrl: URL!,
+  $trialDays: Int, $test: Boolean, $replacementBehavior: AppSubscriptionReplacementBehavior
+) {{
+  appSubscriptionCreate(
+    name: $name, lineItems: $lineItems, returnUrl: $returnUrl, trialDays: $trialDays,
+    test: $test, replacementBehavior: $replacementBehavior
+  ) {{
+    confirmationUrl
+    appSubscription {{ {_SUBSCRIPTION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+APP_PURCHASE_ONE_TIME_CREATE = f"""
+mutation AppPurchaseOneTimeCreate(
+  $name: String!, $price: MoneyInput!, $returnUrl: URL!, $test: Boolean
+) {{
+  appPurchaseOneTimeCreate(name: $name, price: $price, returnUrl: $returnUrl, test: $test) {{
+    confirmationUrl
+    appPurchaseOneTime {{ {_ONE_TIME_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+APP_SUBSCRIPTION_CANCEL = f"""
+mutation AppSubscriptionCancel($id: ID!) {{
+  appSubscriptionCancel(id: $id) {{
+    appSubscription {{ {_SUBSCRIPTION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+APP_USAGE_RECORD_CREATE = f"""
+mutation AppUsageRecordCreate(
+  $subscriptionLineItemId: ID!, $price: MoneyInput!, $description: String!,
+  $idempotencyKey: String
+) {{
+  appUsageRecordCreate(
+    subscriptionLineItemId: $subscriptionLineItemId, price: $price,
+    description: $description, idempotencyKey: $idempotencyKey
+  ) {{
+    appUsageRecord {{ id idempotencyKey createdAt price {{ {_MONEY_V2} }} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+CURRENT_APP_INSTALLATION = f"""
+query CurrentAppInstallation {{
+  currentAppInstallation {{
+    activeSubscriptions {{ {_SUBSCRIPTION_FIELDS} }}
+    oneTimePurchases(first: 25, reverse: true) {{ nodes {{ {_ONE_TIME_FIELDS} }} }}
+  }}
+}}
+"""
+
+# One charge by id (a return URL's charge_id); two queries: the two types' `status` differ.
+BILLING_SUBSCRIPTION = f"""
+query BillingSubscription($id: ID!) {{
+  node(id: $id) {{ __typename ... on AppSubscription {{ {_SUBSCRIPTION_FIELDS} }} }}
+}}
+"""
+
+BILLING_ONE_TIME_PURCHASE = f"""
+query BillingOneTimePurchase($id: ID!) {{
+  node(id: $id) {{ __typename ... on AppPurchaseOneTime {{ {_ONE_TIME_FIELDS} }} }}
+}}
+"""

@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
 
+from tests.fake_shopify.billing import Billing
 from tests.fake_shopify.bulk import BulkOperations
 from tests.fake_shopify.data import Node
 from tests.fake_shopify.engine import (
@@ -62,7 +63,7 @@ def _refused(error: Node, requested: int, bucket: Bucket) -> dict[str, Any]:
     }
 
 
-class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations):
+class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations, Billing):
     """`/{shop}/admin/api/{version}/graphql.json`."""
 
     def _record(self, record: CallRecord) -> CallRecord:
@@ -100,6 +101,10 @@ class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations):
             shop, query, variables, version, origin=str(request.url.origin())
         )
         self._record(record)
+        gate = shop.answer_gates.get(record.operation or "")
+        if gate is not None:
+            await gate.wait()
+        await self.send_billing_webhooks()
         return _json(answer)
 
     def _run(
@@ -200,4 +205,5 @@ class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations):
             "webPixelDelete": lambda info, **a: self._pixel_delete(shop, **a),
             "bulkOperationRunQuery": lambda info, **a: self._bulk_run(shop, origin, **a),
             "bulkOperationCancel": lambda info, **a: self._bulk_cancel(shop, **a),
+            **self.billing_root(shop, origin),
         }

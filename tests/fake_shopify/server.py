@@ -3,7 +3,8 @@
 Tests drive it through the `FakeShopify` object (seed shops, issue/revoke tokens, inject
 faults, read recorded calls and mutation state) and reach it over real HTTP. The parts:
 state.py (shops, tokens, buckets), oauth.py, graphql_api.py (the endpoint and its root
-fields), subscriptions.py, web_pixels.py and bulk.py (the mutations' state).
+fields), subscriptions.py, web_pixels.py, bulk.py (the mutations' state) and billing.py
+(charges, the merchant's approval page, usage records, status webhooks).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class FakeShopify(OAuthEndpoints, GraphQLEndpoint):
         self.token_requests: list[dict[str, Any]] = []
         self.calls: list[CallRecord] = []
         self.invalid_operations: list[tuple[str, list[str]]] = []
+        self.billing_webhooks: list[tuple[str, str, dict[str, Any]]] = []
+        self.billing_webhook_url: str | None = None  # where billing status webhooks go
         self._tmp = (
             tempfile.TemporaryDirectory(prefix="fake-shopify-") if bulk_dir is None else None
         )
@@ -169,4 +172,5 @@ class FakeShopify(OAuthEndpoints, GraphQLEndpoint):
         app.router.add_post("/{shop}/admin/oauth/access_token", self._access_token)
         app.router.add_post("/{shop}/admin/api/{version}/graphql.json", self._graphql)
         app.router.add_get("/_bulk/{shop}/{name}", self._bulk_file)
+        self.billing_routes(app)
         return app

@@ -95,6 +95,18 @@ class Bucket:
 
 
 @dataclass
+class FakeBilling:
+    """One shop's charges: subscriptions and one-time purchases by gid, usage records (with
+    the first answer given to each idempotency key), and the webhooks owed to the app."""
+
+    subscriptions: dict[str, Node] = field(default_factory=dict)
+    one_time_purchases: dict[str, Node] = field(default_factory=dict)
+    usage_records: list[Node] = field(default_factory=list)
+    answers_by_key: dict[str, Node] = field(default_factory=dict)
+    approaching_sent: set[str] = field(default_factory=set)  # subscription gids
+
+
+@dataclass
 class FakeShop:
     """State of one shop."""
 
@@ -109,6 +121,10 @@ class FakeShop:
     faults: deque[Fault] = field(default_factory=deque)
     # userErrors the next web pixel mutation answers with (e.g. a settings schema mismatch).
     pixel_user_errors: list[Node] = field(default_factory=list)
+    billing: FakeBilling = field(default_factory=FakeBilling)
+    # Operation name -> an event the answer waits for (after the operation took effect):
+    # Shopify has done the work, the app has not heard back yet.
+    answer_gates: dict[str, asyncio.Event] = field(default_factory=dict)
     next_id: int = 900_000
 
 
@@ -128,6 +144,8 @@ class FakeState:
     token_requests: list[dict[str, Any]]
     calls: list[CallRecord]
     invalid_operations: list[tuple[str, list[str]]]
+    # Status webhooks (app_subscriptions/update, ...) owed to the app, sent after the call.
+    billing_webhooks: list[tuple[str, str, Node]]
     bulk_dir: Path
     schema: GraphQLSchema
     _tmp: tempfile.TemporaryDirectory[str] | None
