@@ -840,7 +840,7 @@ def _plan_str(raw: dict[str, Any], where: str, key: str) -> str:
     return value.strip()
 
 
-def _plan(raw: dict[str, Any], where: str) -> BillingPlan:  # noqa: PLR0912 (one check per rule)
+def _plan(raw: dict[str, Any], where: str) -> BillingPlan:
     unknown = sorted(set(raw) - _PLAN_KEYS)
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: not a plan setting")

@@ -8,7 +8,6 @@ from typing import Any
 from server.shopify import operations as ops
 from server.shopify.transport import GraphQLTransport, JsonObject, ShopCredentials
 
-
 SUBSCRIPTION_GID = "gid://shopify/AppSubscription/"
 ONE_TIME_GID = "gid://shopify/AppPurchaseOneTime/"
 

@@ -115,7 +115,7 @@ class Billing(FakeState):
         }
         return line, None
 
-    def _subscription_create(
+    def _subscription_create(  # noqa: PLR0911 (one answer per refusal)
         self,
         shop: FakeShop,
         origin: str,
@@ -253,7 +253,7 @@ class Billing(FakeState):
             billing.answers_by_key[idempotencyKey] = answer
         return answer
 
-    def _usage_answer(
+    def _usage_answer(  # noqa: PLR0911 (one answer per refusal)
         self, shop: FakeShop, line_id: str, price: Node, description: str, key: str | None
     ) -> Node:
         def refused(error: Node) -> Node:
