@@ -2,7 +2,7 @@
 
 Each worker process runs a small thread; at each period boundary every thread tries
 `SET sync:schedule:<period> NX` in Redis and only the winner sends
-`schedule_incremental_syncs(period)`. No extra process kind: `python -m server` and
+`schedule_incremental_syncs(period)` and `schedule_billing(period)`. No extra process kind: `python -m server` and
 `python -m server worker` both get it.
 """
 
@@ -21,6 +21,9 @@ from server.config import Config
 log = logging.getLogger(__name__)
 
 SCHEDULE_ACTOR = "schedule_incremental_syncs"
+# Each period's winner sends these (by name): the syncs, and billing's reconciliation and
+# usage run (actors/billing.py).
+SCHEDULED_ACTORS = (SCHEDULE_ACTOR, "schedule_billing")
 
 
 def schedule_key(period: int) -> str:
@@ -58,6 +61,7 @@ class SyncScheduler(BackgroundThread):
         period = int((time.time() if now_s is None else now_s) // self.interval_s)
         won = client.set(schedule_key(period), os.getpid(), nx=True, ex=self.interval_s * 2 + 60)
         if won:
-            broker.get_actor(SCHEDULE_ACTOR).send(period)
+            for name in SCHEDULED_ACTORS:
+                broker.get_actor(name).send(period)
             log.info("sync period %s scheduled", period)
         return bool(won)

@@ -45,7 +45,9 @@ class BillingCharge(Model):
     plan = fields.CharField(max_length=64, null=True)  # our plan handle; None: not ours
     name = fields.CharField(max_length=255)
     status = fields.CharField(max_length=16)
-    test = fields.BooleanField(default=False)
+    # None: not read from Shopify yet (a status webhook of a charge we had not stored); it
+    # counts as a test charge until the reconciliation reads it.
+    test = fields.BooleanField(null=True)
     amount = fields.DecimalField(max_digits=14, decimal_places=4, null=True)
     currency = fields.CharField(max_length=8, null=True)
     trial_days = fields.IntField(default=0)

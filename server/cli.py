@@ -1,4 +1,5 @@
-"""`python -m server`: all-in-one (default), serve, worker, migrate, rotate-keys, deliveries."""
+"""`python -m server`: all-in-one (default), serve, worker, migrate, rotate-keys, deliveries,
+billing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         "key list to web and workers first, then run this; drop the old key afterwards.",
     )
     _add_deliveries(commands)
+    _add_billing(commands)
     for name, text in (
         (
             "backup",
@@ -129,6 +132,34 @@ def _add_deliveries(commands: Any) -> None:
     which.add_argument("ids", nargs="*", type=int, default=[], help="row ids (from `list`)")
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {value!r}") from None
+
+
+def _add_billing(commands: Any) -> None:
+    billing = commands.add_parser(
+        "billing",
+        help="run billing work now (the daily usage charge)",
+        description="Billing operations (docs/billing.md).",
+    )
+    actions = billing.add_subparsers(dest="action", metavar="ACTION", required=True)
+    usage = actions.add_parser(
+        "usage",
+        help="charge a day's metered usage now",
+        description="Re-read each shop's charges from Shopify, record the day's usage charge "
+        "(once per shop, period and day) and send every pending one with its idempotency "
+        "key. Safe to run at any time and any number of times: nothing is charged twice. "
+        "Exit 1 when a charge is left pending (Shopify unreachable) or failed.",
+    )
+    usage.add_argument("--shop", help="only this shop (its *.myshopify.com domain)")
+    usage.add_argument(
+        "--day", type=_day, help="the UTC day to charge, YYYY-MM-DD (default: yesterday)"
+    )
+
+
 def _env_with_flags(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     # `serve --processes` is the web server's; everywhere else it sizes the worker pool.
@@ -164,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(env)
         if (
-            args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries"}
+            args.command in {"serve", "worker", "migrate", "rotate-keys", "deliveries", "billing"}
             and not check
         ):
             _require_stores(config, args.command)
@@ -182,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(config.logging, secrets=config.secret_values(), background=background)
     if args.command == "deliveries":
         return _deliveries(config, args)
+    if args.command == "billing":
+        return _billing_usage(config, shop=args.shop, day=args.day)
     commands = {
         "serve": _serve,
         "worker": _worker,
@@ -244,6 +277,39 @@ def _deliveries(config: Config, args: argparse.Namespace) -> int:
             done = await retry_failed(args.kind, ids, stale_after_s=config.outbox.stale_after_s)
             print(f"{len(done)} {args.kind} row(s) pending again: {' '.join(map(str, done))}")  # noqa: T201
             return 0 if done or args.all else 1
+
+    return asyncio.run(run())
+
+
+def _billing_usage(config: Config, *, shop: str | None, day: date | None) -> int:
+    from server.billing.usage import charge_usage, shops_to_bill, yesterday
+    from server.services import close_pools, open_pools
+    from server.shopify import ShopifyError
+    from server.shops.tokens import ShopTokenError
+
+    async def run() -> int:
+        pools = await open_pools(config, role="cli")
+        code = 0
+        try:
+            for row in await shops_to_bill(shop):
+                try:
+                    done = await charge_usage(
+                        row, day or yesterday(), services=pools.services, billing=config.billing
+                    )
+                except (ShopifyError, ShopTokenError) as e:
+                    print(f"{row.domain}\tnot charged: {type(e).__name__}")  # noqa: T201
+                    code = 1
+                    continue
+                print(  # noqa: T201
+                    f"{done.shop}\t{done.day.isoformat()}\trecorded={done.recorded or '-'}\t"
+                    f"sent={done.sent}\theld={done.held}\tfailed={done.failed}\t"
+                    f"pending={done.left_pending}"
+                )
+                if done.left_pending or done.failed:
+                    code = 1
+        finally:
+            await close_pools(pools)
+        return code
 
     return asyncio.run(run())
 

@@ -875,9 +875,7 @@ def _plan(raw: dict[str, Any], where: str) -> BillingPlan:
         raise ConfigError(f"{where}.{missing}: a usage line needs both a cap and its terms")
     if capped is not None and interval != "EVERY_30_DAYS":
         raise ConfigError(f"{where}.interval: Shopify bills usage every 30 days only")
-    price = (
-        _money(raw, where, "price_per_1000_events") if "price_per_1000_events" in raw else None
-    )
+    price = _money(raw, where, "price_per_1000_events") if "price_per_1000_events" in raw else None
     if price is not None and capped is None:
         raise ConfigError(f"{where}.price_per_1000_events: needs usage_capped_amount and terms")
     if "included_events" in raw and price is None:

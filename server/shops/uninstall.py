@@ -17,6 +17,7 @@ from tortoise.expressions import Subquery
 
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE, WebPixel
 from models.shop import Shop
+from server.billing.state import end_shop_billing
 from server.sync.runs import cancel_shop_syncs
 from server.webhooks.delivery import requested_at
 
@@ -63,6 +64,7 @@ async def deactivate_pixel(shop: str) -> None:
 UNINSTALL_STEPS: tuple[UninstallStep, ...] = (
     cancel_shop_syncs,
     deactivate_pixel,
+    end_shop_billing,
 )
 
 

@@ -17,6 +17,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from server.admin.http import frame_ancestors
+from server.billing.http import billing_gate
 from server.config import Config
 from server.metrics import Metrics
 from server.pixel.http import pixel_ctx
@@ -95,14 +96,17 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         from actors.broker import setup_broker
 
         broker = setup_broker(config)
+    middlewares: list[Middleware] = [
+        observe,
+        _sessions_on_auth_routes(session_middleware(_session_storage(config))),
+        guard,
+        session_token_auth,
+        rate_limits,
+    ]
+    if config.billing.required:
+        middlewares.append(billing_gate(config.billing))
     app = web.Application(
-        middlewares=[
-            observe,
-            _sessions_on_auth_routes(session_middleware(_session_storage(config))),
-            guard,
-            session_token_auth,
-            rate_limits,
-        ],
+        middlewares=middlewares,
         client_max_size=config.limits.max_body_bytes,
         handler_args=handler_args(config.limits),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.admin import http as admin
+from server.billing import http as billing
 from server.pixel import http as pixel
 from server.privacy import http as privacy
 from server.shops import http as shops
@@ -47,5 +48,6 @@ def setup_routes(app: web.Application) -> None:
                 name="compliance_export",
             ),
             *sync_api.routes(),
+            *billing.routes(),
         ]
     )

@@ -13,6 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.billing.state import (
+    BillingPayloadError,
+    approaching_capped_amount,
+    one_time_updated,
+    subscription_updated,
+)
 from server.privacy.requests import customer_data_request, redact_customer, redact_shop
 from server.shops.uninstall import uninstall_shop
 from server.sync.changes import DATA_TOPICS, PayloadError, UnknownTopicError, apply_data_change
@@ -63,9 +69,27 @@ async def _shop_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str,
     await redact_shop(shop, payload, d)
 
 
+async def _billing(topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]) -> None:
+    if topic == "app_subscriptions/update":
+        await subscription_updated(shop, payload)
+    elif topic == "app_purchases_one_time/update":
+        await one_time_updated(shop, payload)
+    else:
+        await approaching_capped_amount(shop, payload)
+
+
 TOPICS: dict[str, Topic] = {
     # The app's own lifecycle.
     "app/uninstalled": Topic(_uninstalled, PROCESS_WEBHOOKS),
+    # Billing: the charges' status (server/billing/state.py).
+    **{
+        topic: Topic(_billing, PROCESS_WEBHOOKS, permanent=(BillingPayloadError,))
+        for topic in (
+            "app_subscriptions/update",
+            "app_subscriptions/approaching_capped_amount",
+            "app_purchases_one_time/update",
+        )
+    },
     # The mandatory privacy topics.
     "customers/data_request": Topic(_data_request, PROCESS_PRIVACY, subscribed=False),
     "customers/redact": Topic(
