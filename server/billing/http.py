@@ -102,7 +102,7 @@ async def _plan_from_body(request: web.Request, *, required: bool) -> str:
         raise Problem(400, "the body is not valid JSON", title="Invalid body") from None
     if not isinstance(body, dict) or set(body) - {"plan"}:
         raise Problem(400, 'expected {"plan": "<handle>"}', title="Invalid body")
-    plan = body.get("plan")
+    plan = body.get("plan", None if required else "")
     if not isinstance(plan, str) or (required and not plan):
         raise Problem(400, "plan must be a plan's handle (a string)", title="Invalid body")
     return plan

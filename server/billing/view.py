@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from models import BillingCharge, Shop
@@ -19,8 +20,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _money(value: object) -> str | None:
-    return None if value is None else str(value)
+def _money(value: Decimal | int | None) -> str | None:
+    # Stored with 4 places; shown as Shopify shows money.
+    return None if value is None else f"{Decimal(value):.2f}"
 
 
 def _active(charge: BillingCharge, usage: dict[str, Any], billing: BillingConfig) -> dict[str, Any]:
