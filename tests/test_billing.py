@@ -99,7 +99,7 @@ async def test_subscribe_approve_and_return_activates_the_plan(make_billing, fak
     assert url.startswith(f"{fake.base_url}/{shop}/admin/charges/")
     (pending,) = fake.shop(shop).billing.subscriptions.values()
     assert pending["status"] == "PENDING" and pending["test"] is True
-    assert pending["trialDays"] == 0 or pending["trialDays"] == 0  # the plan has no trial
+    assert pending["trialDays"] == 0  # the plan has no trial
     assert pending["returnUrl"] == f"http://127.0.0.1:8080/billing/return?shop={shop}"
     kinds = [li["plan"]["pricingDetails"]["__typename"] for li in pending["lineItems"]]
     assert kinds == ["AppRecurringPricing", "AppUsagePricing"]
@@ -178,7 +178,7 @@ async def test_cancel_ends_the_plan(make_billing, fake, stub_worker):
 async def test_one_time_purchase(make_billing, fake, stub_worker):
     client, config = await make_billing()
     shop = await billed_shop(fake, config)
-    location, query = await merchant_decides(await _subscribe(client, config, shop, "setup"))
+    location, _ = await merchant_decides(await _subscribe(client, config, shop, "setup"))
     assert (await _return(client, location)).status == 302
     await stub_worker.drain("webhooks")
     body = await _billing(client, config, shop)
@@ -458,3 +458,87 @@ async def test_usage_beyond_the_included_events_is_charged_once_a_day_up_to_the_
     states = await BillingUsageCharge.filter(shop_id=row.shop_id).values_list("state", flat=True)
     assert sorted(states) == ["held", "sent", "sent"]
     assert _mutations(fake, shop, "AppUsageRecordCreate") == 2
+
+
+@pytest.mark.worker
+async def test_a_usage_charge_survives_a_worker_sigkill_between_shopify_and_the_commit(
+    config, base_env, billing_env, fake, make_worker_client, start_worker
+):
+    """Shopify has made the usage record, its answer is on the way, the worker dies before
+    committing it: recovery sends the same idempotency key again, Shopify answers with the
+    first record, and the day has exactly one."""
+    from datetime import UTC, datetime
+
+    from actors.billing import bill_shop
+    from models import PixelDailyAggregate, Shop
+    from tests.helpers import eventually, run_cli
+
+    await make_worker_client(config)  # the app on a real Redis broker (and its database pool)
+    shop = await billed_shop(fake, config)
+    # On the metered plan: approved on Shopify's page (the run reads it back from Shopify).
+    created = fake._subscription_create(
+        fake.shop(shop),
+        fake.base_url,
+        name="Metered",
+        lineItems=[
+            {
+                "plan": {
+                    "appRecurringPricingDetails": {
+                        "price": {"amount": "19.0", "currencyCode": "USD"}
+                    }
+                }
+            },
+            {
+                "plan": {
+                    "appUsagePricingDetails": {
+                        "cappedAmount": {"amount": "5.0", "currencyCode": "USD"},
+                        "terms": "1 cent per event beyond 100",
+                    }
+                }
+            },
+        ],
+        returnUrl="http://127.0.0.1:8080/billing/return",
+        test=True,
+    )
+    fake.approve(shop, created["appSubscription"]["id"])
+    fake.billing_webhooks.clear()
+    day = datetime.now(UTC).date()
+    row = await Shop.get(domain=shop)
+    await PixelDailyAggregate.create(
+        shop_id=row.id, day=day, name="page_viewed", count=300, distinct_clients=3
+    )
+    # Shopify's answer to the usage record waits until the worker is dead.
+    held = asyncio.Event()
+    fake.shop(shop).answer_gates["AppUsageRecordCreate"] = held
+    worker = start_worker(billing_env)
+    await asyncio.to_thread(bill_shop.send, shop, day.isoformat())
+    await eventually(
+        lambda: len(fake.usage_records(shop)) == 1,
+        what="Shopify made the usage record",
+        process=worker,
+    )
+    outbox = await BillingUsageCharge.get(shop_id=row.id)
+    assert outbox.state == "pending"  # committed before the call, not yet marked sent
+    await asyncio.to_thread(worker.kill)
+    del fake.shop(shop).answer_gates["AppUsageRecordCreate"]
+    held.set()
+    await outbox.refresh_from_db()
+    assert outbox.state == "pending" and outbox.usage_record_gid is None
+
+    # Recovery: the day's run again (as the next scheduled tick, or ops, runs it).
+    env = {**base_env, **billing_env}
+    args = ("billing", "usage", "--shop", shop, "--day", day.isoformat())
+    result = await asyncio.to_thread(run_cli, *args, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "recorded=-" in result.stdout and "sent=1" in result.stdout
+    (record,) = fake.usage_records(shop)
+    await outbox.refresh_from_db()
+    assert outbox.state == "sent" and outbox.usage_record_gid == record["id"]
+    assert (
+        record["price"]["amount"] == "2.00" and record["idempotencyKey"] == outbox.idempotency_key
+    )
+    # And once more: nothing owed, nothing sent, still one record for the day.
+    result = await asyncio.to_thread(run_cli, *args, env=env)
+    assert result.returncode == 0 and "sent=0" in result.stdout
+    assert len(fake.usage_records(shop)) == 1
+    assert await BillingUsageCharge.filter(shop_id=row.id).count() == 1
