@@ -392,6 +392,116 @@ PATHS["/api/sync"] = {
 }
 
 
+_MONEY = {"type": ["string", "null"], "description": "decimal amount, e.g. 9.99"}
+_PLAN_SCHEMA = _object(
+    {
+        "handle": _STR,
+        "name": _STR,
+        "kind": {"enum": ["recurring", "one_time"]},
+        "amount": _STR,
+        "currency": _STR,
+        "interval": {"enum": ["EVERY_30_DAYS", "ANNUAL", None]},
+        "trial_days": _INT,
+        "usage_capped_amount": _MONEY,
+        "usage_terms": _NSTR,
+        "price_per_1000_events": _MONEY,
+        "included_events": {"type": ["integer", "null"]},
+    }
+)
+_BILLING_STATE = {
+    "description": "the shop's billing state",
+    "content": {
+        "application/json": {
+            "schema": _object(
+                {
+                    "mode": {"enum": ["api", "managed"]},
+                    "required": {"type": "boolean"},
+                    "test": {"type": "boolean"},
+                    "plans": {"type": "array", "items": _PLAN_SCHEMA},
+                    "active": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "plan": _NSTR,
+                            "status": _STR,
+                            "test": {"type": ["boolean", "null"]},
+                            "trial_ends_at": _NTIME,
+                            "trial_days_left": _INT,
+                            "current_period_end": _NTIME,
+                            "usage": {
+                                "type": ["object", "null"],
+                                "properties": {
+                                    "balance": _MONEY,
+                                    "capped_amount": _MONEY,
+                                    "currency": _NSTR,
+                                    "charges": {"type": "array", "items": {"type": "object"}},
+                                },
+                            },
+                        },
+                    },
+                    "one_time_purchases": {"type": "array", "items": {"type": "object"}},
+                }
+            )
+        }
+    },
+}
+PATHS["/api/billing"] = {
+    "get": {
+        "summary": "Billing: mode, plans, the active plan (trial days left, usage this period "
+        "against the cap, held charges), one-time purchases",
+        "responses": {"200": _BILLING_STATE, **_AUTH_ERRORS},
+    }
+}
+PATHS["/api/billing/subscribe"] = {
+    "post": {
+        "summary": "Create the plan's charge on Shopify (appSubscriptionCreate or "
+        "appPurchaseOneTimeCreate); the URL the merchant approves it on (managed pricing: "
+        "Shopify's plan-selection page)",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {**_object({"plan": _STR}), "required": ["plan"]}}
+            },
+        },
+        "responses": {
+            "200": _json("{confirmation_url}"),
+            "422": {**PROBLEM, "description": "Shopify's userErrors, naming the field"},
+            **_AUTH_ERRORS,
+        },
+    }
+}
+PATHS["/api/billing/cancel"] = {
+    "post": {
+        "summary": "Cancel the active subscription (appSubscriptionCancel); the new state",
+        "responses": {
+            "200": _BILLING_STATE,
+            "409": {**PROBLEM, "description": "no active subscription (or managed pricing)"},
+            "422": PROBLEM,
+            **_AUTH_ERRORS,
+        },
+    }
+}
+PATHS["/billing/return"] = {
+    "get": {
+        "summary": "Shopify's redirect after the approval page: the charge is read back from "
+        "Shopify, stored if active, and the merchant sent into the app in the shop's admin",
+        "parameters": [
+            {"name": name, "in": "query", "required": True, "schema": _STR}
+            for name in ("shop", "charge_id")
+        ],
+        "responses": {
+            "302": _REDIRECT,
+            "400": {
+                **PROBLEM,
+                "description": "not a shop, or a charge Shopify does not know on this shop",
+            },
+            "401": PROBLEM,
+            "403": PROBLEM,
+            "503": PROBLEM,
+        },
+    }
+}
+
+
 _PREFLIGHT = {
     "summary": "CORS preflight (server/web/cors.py's policy)",
     "responses": {
@@ -425,6 +535,9 @@ def _with_edge_errors(paths: dict[str, Any]) -> dict[str, Any]:
                 for status in ("401", "403"):
                     responses.setdefault(status, PROBLEM)
                 responses["503"] = UNAVAILABLE
+                if not path.startswith("/api/billing"):
+                    # With billing.required, a shop without an active plan (server/billing).
+                    responses.setdefault("402", {**PROBLEM, "description": "payment required"})
             elif "503" in responses:
                 responses["503"] = UNAVAILABLE
             result[path][method] = op
