@@ -168,6 +168,14 @@
           actions: [['Authorize', () => open(new URL(config.installUrl, location.origin).href, '_top')]],
         });
         return;
+      case 402:
+        showMessage(box, {
+          tone: 'warning',
+          heading: 'Choose a plan',
+          text: 'This needs an active plan. Choose one under Plan above.',
+          actions: [['Show plans', () => loadBilling({showPlans: true})]],
+        });
+        return;
       case 429:
       case 503: {
         const heading = error.status === 429 ? 'Too many requests' : 'Temporarily unavailable';
@@ -270,6 +278,106 @@
     return run($('pixel'), async () => {
       renderPixel(await json(`/api/extension/${action}`, {method: 'POST'}));
       toast(message);
+    }, button);
+  }
+
+  // ------------------------------------------------------------------ billing
+
+  const INTERVALS = {EVERY_30_DAYS: 'every 30 days', ANNUAL: 'a year'};
+  let billing = null;
+
+  function money(amount, currency) {
+    if (amount === null || amount === undefined) return '–';
+    const value = Number(amount).toLocaleString(undefined, {minimumFractionDigits: 2});
+    return `${value} ${currency || ''}`.trim();
+  }
+
+  // With billing required and no active plan, the dashboard stays hidden: only the plans.
+  const gated = () => Boolean(billing && billing.required && !billing.active);
+
+  function planLine(plan) {
+    const price = plan.kind === 'one_time'
+      ? `${money(plan.amount, plan.currency)} once`
+      : `${money(plan.amount, plan.currency)} ${INTERVALS[plan.interval] || ''}`;
+    const parts = [`${plan.name}: ${price}`];
+    if (plan.trial_days) parts.push(`${plan.trial_days}-day free trial`);
+    if (plan.price_per_1000_events) {
+      parts.push(`${number(plan.included_events)} events included, then ` +
+        `${money(plan.price_per_1000_events, plan.currency)} per 1,000 ` +
+        `(at most ${money(plan.usage_capped_amount, plan.currency)} a period)`);
+    }
+    return parts.join(' · ');
+  }
+
+  function choose(handle, button) {
+    return run($('billing'), async () => {
+      const body = handle ? {plan: handle} : {};
+      const answer = await json('/api/billing/subscribe', {method: 'POST', body});
+      // Shopify's approval (or plan-selection) page cannot load in our iframe: the top frame.
+      open(answer.confirmation_url, '_top');
+    }, button);
+  }
+
+  function renderPlans(show) {
+    const box = $('billing-plans');
+    box.toggleAttribute('hidden', !show);
+    if (!show) return;
+    if (billing.mode === 'managed') {
+      box.replaceChildren(h('s-button', {variant: 'primary', onclick: (e) => choose('', e.currentTarget)},
+        'Choose a plan on Shopify'));
+      return;
+    }
+    const current = billing.active ? billing.active.plan : null;
+    box.replaceChildren(...billing.plans.map((plan) => h('s-stack',
+      {direction: 'inline', gap: 'base', alignItems: 'center', 'data-plan': plan.handle},
+      h('s-text', null, planLine(plan)),
+      plan.handle === current
+        ? h('s-badge', {tone: 'success'}, 'Current plan')
+        : h('s-button', {variant: 'primary', onclick: (e) => choose(plan.handle, e.currentTarget)},
+          plan.kind === 'one_time' ? 'Buy' : 'Choose'))));
+  }
+
+  function renderBilling({showPlans = false} = {}) {
+    const active = billing.active;
+    const summary = $('billing-summary');
+    const usageLine = $('billing-usage');
+    usageLine.toggleAttribute('hidden', true);
+    if (!active) {
+      summary.textContent = billing.required
+        ? 'Choose a plan to start using the app.'
+        : 'You are on the free version. Choose a plan for more.';
+    } else {
+      const parts = [`Plan: ${active.name || active.plan}${active.test ? ' (test charge)' : ''}`];
+      if (active.trial_days_left) parts.push(`trial: ${active.trial_days_left} days left`);
+      if (active.current_period_end) parts.push(`current period ends ${when(active.current_period_end)}`);
+      summary.textContent = parts.join(' · ');
+      const usage = active.usage;
+      if (usage) {
+        const held = usage.charges.filter((c) => c.state === 'held').length;
+        usageLine.textContent = `Usage this period: ${money(usage.balance, usage.currency)} of ` +
+          `${money(usage.capped_amount, usage.currency)}` +
+          (usage.events_this_period !== null ? ` · ${number(usage.events_this_period)} events` +
+            (usage.included_events !== null ? ` (${number(usage.included_events)} included)` : '') : '') +
+          (held ? ` · ${held} charge(s) held at the cap: raise the cap on Shopify to continue` : '');
+        usageLine.toggleAttribute('hidden', false);
+      }
+    }
+    $('billing-change').toggleAttribute('hidden', !active || showPlans);
+    $('billing-cancel').toggleAttribute('hidden', !active || billing.mode === 'managed');
+    renderPlans(showPlans || !active);
+    $('dashboard').toggleAttribute('hidden', gated());
+  }
+
+  const loadBilling = (options) => run($('billing'), async () => {
+    billing = await json('/api/billing');
+    renderBilling(options);
+  });
+
+  function cancelPlan(button) {
+    return run($('billing'), async () => {
+      billing = await json('/api/billing/cancel', {method: 'POST'});
+      renderBilling();
+      toast('Plan cancelled');
     }, button);
   }
 
@@ -429,7 +537,14 @@
     $('pixel-deactivate').addEventListener('click', (e) => pixelAction('deactivate', e.currentTarget, 'Web Pixel deactivated'));
     $('analytics-apply').addEventListener('click', loadAnalytics);
     $('privacy-more').addEventListener('click', () => loadPrivacy({more: true}));
-    return Promise.all([loadSync(), loadPixel(), loadAnalytics(), loadPrivacy()]).then(() => {
+    $('billing-change').addEventListener('click', () => renderBilling({showPlans: true}));
+    $('billing-cancel').addEventListener('click', (e) => cancelPlan(e.currentTarget));
+    // The plan first: without one (and billing required) the dashboard is not loaded at all.
+    return loadBilling().then(() => {
+      if (gated()) return null;
+      $('dashboard').removeAttribute('hidden');
+      return Promise.all([loadSync(), loadPixel(), loadAnalytics(), loadPrivacy()]);
+    }).then(() => {
       document.body.dataset.ready = 'true';
     });
   }
