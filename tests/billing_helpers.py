@@ -90,3 +90,30 @@ def path_of(url: str) -> str:
     """The path and query of an absolute URL (to request it from the test client)."""
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def approved_on_shopify(fake: Any, shop: str, name: str, *, usage_cap: str | None = None) -> str:
+    """A test subscription the merchant chose and approved on Shopify's side (managed
+    pricing's page, or an approval whose return never came); its gid. No webhook is sent."""
+    lines: list[dict[str, Any]] = [
+        {
+            "plan": {
+                "appRecurringPricingDetails": {"price": {"amount": "19.0", "currencyCode": "USD"}}
+            }
+        }
+    ]
+    if usage_cap is not None:
+        cap = {"cappedAmount": {"amount": usage_cap, "currencyCode": "USD"}, "terms": "per event"}
+        lines.append({"plan": {"appUsagePricingDetails": cap}})
+    created = fake._subscription_create(
+        fake.shop(shop),
+        fake.base_url,
+        name=name,
+        lineItems=lines,
+        returnUrl="http://127.0.0.1:8080/billing/return",
+        test=True,
+    )
+    gid: str = created["appSubscription"]["id"]
+    fake.approve(shop, gid)
+    fake.billing_webhooks.clear()
+    return gid

@@ -13,7 +13,13 @@ import pytest
 
 from models import BillingCharge, BillingUsageCharge
 from server.config import Config
-from tests.billing_helpers import billed_shop, billing_config_file, merchant_decides, path_of
+from tests.billing_helpers import (
+    approved_on_shopify,
+    billed_shop,
+    billing_config_file,
+    merchant_decides,
+    path_of,
+)
 from tests.fake_shopify import Fault, WebhookSender
 from tests.helpers import bearer
 
@@ -291,24 +297,7 @@ async def test_managed_pricing(make_billing, fake):
     assert body["mode"] == "managed" and body["active"] is None and body["plans"] == []
     assert body["pricing_url"].endswith("/charges/my-app/pricing_plans")
     # The merchant picks a plan on Shopify's page: the state comes from currentAppInstallation.
-    created = fake._subscription_create(
-        fake.shop(shop),
-        fake.base_url,
-        name="Basic",
-        lineItems=[
-            {
-                "plan": {
-                    "appRecurringPricingDetails": {
-                        "price": {"amount": "9.99", "currencyCode": "USD"}
-                    }
-                }
-            }
-        ],
-        returnUrl="https://admin.shopify.com/",
-        test=True,
-    )
-    fake.approve(shop, created["appSubscription"]["id"])
-    fake.billing_webhooks.clear()
+    approved_on_shopify(fake, shop, "Basic")
     body = await _billing(client, config, shop)
     assert body["active"]["plan"] == "basic" and body["active"]["status"] == "ACTIVE"
 
@@ -476,32 +465,7 @@ async def test_a_usage_charge_survives_a_worker_sigkill_between_shopify_and_the_
     await make_worker_client(config)  # the app on a real Redis broker (and its database pool)
     shop = await billed_shop(fake, config)
     # On the metered plan: approved on Shopify's page (the run reads it back from Shopify).
-    created = fake._subscription_create(
-        fake.shop(shop),
-        fake.base_url,
-        name="Metered",
-        lineItems=[
-            {
-                "plan": {
-                    "appRecurringPricingDetails": {
-                        "price": {"amount": "19.0", "currencyCode": "USD"}
-                    }
-                }
-            },
-            {
-                "plan": {
-                    "appUsagePricingDetails": {
-                        "cappedAmount": {"amount": "5.0", "currencyCode": "USD"},
-                        "terms": "1 cent per event beyond 100",
-                    }
-                }
-            },
-        ],
-        returnUrl="http://127.0.0.1:8080/billing/return",
-        test=True,
-    )
-    fake.approve(shop, created["appSubscription"]["id"])
-    fake.billing_webhooks.clear()
+    approved_on_shopify(fake, shop, "Metered", usage_cap="5.0")
     day = datetime.now(UTC).date()
     row = await Shop.get(domain=shop)
     await PixelDailyAggregate.create(
@@ -525,12 +489,17 @@ async def test_a_usage_charge_survives_a_worker_sigkill_between_shopify_and_the_
     await outbox.refresh_from_db()
     assert outbox.state == "pending" and outbox.usage_record_gid is None
 
-    # Recovery: the day's run again (as the next scheduled tick, or ops, runs it).
+    # Recovery: the day's run again (as the next scheduled tick, or ops, runs it), twice
+    # at once: one sends the pending row, the other skips it or finds it sent.
     env = {**base_env, **billing_env}
     args = ("billing", "usage", "--shop", shop, "--day", day.isoformat())
-    result = await asyncio.to_thread(run_cli, *args, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "recorded=-" in result.stdout and "sent=1" in result.stdout
+    results = await asyncio.gather(
+        asyncio.to_thread(run_cli, *args, env=env), asyncio.to_thread(run_cli, *args, env=env)
+    )
+    for result in results:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "recorded=-" in result.stdout
+    assert sorted("sent=1" in r.stdout for r in results) == [False, True]
     (record,) = fake.usage_records(shop)
     await outbox.refresh_from_db()
     assert outbox.state == "sent" and outbox.usage_record_gid == record["id"]

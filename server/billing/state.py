@@ -205,33 +205,22 @@ async def _apply_status(shop_domain: str, gid: str, *, status: str, name: str, k
     )
 
 
-async def subscription_updated(shop: str, payload: dict[str, Any]) -> None:
-    """app_subscriptions/update: the subscription's new status."""
-    charge = _payload_charge(payload, "app_subscription")
-    gid = charge["admin_graphql_api_id"]
-    if not gid.startswith(SUBSCRIPTION_GID) or not isinstance(charge.get("status"), str):
-        raise BillingPayloadError("app_subscription: not a subscription id, or no status")
-    await _apply_status(
-        shop,
-        gid,
-        status=charge["status"].upper(),
-        name=str(charge.get("name") or ""),
-        kind=CHARGE_SUBSCRIPTION,
-    )
+# The status webhooks: topic -> (payload key, gid prefix, charge kind).
+STATUS_TOPICS: dict[str, tuple[str, str, str]] = {
+    "app_subscriptions/update": ("app_subscription", SUBSCRIPTION_GID, CHARGE_SUBSCRIPTION),
+    "app_purchases_one_time/update": ("app_purchase_one_time", ONE_TIME_GID, CHARGE_ONE_TIME),
+}
 
 
-async def one_time_updated(shop: str, payload: dict[str, Any]) -> None:
-    """app_purchases_one_time/update: the purchase's new status."""
-    charge = _payload_charge(payload, "app_purchase_one_time")
+async def charge_status_updated(topic: str, shop: str, payload: dict[str, Any]) -> None:
+    """app_subscriptions/update, app_purchases_one_time/update: the charge's new status."""
+    key, prefix, kind = STATUS_TOPICS[topic]
+    charge = _payload_charge(payload, key)
     gid = charge["admin_graphql_api_id"]
-    if not gid.startswith(ONE_TIME_GID) or not isinstance(charge.get("status"), str):
-        raise BillingPayloadError("app_purchase_one_time: not a purchase id, or no status")
+    if not gid.startswith(prefix) or not isinstance(charge.get("status"), str):
+        raise BillingPayloadError(f"{key}: not a {kind} id, or no status")
     await _apply_status(
-        shop,
-        gid,
-        status=charge["status"].upper(),
-        name=str(charge.get("name") or ""),
-        kind=CHARGE_ONE_TIME,
+        shop, gid, status=charge["status"].upper(), name=str(charge.get("name") or ""), kind=kind
     )
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.billing.state import (
+    STATUS_TOPICS,
     BillingPayloadError,
     approaching_capped_amount,
-    one_time_updated,
-    subscription_updated,
+    charge_status_updated,
 )
 from server.privacy.requests import customer_data_request, redact_customer, redact_shop
 from server.shops.uninstall import uninstall_shop
@@ -70,10 +70,8 @@ async def _shop_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str,
 
 
 async def _billing(topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]) -> None:
-    if topic == "app_subscriptions/update":
-        await subscription_updated(shop, payload)
-    elif topic == "app_purchases_one_time/update":
-        await one_time_updated(shop, payload)
+    if topic in STATUS_TOPICS:
+        await charge_status_updated(topic, shop, payload)
     else:
         await approaching_capped_amount(shop, payload)
 
@@ -84,11 +82,7 @@ TOPICS: dict[str, Topic] = {
     # Billing: the charges' status (server/billing/state.py).
     **{
         topic: Topic(_billing, PROCESS_WEBHOOKS, permanent=(BillingPayloadError,))
-        for topic in (
-            "app_subscriptions/update",
-            "app_subscriptions/approaching_capped_amount",
-            "app_purchases_one_time/update",
-        )
+        for topic in (*STATUS_TOPICS, "app_subscriptions/approaching_capped_amount")
     },
     # The mandatory privacy topics.
     "customers/data_request": Topic(_data_request, PROCESS_PRIVACY, subscribed=False),
