@@ -511,3 +511,36 @@ async def test_a_usage_charge_survives_a_worker_sigkill_between_shopify_and_the_
     assert result.returncode == 0 and "sent=0" in result.stdout
     assert len(fake.usage_records(shop)) == 1
     assert await BillingUsageCharge.filter(shop_id=row.id).count() == 1
+
+
+async def test_a_usage_charge_shopify_does_not_answer_stays_pending_and_is_sent_later(
+    make_billing, fake, base_env, billing_env
+):
+    from datetime import UTC, datetime
+
+    from models import PixelDailyAggregate, Shop
+    from tests.helpers import run_cli
+
+    _, config = await make_billing()
+    shop = await billed_shop(fake, config)
+    approved_on_shopify(fake, shop, "Metered", usage_cap="5.0")
+    day = datetime.now(UTC).date()
+    row = await Shop.get(domain=shop)
+    await PixelDailyAggregate.create(
+        shop_id=row.id, day=day, name="page_viewed", count=150, distinct_clients=1
+    )
+    # The reconciliation gets its answer; every try of the usage record meets a 503.
+    fake.inject(shop, Fault(), *[Fault(status=503) for _ in range(8)])
+    env = {**base_env, **billing_env}
+    args = ("billing", "usage", "--shop", shop, "--day", day.isoformat())
+    result = await asyncio.to_thread(run_cli, *args, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "recorded=pending" in result.stdout and "pending=1" in result.stdout
+    assert not fake.usage_records(shop)
+    outbox = await BillingUsageCharge.get(shop_id=row.id)
+    assert outbox.state == "pending" and outbox.last_error == "ShopifyServerError"
+    fake.shop(shop).faults.clear()
+    result = await asyncio.to_thread(run_cli, *args, env=env)
+    assert result.returncode == 0 and "sent=1" in result.stdout
+    (record,) = fake.usage_records(shop)
+    assert record["price"]["amount"] == "0.50"
