@@ -45,10 +45,8 @@ async def subscribe(
     shop: Shop, handle: str, *, config: Config, shopify: ShopifyClient, creds: ShopCredentials
 ) -> str:
     """The URL the merchant approves the plan on (a new plan replaces the current one once
-    approved). In managed mode, Shopify's plan-selection page: no charge is created."""
+    approved). API mode only: under managed pricing Shopify's own page makes the charges."""
     billing = config.billing
-    if billing.mode == "managed":
-        return plans.managed_pricing_url(shop.domain, billing.app_handle)
     plan = billing.plan(handle)
     if plan is None:
         raise UnknownPlanError(handle)

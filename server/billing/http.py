@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from models import Shop
 from server.billing import charges
-from server.billing.plans import app_in_admin_url
+from server.billing.plans import app_in_admin_url, managed_pricing_url
 from server.billing.state import ChargeOwnerError, has_active_plan, reconcile
 from server.billing.view import describe
 from server.config import BillingConfig
@@ -113,7 +113,11 @@ async def subscribe(request: web.Request) -> web.Response:
     shop = request[keys.SHOP]
     config = request.app[keys.CONFIG]
     handle = await _plan_from_body(request, required=config.billing.mode == "api")
-    if config.billing.mode == "api" and config.billing.plan(handle) is None:
+    if config.billing.mode == "managed":
+        # Managed pricing: no charge is made here; Shopify's page lets the merchant choose.
+        url = managed_pricing_url(shop.domain, config.billing.app_handle)
+        return json_response({"confirmation_url": url})
+    if config.billing.plan(handle) is None:
         raise Problem(400, f"no plan has the handle {handle[:64]!r}", title="Unknown plan")
     creds = await _credentials(request, shop.domain)
     try:
