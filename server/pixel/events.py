@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -85,6 +85,10 @@ class Limits:
     max_event_bytes: int
     max_string_chars: int
     max_future_skew_s: int
+    max_future_skew: timedelta = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_future_skew", timedelta(seconds=self.max_future_skew_s))
 
 
 def _id_string(event: dict[str, Any], key: str) -> str:
@@ -98,25 +102,35 @@ def _id_string(event: dict[str, Any], key: str) -> str:
     return value
 
 
-def _timestamp(value: Any, *, now: datetime, max_future_skew_s: int) -> str:
+_ZERO = timedelta(0)
+
+
+def _timestamp(value: Any, *, now: datetime, max_future_skew: timedelta) -> str:
     if not isinstance(value, str) or not value:
         raise EnvelopeError("timestamp must be an ISO 8601 string")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise EnvelopeError("timestamp is not ISO 8601") from None
-    if parsed.tzinfo is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         raise EnvelopeError("timestamp has no time zone")
-    try:
-        # Normalised so PostgreSQL parses exactly what Python validated.
-        utc = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. year 1 with a positive offset
-        raise EnvelopeError("timestamp is not ISO 8601 in a usable range") from None
-    if utc - now > timedelta(seconds=max_future_skew_s):
+    if offset == _ZERO and value[-1] == "Z" and value[4] == "-" and value[10] == "T":
+        # The pixel's own form (toISOString, extended ISO 8601 in UTC): kept as sent, which
+        # PostgreSQL reads as Python did.
+        utc, text = parsed, value
+    else:
+        try:
+            # Normalised so PostgreSQL parses exactly what Python validated.
+            utc = parsed.astimezone(UTC)
+        except OverflowError:  # e.g. year 1 with a positive offset
+            raise EnvelopeError("timestamp is not ISO 8601 in a usable range") from None
+        text = utc.isoformat()
+    if utc - now > max_future_skew:
         raise EnvelopeError("timestamp is in the future")
     if now - utc > MAX_EVENT_AGE:
         raise EnvelopeError("timestamp is older than 30 days")
-    return utc.isoformat()
+    return text
 
 
 def _has_email(value: str) -> bool:
@@ -260,9 +274,7 @@ def validate_event(
     seq = event.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
         raise EnvelopeError("seq must be a non-negative integer")
-    timestamp = _timestamp(
-        event.get("timestamp"), now=now, max_future_skew_s=limits.max_future_skew_s
-    )
+    timestamp = _timestamp(event.get("timestamp"), now=now, max_future_skew=limits.max_future_skew)
     context = event.get("context", {})
     if context is None:
         context = {}

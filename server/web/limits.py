@@ -33,7 +33,6 @@ from server.config import Config
 from server.metrics import Metrics
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited, RateLimiter
-from server.security.hmac import normalize_shop
 from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
 
@@ -42,13 +41,13 @@ log = logging.getLogger(__name__)
 DOWN_BACKOFF_S = 5.0
 REDIS_TIMEOUT_S = 0.5
 WEBHOOK_PATH = "/webhooks"
-SHOP_HEADER = "X-Shopify-Shop-Domain"
-# The pixel has its own limits (and its own answer when Redis is down) in its handler.
-_OWN_LIMITS = frozenset({"/pixel/events"})
+# The intake lanes charge their own limits in their handlers (server/web/lanes.py): the
+# pixel's (with its own answer when Redis is down) and the webhooks' per-shop ceiling.
+_OWN_LIMITS = frozenset({"/pixel/events", WEBHOOK_PATH})
 _LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
 
 
-def client_address(request: web.Request, *, trust_forwarded_for: bool) -> str:
+def client_address(request: web.BaseRequest, *, trust_forwarded_for: bool) -> str:
     """The client's address for per-IP limits.
 
     Behind a trusted load balancer, the right-most X-Forwarded-For entry (the one the
@@ -91,6 +90,7 @@ class EdgeLimits:
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
         self._down_until = 0.0
+        self._charging: set[asyncio.Task[None]] = set()
 
     def refused(self, scope: str, retry_after_s: int) -> Problem:
         """Count a 429 and build it."""
@@ -122,6 +122,14 @@ class EdgeLimits:
         with contextlib.suppress(Problem):
             await self.take(rate, key)
 
+    def charge_stored(self, rate: Rate, key: str) -> None:
+        """charge_after without waiting: the lease covers it, or the take runs on its own."""
+        if self.limiter.spend_leased(rate, key):
+            return
+        task = asyncio.get_running_loop().create_task(self.charge_after(rate, key))
+        self._charging.add(task)
+        task.add_done_callback(self._charging.discard)
+
 
 EDGE_LIMITS = web.AppKey("edge_limits", EdgeLimits)
 
@@ -142,27 +150,10 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         if shop is not None:
             await limits.take(limits.api_shop, shop.domain)
         return await handler(request)
-    if path == WEBHOOK_PATH:
-        return await _webhook(request, handler, limits)
     address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
     rate = limits.auth_ip if path.startswith("/auth/") else limits.other_ip
     await limits.take(rate, address)
     return await handler(request)
-
-
-async def _webhook(
-    request: web.Request, handler: Handler, limits: EdgeLimits
-) -> web.StreamResponse:
-    shop = normalize_shop(request.headers.get(SHOP_HEADER))
-    if shop is not None:
-        wait_s = limits.limiter.blocked_for(limits.webhook_shop, shop)
-        if wait_s is not None:
-            raise limits.refused(limits.webhook_shop.scope, wait_s)
-    response = await handler(request)
-    # 2xx: the HMAC verified (anything else is refused before it is believed).
-    if shop is not None and 200 <= response.status < 300:
-        await limits.charge_after(limits.webhook_shop, shop)
-    return response
 
 
 async def edge_limits_ctx(app: web.Application) -> AsyncIterator[None]:
