@@ -58,8 +58,9 @@ HEADERS = ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Event-Id")
 class GroupCommit:
     """Rows of concurrent requests: one INSERT (one implicit COMMIT) per flush."""
 
-    def __init__(self, pool: asyncpg.Pool, sql: str, width: int, *, fixed: tuple = ()) -> None:
-        self.pool, self.sql, self.width, self.fixed = pool, sql, width, fixed
+    def __init__(self, conns: list[asyncpg.Connection], sql: str, *, fixed: tuple = ()) -> None:
+        # A connection per flush in flight, held (a pool would reset it on every release).
+        self.conns, self.sql, self.fixed = conns, sql, fixed
         self.rows: list[tuple] = []
         self.waiters: list[asyncio.Future[None]] = []
         self.flushing = 0
@@ -74,12 +75,13 @@ class GroupCommit:
         await future
 
     async def flush(self) -> None:
+        conn = self.conns.pop()
         try:
             while self.rows:
                 rows, waiters, self.rows, self.waiters = self.rows, self.waiters, [], []
                 try:
                     columns = [list(c) for c in zip(*rows, strict=True)]
-                    await self.pool.execute(self.sql, *self.fixed, *columns)
+                    await conn.execute(self.sql, *self.fixed, *columns)
                 except Exception as e:  # every waiter of the flush learns it failed
                     for w in waiters:
                         w.set_exception(e)
@@ -87,6 +89,7 @@ class GroupCommit:
                 for w in waiters:
                     w.set_result(None)
         finally:
+            self.conns.append(conn)
             self.flushing -= 1
 
 
@@ -144,17 +147,14 @@ def main() -> None:
 
     async def stores(app: web.Application) -> object:
         # Named as the app's web sessions are, so the bench counts its PostgreSQL CPU alike.
-        pool = await asyncpg.create_pool(
-            database_url,
-            min_size=4,
-            max_size=4,
-            server_settings={"application_name": "shopify-app web"},
-        )
-        await pool.execute(SCHEMA)
-        app["webhooks"] = GroupCommit(pool, WEBHOOK_SQL, 7)
-        app["pixel"] = GroupCommit(pool, PIXEL_SQL, 8, fixed=(int(shop_id),))
+        settings = {"application_name": "shopify-app web"}
+        conns = [await asyncpg.connect(database_url, server_settings=settings) for _ in range(4)]
+        await conns[0].execute(SCHEMA)
+        app["webhooks"] = GroupCommit(conns[:2], WEBHOOK_SQL)
+        app["pixel"] = GroupCommit(conns[2:], PIXEL_SQL, fixed=(int(shop_id),))
         yield
-        await pool.close()
+        for conn in conns:
+            await conn.close()
 
     app = web.Application()
     app.cleanup_ctx.append(stores)

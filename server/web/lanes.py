@@ -21,7 +21,13 @@ from aiohttp.typedefs import Handler
 
 from server.logs import request_id_var, shop_var
 from server.web import keys
-from server.web.middlewares import REQUEST_ID_HEADER, error_response, request_id_for, shaped
+from server.web.middlewares import (
+    REQUEST_ID_HEADER,
+    close_if_unread,
+    error_response,
+    refused_shape,
+    request_id_for,
+)
 
 # A lane's handler: the request and the app (a request the server dispatches has no match
 # info, so `request.app` is not there).
@@ -68,17 +74,17 @@ class Lanes:
         token = request_id_var.set(rid)
         shop_token = shop_var.set(None)
         app = self.app
-
-        async def run(req: web.BaseRequest) -> web.StreamResponse:
-            return await lane.handler(req, app)
-
         try:
-            response = await shaped(request, run)
+            problem = refused_shape(request)
+            if problem is not None:
+                raise problem
+            response = await lane.handler(request, app)
         except Exception as exc:
             response = error_response(request, exc)
         finally:
             request_id_var.reset(token)
             shop_var.reset(shop_token)
+        close_if_unread(request, response)
         headers = response.headers
         headers[REQUEST_ID_HEADER] = rid
         if lane.cors_expose is not None:

@@ -164,30 +164,44 @@ def _undecodable_header(request: web.BaseRequest) -> str | None:
     return None
 
 
-async def shaped(
-    request: RequestT, handler: Callable[[RequestT], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+def refused_shape(request: web.BaseRequest) -> Problem | None:
     """400 for header values that are not UTF-8; 415 for a body in a coding this server
-    does not decode (RFC 9110 15.5.16)."""
+    does not decode (RFC 9110 15.5.16); None for a request a handler can read."""
     bad = _undecodable_header(request)
     if bad is not None:
-        raise Problem(400, f"the {bad} header is not valid UTF-8 text", title="Invalid header")
-    coding = request.headers.get("Content-Encoding", "").strip().lower()
-    if not coding or not request.body_exists:
-        return await handler(request)
-    if coding not in SUPPORTED_CONTENT_CODINGS:
-        raise Problem(
+        return Problem(400, f"the {bad} header is not valid UTF-8 text", title="Invalid header")
+    coding = request.headers.get("Content-Encoding")
+    if coding and request.body_exists and coding.strip().lower() not in SUPPORTED_CONTENT_CODINGS:
+        return Problem(
             415,
             "Content-Encoding must be gzip, deflate or identity",
             title="Unsupported Content-Encoding",
             headers={"Accept-Encoding": "gzip, deflate"},
         )
+    return None
+
+
+def close_if_unread(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """An unread compressed body may not even decode: close instead of draining it, and
+    say so, so the client does not send its next request on this connection."""
+    if (
+        request.headers.get("Content-Encoding", "").strip()
+        and request.body_exists
+        and not request.content.is_eof()
+    ):
+        response.force_close()
+
+
+async def shaped(
+    request: RequestT, handler: Callable[[RequestT], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The handler's answer to a request whose shape it can read (see refused_shape)."""
+    problem = refused_shape(request)
+    if problem is not None:
+        raise problem
     try:
         response = await handler(request)
-    except Problem as problem:
-        response = render(problem)
-    if not request.content.is_eof():
-        # An unread compressed body may not even decode: close instead of draining it, and
-        # say so, so the client does not send its next request on this connection.
-        response.force_close()
+    except Problem as raised:
+        response = render(raised)
+    close_if_unread(request, response)
     return response

@@ -15,7 +15,14 @@ from typing import Any
 
 from server.privacy.requests import customer_data_request, redact_customer, redact_shop
 from server.shops.uninstall import uninstall_shop
-from server.sync.changes import DATA_TOPICS, PayloadError, UnknownTopicError, apply_data_change
+from server.sync.changes import (
+    DATA_TOPICS,
+    PayloadError,
+    UnknownTopicError,
+    apply_data_change,
+    apply_data_changes,
+)
+from server.webhooks.delivery import requested_at
 
 # The actors that apply deliveries (declared in actors/webhooks.py), by name: a queue each.
 PROCESS_WEBHOOKS = "process_webhooks"  # queue "webhooks"
@@ -24,6 +31,8 @@ PROCESS_DATA = "process_data_webhooks"  # queue "sync"
 
 # (topic, shop, payload, delivery metadata)
 Handler = Callable[[str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
+# (the transaction's connection, the deliveries) -> the deliveries that failed on their own
+BatchHandler = Callable[[Any, list[Any]], Awaitable[dict[int, Exception]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +50,12 @@ class Topic:
     subscribed: bool = True
     permanent: tuple[type[Exception], ...] = ()
     changes_shop_data: bool = False
+    # Applies many deliveries of the topic in one transaction (server/webhooks/processing.py).
+    batch: BatchHandler | None = None
 
 
-async def _data_change(topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]) -> None:
-    await apply_data_change(topic, shop, payload)
+async def _data_change(topic: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await apply_data_change(topic, shop, payload, at=requested_at(d))
 
 
 async def _uninstalled(_t: str, shop: str, _p: dict[str, Any], delivery: dict[str, Any]) -> None:
@@ -79,6 +90,7 @@ TOPICS: dict[str, Topic] = {
             PROCESS_DATA,
             permanent=(PayloadError, UnknownTopicError),
             changes_shop_data=True,
+            batch=apply_data_changes,
         )
         for topic in DATA_TOPICS
     },
