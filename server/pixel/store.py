@@ -32,6 +32,10 @@ e AS MATERIALIZED (
     SELECT b.shop_id, b.received_at, b.version, e
     FROM b CROSS JOIN LATERAL jsonb_array_elements(b.events) AS e
 ),
+redacting AS MATERIALIZED (
+    SELECT DISTINCT r.shop_id FROM redacted_identities r
+    WHERE r.shop_id IN (SELECT shop_id FROM b)
+),
 inserted AS (
     INSERT INTO pixel_events
         (shop_id, event_id, name, "timestamp", client_id, seq, type, context, data,
@@ -44,8 +48,10 @@ inserted AS (
            nullif(lower(left(e.e->'data'->'checkout'->>'email', 320)), ''),
            nullif(left(e.e->'data'->'checkout'->>'phone', 64), '')
     FROM e
-    -- A customer redacted (customers/redact): their events are not stored again.
-    WHERE NOT EXISTS (
+    -- A customer redacted (customers/redact): their events are not stored again. Only the
+    -- shops that have redacted anyone are looked into per event.
+    WHERE e.shop_id NOT IN (SELECT shop_id FROM redacting)
+       OR NOT EXISTS (
         SELECT 1 FROM redacted_identities r
         WHERE r.shop_id = e.shop_id
           AND (r.kind, r.value_hash) IN (

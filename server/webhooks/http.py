@@ -149,7 +149,8 @@ async def receive_webhook(request: web.BaseRequest, app: web.Application) -> web
     ):
         raise Problem(401, _BAD_HMAC, title="Invalid HMAC")
     topic = _header(headers, TOPIC_HEADER, max_chars=MAX_TOPIC_CHARS)
-    shop = normalize_shop(_header(headers, SHOP_HEADER, max_chars=MAX_ID_CHARS))
+    _header(headers, SHOP_HEADER, max_chars=MAX_ID_CHARS)
+    shop = claimed  # the same header, normalised above
     if shop is None:
         raise Problem(400, f"the {SHOP_HEADER} header is not a *.myshopify.com domain")
     shop_var.set(shop)

@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
 from server.config import OutboxConfig
 from server.stores import store_down
-from server.sync.cache import bump_version
+from server.sync.cache import bump_version, bump_versions
 from server.sync.changes import Change, PayloadError
 from server.webhooks.delivery import delivery_meta
 from server.webhooks.topics import TOPICS, BatchHandler, Topic
@@ -170,8 +170,7 @@ async def _process_batch(
             outcomes[await _failed(row, error, outbox=outbox)] += 1
     if redis is not None:
         # After the commit: no cached API page may show what the deliveries replaced.
-        for shop_id in {row["shop_id"] for row in rows if row["shop_id"] is not None}:
-            await bump_version(redis, int(shop_id))
+        await bump_versions(redis, {int(r["shop_id"]) for r in rows if r["shop_id"] is not None})
     return {int(row["id"]) for row in rows}
 
 
