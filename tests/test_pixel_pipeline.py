@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,9 +21,9 @@ from models import (
     PixelPending,
     WebPixelVersion,
 )
-from server.pixel import pipeline
 from server.db import connect
 from server.groupcommit import CommitConnections
+from server.pixel import pipeline
 from server.pixel.store import store_batches
 from server.privacy.requests import redact_pixel_clients
 from tests.helpers import bearer, run_cli

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
 from models import Customer, Product, ProductVariant, WebhookDelivery
+from server.webhooks.http import WEBHOOK_WAKER
 from server.webhooks.processing import process_deliveries
 from tests.fake_shopify import WebhookSender
 from tests.helpers import install_shop
@@ -128,3 +132,46 @@ async def test_a_sample_delivery_without_an_update_time_is_ordered_by_when_it_wa
     row = await Customer.get(shopify_id=706405506930370084)
     stored = await WebhookDelivery.get(id=ids[0])
     assert row.updated_at == stored.triggered_at
+
+
+async def test_a_flooding_shop_does_not_stand_in_front_of_another_shops_delivery(
+    client, config, stub_broker, stub_worker
+):
+    # A bulk edit in one shop's admin: thousands of products/update at once. Its deliveries
+    # wake the busy queue; another shop's delivery, sent after the flood, wakes the usual
+    # one, and is applied while the flood still waits.
+    loud, quiet = SHOPS
+    await install_shop(config, loud)
+    await install_shop(config, quiet)
+    sender = WebhookSender(client.session, secret=config.shopify.api_secret.reveal())
+    url = str(client.make_url("/webhooks"))
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    flood = 4000
+    semaphore = asyncio.Semaphore(64)
+
+    async def send(n: int) -> int:
+        async with semaphore:
+            _, sent = await sender.send(
+                url, "products/update", loud, product(n, title="bulk", at=at)
+            )
+            return sent.status
+
+    statuses = await asyncio.gather(*(send(10_000 + n) for n in range(flood)))
+    assert set(statuses) == {200}
+    _, sent = await sender.send(url, "products/update", quiet, product(5, title="quiet", at=at))
+    assert sent.status == 200
+    await client.app[WEBHOOK_WAKER].idle()
+    busy = [
+        i for raw in stub_broker.queues["sync_busy"].queue for i in orjson.loads(raw)["args"][0]
+    ]
+    assert len(busy) > flood * 0.9  # the flood, once it was seen as one
+
+    await stub_worker.drain("sync", only=True)
+
+    quiet_row = await Product.get(shopify_id=5)
+    assert quiet_row.title == "quiet"
+    pending = await WebhookDelivery.filter(shop_domain=loud, state="pending").count()
+    assert pending >= len(busy)  # none of the busy queue's deliveries ran before it
+    await stub_worker.drain("sync_busy")
+    assert await WebhookDelivery.filter(state="pending").count() == 0
+    assert await Product.filter(title="bulk").count() == flood

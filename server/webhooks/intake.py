@@ -14,6 +14,7 @@ commits (then it is a duplicate) or rolls back (then it is the first).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +32,7 @@ from server.groupcommit import (
 )
 from server.stores import STORE_DOWN_ERRORS
 from server.wake import Waker
-from server.webhooks.topics import group_by_actor
+from server.webhooks.topics import BusyShops, group_by_actor
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ class DeliveryStore:
         self._connections = connections
         self._stale_after_s = stale_after_s
         self._timeout_s = timeout_s
+        self._busy = BusyShops()
 
     async def _insert(self, rows: list[Delivery], extra: dict[Key, int]) -> list[Any]:
         async def statement(conn: Any) -> list[Any]:
@@ -227,8 +229,11 @@ class DeliveryStore:
             if copies:
                 await self._count_copies(copies, extra)
         # Committed: now (and only now) the workers may hear of it.
-        pending = [(int(r["id"]), str(r["topic"])) for r in found if r["state"] == "pending"]
-        for actor, ids in group_by_actor(pending).items():
+        pending_rows = [r for r in found if r["state"] == "pending"]
+        busy = self._busy.count([r["shop_domain"] for r in pending_rows], now_s=time.monotonic())
+        busy_ids = {int(r["id"]) for r in pending_rows if r["shop_domain"] in busy}
+        pending = [(int(r["id"]), str(r["topic"])) for r in pending_rows]
+        for actor, ids in group_by_actor(pending, busy=busy_ids.__contains__).items():
             self._waker.send_ids(actor, ids)
         outcomes = []
         seen: set[Key] = set()

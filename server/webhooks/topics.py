@@ -28,6 +28,9 @@ from server.webhooks.delivery import requested_at
 PROCESS_WEBHOOKS = "process_webhooks"  # queue "webhooks"
 PROCESS_PRIVACY = "process_privacy_webhooks"  # queue "privacy"
 PROCESS_DATA = "process_data_webhooks"  # queue "sync"
+# A shop's data deliveries while it floods (a bulk edit): a queue of their own, consumed
+# beside the others, so one loud shop's backlog never stands in front of another shop's.
+PROCESS_BUSY_DATA = "process_busy_data_webhooks"  # queue "sync_busy"
 
 # (topic, shop, payload, delivery metadata)
 Handler = Callable[[str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
@@ -52,6 +55,8 @@ class Topic:
     changes_shop_data: bool = False
     # Applies many deliveries of the topic in one transaction (server/webhooks/processing.py).
     batch: BatchHandler | None = None
+    # The actor of a busy shop's deliveries of this topic (see BUSY_SHOP_PER_S).
+    busy_actor: str | None = None
 
 
 async def _data_change(topic: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
@@ -91,6 +96,7 @@ TOPICS: dict[str, Topic] = {
             permanent=(PayloadError, UnknownTopicError),
             changes_shop_data=True,
             batch=apply_data_changes,
+            busy_actor=PROCESS_BUSY_DATA,
         )
         for topic in DATA_TOPICS
     },
@@ -116,10 +122,48 @@ def rest_topic(enum_value: str) -> str:
     return enum_value.lower()
 
 
-def group_by_actor(rows: list[tuple[int, str]]) -> dict[str, list[int]]:
-    """(delivery id, topic) pairs grouped by the name of the actor that wakes for them."""
+def group_by_actor(
+    rows: list[tuple[int, str]], *, busy: Callable[[int], bool] = lambda _i: False
+) -> dict[str, list[int]]:
+    """(delivery id, topic) pairs grouped by the name of the actor that wakes for them;
+    `busy(delivery id)`: whether its shop floods now (its topic's busy actor, if any)."""
     groups: dict[str, list[int]] = {}
     for delivery_id, topic in rows:
         row = TOPICS.get(topic)
-        groups.setdefault(row.actor if row else DEFAULT_ACTOR, []).append(delivery_id)
+        if row is None:
+            actor = DEFAULT_ACTOR
+        elif row.busy_actor is not None and busy(delivery_id):
+            actor = row.busy_actor
+        else:
+            actor = row.actor
+        groups.setdefault(actor, []).append(delivery_id)
     return groups
+
+
+# A shop whose deliveries of topics with a busy actor come faster than this (in one web
+# process) is busy for the next second: they wake the busy actor.
+BUSY_SHOP_PER_S = 50
+
+
+class BusyShops:
+    """Deliveries per shop in the current second, and the shops over BUSY_SHOP_PER_S in
+    this one or the last (one web process's view; counted at each flush)."""
+
+    def __init__(self, *, per_s: int = BUSY_SHOP_PER_S) -> None:
+        self.per_s = per_s
+        self._second = 0
+        self._counts: dict[str, int] = {}
+        self._busy: set[str] = set()
+
+    def count(self, shops: list[str], *, now_s: float) -> set[str]:
+        """Count a flush's deliveries (their shops); the shops busy now."""
+        second = int(now_s)
+        if second != self._second:
+            self._busy = {s for s, n in self._counts.items() if n > self.per_s}
+            if second != self._second + 1:
+                self._busy = set()
+            self._second, self._counts = second, {}
+        counts = self._counts
+        for shop in shops:
+            counts[shop] = counts.get(shop, 0) + 1
+        return self._busy | {s for s in set(shops) if counts[s] > self.per_s}
