@@ -392,6 +392,41 @@ PATHS["/api/sync"] = {
 }
 
 
+_PROXY_QUERY = [
+    {"name": name, "in": "query", "required": name != "path_prefix", "schema": {"type": "string"}}
+    for name in ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
+]
+
+
+def _proxy(method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": f"{method} through Shopify's app proxy (https://{{shop}}/apps/...): the "
+        "`signature` query verifies, then the handler registered for the path answers "
+        '(GET /proxy/ping: {"shop", "logged_in_customer_id"})',
+        "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+            *_PROXY_QUERY,
+        ],
+        "responses": {
+            "200": {
+                "description": "the handler's answer (JSON, or Liquid for the theme)",
+                "content": {
+                    "application/json": {"schema": {}},
+                    "application/liquid": {"schema": {"type": "string"}},
+                },
+            },
+            "400": PROBLEM,
+            "401": PROBLEM,
+            "404": PROBLEM,
+        },
+    }
+    if method == "POST":
+        operation["requestBody"] = {"content": {"*/*": {"schema": {}}}}
+    return operation
+
+
+PATHS["/proxy/{path}"] = {"get": _proxy("GET"), "post": _proxy("POST")}
+
 _PREFLIGHT = {
     "summary": "CORS preflight (server/web/cors.py's policy)",
     "responses": {

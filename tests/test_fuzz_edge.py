@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from tests.fake_shopify import webhook_hmac
 from tests.helpers import install_shop, make_session_token
 from tests.served import ServedApp, unlimited
+from tests.shopify_signing import js_app_proxy_signature, query_string
 
 SETTINGS = settings(
     max_examples=500,
@@ -207,6 +209,8 @@ GET_ROUTES = {
     "/auth/callback": ["shop", "hmac", "timestamp", "host", "code", "state"],
     "/healthz": [],
     "/openapi.json": [],
+    "/proxy/ping": ["shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix"],
+    "/ext/ping": [],
 }
 
 
@@ -236,3 +240,43 @@ def test_any_query_value_is_handled(served, client, config, no_error_logs):
 
     check()
     assert sum(client.statuses.values()) >= 500
+
+
+def test_signed_app_proxy_queries_of_any_shape_verify(served, client, config, no_error_logs):
+    secret = config.shopify.api_secret.reveal()
+    # Keys: letters and brackets, where localeCompare's order is known without ICU; values:
+    # any text (the reserved characters, non-ASCII), and repeated keys.
+    names = st.from_regex(r"\A[A-Za-z]{1,6}(\[\])?\Z")
+    extra_values = st.one_of(ANY_TEXT, st.lists(ANY_TEXT, min_size=2, max_size=3))
+
+    @SETTINGS
+    @given(
+        extra=st.dictionaries(names, extra_values, max_size=3),
+        customer=st.one_of(st.just(""), st.integers(1, 10**12).map(str)),
+    )
+    def check(extra: dict[str, Any], customer: str) -> None:
+        query: dict[str, Any] = {
+            k: v
+            for k, v in extra.items()
+            if k not in {"shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix"}
+            and "=" not in k
+        }
+        query |= {
+            "shop": "fuzz-shop.myshopify.com",
+            "logged_in_customer_id": customer,
+            "path_prefix": "/apps/fuzz",
+            "timestamp": str(int(time.time())),
+        }
+        query["signature"] = js_app_proxy_signature(query, secret)
+        pairs = [(k, x) for k, v in query.items() for x in (v if isinstance(v, list) else [v])]
+        status, content_type, body = client.request(
+            "GET", f"/proxy/ping?{query_string(pairs)}", headers={}
+        )
+        _assert_handled(status, content_type, body)
+        assert status == 200, body
+        assert orjson.loads(body) == {
+            "shop": "fuzz-shop.myshopify.com",
+            "logged_in_customer_id": customer,
+        }
+
+    check()

@@ -168,6 +168,7 @@ def app_proxy_messages(pairs: Pairs) -> set[str]:
     return {
         "".join(sorted(segment for _, segment in segments)),
         "".join(segment for _, segment in sorted(segments, key=lambda s: _locale_order(s[0]))),
+        "".join(segment for _, segment in sorted(segments)),
     }
 
 

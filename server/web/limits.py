@@ -6,6 +6,7 @@
 | /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
 | /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
 | /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
+| /proxy/*, /ext/*, /flow/actions/* | shop, once its signature or token verified (`limit_verified_shop`, called by the handler) | open |
 | everything else | client IP             | open (CORS preflights included)              |
 
 Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
@@ -45,6 +46,10 @@ WEBHOOK_PATH = "/webhooks"
 SHOP_HEADER = "X-Shopify-Shop-Domain"
 # The pixel has its own limits (and its own answer when Redis is down) in its handler.
 _OWN_LIMITS = frozenset({"/pixel/events"})
+# Signed surfaces: the shop is known only once the signature or token verified, and all of
+# a proxy's storefront calls come from Shopify's servers (a per-IP bucket would be shared by
+# every shop), so the handler charges the verified shop's bucket.
+_VERIFIED_SHOP_PREFIXES = ("/proxy/", "/ext/", "/flow/")
 _LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
 
 
@@ -88,6 +93,11 @@ class EdgeLimits:
             "webhook-shop", limits.webhook_shop_per_s, limits.webhook_shop_burst
         )
         self.other_ip = Rate("ip", limits.ip_per_s, limits.ip_burst)
+        self.verified_shop = {
+            "proxy": Rate("proxy-shop", limits.proxy_shop_per_s, limits.proxy_shop_burst),
+            "ext": Rate("ext-shop", limits.ext_shop_per_s, limits.ext_shop_burst),
+            "flow": Rate("flow-shop", limits.flow_shop_per_s, limits.flow_shop_burst),
+        }
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
         self._down_until = 0.0
@@ -135,7 +145,7 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
         await limits.take(limits.other_ip, address)
         return await handler(request)
-    if path in _OWN_LIMITS:
+    if path in _OWN_LIMITS or path.startswith(_VERIFIED_SHOP_PREFIXES):
         return await handler(request)
     if path.startswith("/api/"):
         shop = request.get(keys.SHOP)
@@ -148,6 +158,12 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
     rate = limits.auth_ip if path.startswith("/auth/") else limits.other_ip
     await limits.take(rate, address)
     return await handler(request)
+
+
+async def limit_verified_shop(request: web.Request, surface: str, shop: str) -> None:
+    """Spend one token of the verified shop's bucket on `surface` (proxy, ext, flow); 429."""
+    limits = request.app[EDGE_LIMITS]
+    await limits.take(limits.verified_shop[surface], shop)
 
 
 async def _webhook(

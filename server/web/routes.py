@@ -7,6 +7,7 @@ from aiohttp import web
 from server.admin import http as admin
 from server.pixel import http as pixel
 from server.privacy import http as privacy
+from server.proxy import http as proxy
 from server.shops import http as shops
 from server.sync import http as sync_api
 from server.web import ops
@@ -46,6 +47,8 @@ def setup_routes(app: web.Application) -> None:
                 privacy.download_export,
                 name="compliance_export",
             ),
+            web.get("/proxy/{path:.+}", proxy.proxy, name="proxy_get", allow_head=False),
+            web.post("/proxy/{path:.+}", proxy.proxy, name="proxy_post"),
             *sync_api.routes(),
         ]
     )
