@@ -427,6 +427,32 @@ def _proxy(method: str) -> dict[str, Any]:
 
 PATHS["/proxy/{path}"] = {"get": _proxy("GET"), "post": _proxy("POST")}
 
+
+def _ext(method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": f"{method} from a checkout, customer-account or POS UI extension: its "
+        "session token (Bearer) verifies, then the handler registered for the path answers "
+        '(GET /ext/ping: {"shop", "customer": gid | null})',
+        "security": [{"sessionToken": []}],
+        "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "the handler's answer",
+                "content": {"application/json": {"schema": {}}},
+            },
+            "401": PROBLEM,
+            "404": PROBLEM,
+        },
+    }
+    if method == "POST":
+        operation["requestBody"] = {"content": {"*/*": {"schema": {}}}}
+    return operation
+
+
+PATHS["/ext/{path}"] = {"get": _ext("GET"), "post": _ext("POST")}
+
 _PREFLIGHT = {
     "summary": "CORS preflight (server/web/cors.py's policy)",
     "responses": {
@@ -435,6 +461,7 @@ _PREFLIGHT = {
     },
 }
 PATHS["/pixel/events"]["options"] = _PREFLIGHT
+PATHS["/ext/{path}"]["options"] = _PREFLIGHT
 
 
 def _with_edge_errors(paths: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.admin import http as admin
+from server.ext import http as ext
 from server.pixel import http as pixel
 from server.privacy import http as privacy
 from server.proxy import http as proxy
@@ -49,6 +50,8 @@ def setup_routes(app: web.Application) -> None:
             ),
             web.get("/proxy/{path:.+}", proxy.proxy, name="proxy_get", allow_head=False),
             web.post("/proxy/{path:.+}", proxy.proxy, name="proxy_post"),
+            web.get("/ext/{path:.+}", ext.extension, name="ext_get", allow_head=False),
+            web.post("/ext/{path:.+}", ext.extension, name="ext_post"),
             *sync_api.routes(),
         ]
     )
