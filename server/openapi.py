@@ -453,6 +453,48 @@ def _ext(method: str) -> dict[str, Any]:
 
 PATHS["/ext/{path}"] = {"get": _ext("GET"), "post": _ext("POST")}
 
+PATHS["/flow/actions/{handle}"] = {
+    "post": {
+        "summary": "Shopify Flow runs one of the app's actions (HMAC over the raw body, as "
+        "webhooks); committed before the 200, applied by a worker; dedup on action_run_id",
+        "parameters": [
+            {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "X-Shopify-Hmac-Sha256",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["shopify_domain", "action_run_id"],
+                        "properties": {
+                            "shop_id": {},
+                            "shopify_domain": {"type": "string"},
+                            "action_run_id": {"type": "string"},
+                            "action_definition_id": {"type": "string"},
+                            "handle": {"type": "string"},
+                            "properties": {"type": "object"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": _json('{"status": "queued" | "duplicate"}'),
+            "400": PROBLEM,
+            "401": PROBLEM,
+            "404": PROBLEM,
+            "503": PROBLEM,
+        },
+    }
+}
+
 _PREFLIGHT = {
     "summary": "CORS preflight (server/web/cors.py's policy)",
     "responses": {

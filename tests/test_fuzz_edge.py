@@ -156,7 +156,15 @@ def test_webhook_headers_outside_the_hmac_never_cause_a_5xx(served, client, conf
     assert sum(client.statuses.values()) >= 500
 
 
-ROUTES_WITH_BODIES = ["/pixel/events", "/webhooks", "/api/sync", "/auth/token-exchange"]
+ROUTES_WITH_BODIES = [
+    "/pixel/events",
+    "/webhooks",
+    "/api/sync",
+    "/auth/token-exchange",
+    "/flow/actions/any",
+    "/proxy/ping",
+    "/ext/ping",
+]
 
 
 def test_any_content_coding_and_body_is_handled(served, client, config, no_error_logs):
@@ -278,5 +286,40 @@ def test_signed_app_proxy_queries_of_any_shape_verify(served, client, config, no
             "shop": "fuzz-shop.myshopify.com",
             "logged_in_customer_id": customer,
         }
+
+    check()
+
+
+def test_signed_flow_bodies_of_any_shape_are_handled(served, client, config, no_error_logs):
+    secret = config.shopify.api_secret.reveal()
+    json_values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**63), 2**63 - 1)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | ANY_TEXT,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+        max_leaves=10,
+    )
+    fields = st.fixed_dictionaries(
+        {},
+        optional={
+            "shopify_domain": st.one_of(st.just("fuzz-shop.myshopify.com"), json_values),
+            "action_run_id": st.one_of(st.uuids().map(str), json_values),
+            "action_definition_id": json_values,
+            "handle": st.one_of(st.just("any"), json_values),
+            "properties": json_values,
+        },
+    )
+
+    @SETTINGS
+    @given(body=st.one_of(fields, json_values).map(orjson.dumps))
+    def check(body: bytes) -> None:
+        headers = {"X-Shopify-Hmac-Sha256": webhook_hmac(body, secret)}
+        status, content_type, data = client.request(
+            "POST", "/flow/actions/any", body=body, headers=headers
+        )
+        _assert_handled(status, content_type, data)
+        assert status in {400, 404}, data  # no action "any": nothing is ever stored
 
     check()

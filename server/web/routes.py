@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server.admin import http as admin
 from server.ext import http as ext
+from server.flow import http as flow
 from server.pixel import http as pixel
 from server.privacy import http as privacy
 from server.proxy import http as proxy
@@ -52,6 +53,7 @@ def setup_routes(app: web.Application) -> None:
             web.post("/proxy/{path:.+}", proxy.proxy, name="proxy_post"),
             web.get("/ext/{path:.+}", ext.extension, name="ext_get", allow_head=False),
             web.post("/ext/{path:.+}", ext.extension, name="ext_post"),
+            web.post("/flow/actions/{handle}", flow.run_action, name="flow_action"),
             *sync_api.routes(),
         ]
     )
