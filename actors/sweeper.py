@@ -95,6 +95,7 @@ class SweepResult:
     pixel_stale: bool = False
     payloads_purged: int = 0
     deliveries_deleted: int = 0
+    flow_runs_deleted: int = 0
     retained: dict[str, int] = field(default_factory=dict)
 
 
@@ -135,7 +136,7 @@ async def sweep_once(
     outbox: OutboxConfig, *, purge: bool = False, retention: RetentionConfig | None = None
 ) -> SweepResult:
     """Claim what is due for another dispatch (and, with `purge`, apply retention)."""
-    from server.flow.actions import DUE_RUNS_SQL
+    from server.flow.actions import DUE_RUNS_SQL, PURGE_RUNS_SQL
     from server.pixel.pipeline import STALE_INBOX_SQL
 
     connection = Tortoise.get_connection("default")
@@ -162,6 +163,9 @@ async def sweep_once(
         )
         result.deliveries_deleted = await _in_batches(
             connection, _PURGE_DELIVERIES, outbox.dedup_retention_s
+        )
+        result.flow_runs_deleted = await _in_batches(
+            connection, PURGE_RUNS_SQL, outbox.dedup_retention_s
         )
         if retention is not None:
             result.retained = await apply_retention(retention)
@@ -231,12 +235,14 @@ class OutboxSweeper(BackgroundThread):
                     "outbox sweep re-sent work",
                     extra={"deliveries": sent, "pixel_inbox": result.pixel_stale},
                 )
-            if result.payloads_purged or result.deliveries_deleted or any(result.retained.values()):
+            purged = (result.payloads_purged, result.deliveries_deleted, result.flow_runs_deleted)
+            if any(purged) or any(result.retained.values()):
                 log.info(
                     "retention applied",
                     extra={
                         "payloads_purged": result.payloads_purged,
                         "deliveries_deleted": result.deliveries_deleted,
+                        "flow_runs_deleted": result.flow_runs_deleted,
                         **result.retained,
                     },
                 )

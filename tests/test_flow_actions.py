@@ -6,7 +6,7 @@ Bodies are signed here (tests/shopify_signing.py: base64 HMAC-SHA256 of the raw 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -216,3 +216,19 @@ async def test_the_limit_is_per_verified_shop(make_client, make_config):
     statuses = [(await _post(client, config, _body())).status for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert await FlowActionRun.all().count() == 2
+
+
+async def test_finished_runs_past_retention_are_purged(client, config, stub_worker):
+    bodies = [_body(), _body()]
+    for body in bodies:
+        assert (await _post(client, config, body)).status == 200
+    await _applied(client, stub_worker)
+    old = datetime.now(UTC) - timedelta(seconds=config.outbox.dedup_retention_s + 60)
+    await FlowActionRun.filter(action_run_id=bodies[0]["action_run_id"]).update(received_at=old)
+    pending = _body()
+    assert (await _post(client, config, pending)).status == 200  # not applied: still owed
+    await FlowActionRun.filter(action_run_id=pending["action_run_id"]).update(received_at=old)
+    swept = await sweep_once(config.outbox, purge=True)
+    assert swept.flow_runs_deleted == 1
+    left = set(await FlowActionRun.all().values_list("action_run_id", flat=True))
+    assert left == {bodies[1]["action_run_id"], pending["action_run_id"]}

@@ -159,3 +159,15 @@ WHERE id IN (
 )
 RETURNING id
 """
+
+# Retention (the sweeper, once a minute): finished runs past `outbox.dedup_retention_s`, the
+# same bound as webhook delivery rows (Flow resends a run well within it).
+PURGE_RUNS_SQL = """
+DELETE FROM flow_action_runs
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id, received_at, state FROM flow_action_runs ORDER BY id LIMIT $1
+    ) oldest  -- ids grow with time: the oldest rows, at the cost of a bounded slice
+    WHERE received_at < now() - make_interval(secs => $2) AND state <> 'pending'
+)
+"""
