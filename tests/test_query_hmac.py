@@ -141,3 +141,19 @@ async def test_a_value_changed_after_signing_is_refused(shop_client, shop_config
         _url("/auth/install", _pairs({**query, "note": "cafe"})), allow_redirects=False
     )
     assert response.status == 401
+
+
+@pytest.mark.parametrize("parsed_as", ["qs", "URLSearchParams"])
+async def test_a_key_repeated_without_brackets_verifies_as_the_libraries_sign_it(
+    shop_client, shop_config, parsed_as
+):
+    query: Query = {"shop": SHOP, "timestamp": str(int(time.time())), "tag": ["a&b", "c=d"]}
+    secret = shop_config.shopify.api_secret.reveal()
+    if parsed_as == "qs":  # a qs-parsed `tag=..&tag=..` is an array: the library writes tag[]
+        digest = js_admin_hmac(query, secret)
+    else:  # a URLSearchParams query: the library joins a repeated key's values with ","
+        digest = js_admin_hmac({**query, "tag": "a&b,c=d"}, secret)
+    pairs = [("shop", SHOP), ("timestamp", str(query["timestamp"]))]
+    pairs += [("tag", "a&b"), ("tag", "c=d"), ("hmac", digest)]
+    response = await shop_client.get(_url("/auth/install", pairs), allow_redirects=False)
+    assert response.status == 302, await response.text()

@@ -6,8 +6,14 @@
 | /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
 | /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
 | /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
-| /proxy/*, /ext/*, /flow/actions/* | shop, once its signature or token verified (`limit_verified_shop`, called by the handler) | open |
+| /proxy/ /ext/ /flow/ | verified shop (*)  | open (see below)                           |
 | everything else | client IP             | open (CORS preflights included)              |
+
+(*) charged by the handler (`limit_verified_shop`) once the signature or token named the
+shop. As on /webhooks, a request refused 401 spends nothing: per IP would let one
+stranger's forgeries block every shop behind a load balancer (and all app proxy and Flow
+calls come from Shopify's servers), per named shop would let them spend its budget. A path
+under these prefixes that no route matches is limited per IP.
 
 Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
 costs one failed call per process, not one per request.
@@ -145,7 +151,9 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
         await limits.take(limits.other_ip, address)
         return await handler(request)
-    if path in _OWN_LIMITS or path.startswith(_VERIFIED_SHOP_PREFIXES):
+    if path in _OWN_LIMITS:
+        return await handler(request)
+    if path.startswith(_VERIFIED_SHOP_PREFIXES) and request.match_info.http_exception is None:
         return await handler(request)
     if path.startswith("/api/"):
         shop = request.get(keys.SHOP)
