@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from yarl import URL
 
-from server.proxy.handlers import PROXY_ROUTES, StorefrontRequest
+from server.proxy.handlers import PROXY_ROUTES, ProxyAnswer, StorefrontRequest
 from tests.shopify_signing import Query, js_app_proxy_signature, query_string
 
 SHOP = "proxy-store.myshopify.com"
@@ -26,6 +26,11 @@ async def _echo(request: StorefrontRequest) -> dict[str, object]:
         "params": [list(p) for p in request.params],
         "body": request.body.decode(),
     }
+
+
+@PROXY_ROUTES.register(("GET", "test-liquid"))
+async def _liquid(request: StorefrontRequest) -> ProxyAnswer:
+    return ProxyAnswer("<p>Hello from {{ shop.name }}</p>")
 
 
 def _shopify_query(secret: str, *, customer: str = "", **extra: str | list[str]) -> Query:
@@ -148,3 +153,10 @@ async def test_the_limit_is_per_verified_shop(make_client, make_config):
     # Unsigned requests do not spend the shop's budget (anyone can name a shop).
     for _ in range(5):
         assert (await client.get(f"/proxy/ping?shop={SHOP}")).status == 401
+
+
+async def test_a_handler_may_answer_liquid_for_the_theme(client, config):
+    response = await client.get(_url("/proxy/test-liquid", _shopify_query(_secret(config))))
+    assert response.status == 200
+    assert response.content_type == "application/liquid"
+    assert await response.text() == "<p>Hello from {{ shop.name }}</p>"
