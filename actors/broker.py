@@ -29,6 +29,7 @@ ACTOR_MODULES: tuple[str, ...] = (
     "actors.pixel",
     "actors.sync",
     "actors.webhooks",
+    "actors.flow",
 )
 
 # One wire format everywhere (web and workers import this module first).

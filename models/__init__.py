@@ -1,6 +1,7 @@
 """Tortoise ORM models, one domain per module. Aerich reads every model listed here."""
 
 from models.compliance import ComplianceRequest, PrivacyAudit, RedactedIdentity
+from models.flow import FlowActionRun
 from models.pixel import (
     PixelDailyAggregate,
     PixelDailyRevenue,
@@ -26,6 +27,7 @@ from models.webhooks import WebhookDelivery
 __all__ = [
     "ComplianceRequest",
     "Customer",
+    "FlowActionRun",
     "Order",
     "OrderLineItem",
     "PixelDailyAggregate",

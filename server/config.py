@@ -183,6 +183,7 @@ class SecurityConfig:
     token_encryption_keys: tuple[Secret, ...]
     session_secret: Secret
     oauth_timestamp_window_s: int
+    proxy_timestamp_window_s: int  # app proxy requests older (or newer) than this are refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +241,12 @@ class RateLimitsConfig:
     api_shop_burst: int
     webhook_shop_per_s: int
     webhook_shop_burst: int
+    proxy_shop_per_s: int  # /proxy/*: per shop, after the signature verified
+    proxy_shop_burst: int
+    ext_shop_per_s: int  # /ext/*: per shop, after the session token verified
+    ext_shop_burst: int
+    flow_shop_per_s: int  # /flow/actions/*: per shop, after the HMAC verified
+    flow_shop_burst: int
     ip_per_s: int  # every other route (health, metrics, OpenAPI, unknown paths), per client IP
     ip_burst: int
     lease_s: float
@@ -502,6 +509,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
             ),
             session_secret=_session_secret(r, required=app.production),
             oauth_timestamp_window_s=r.int_("security", "oauth_timestamp_window_s", minimum=1),
+            proxy_timestamp_window_s=r.int_("security", "proxy_timestamp_window_s", minimum=1),
         ),
         pixel=_section(
             r,

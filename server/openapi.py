@@ -392,6 +392,109 @@ PATHS["/api/sync"] = {
 }
 
 
+_PROXY_QUERY = [
+    {"name": name, "in": "query", "required": name != "path_prefix", "schema": {"type": "string"}}
+    for name in ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
+]
+
+
+def _proxy(method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": f"{method} through Shopify's app proxy (https://{{shop}}/apps/...): the "
+        "`signature` query verifies, then the handler registered for the path answers "
+        '(GET /proxy/ping: {"shop", "logged_in_customer_id"})',
+        "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+            *_PROXY_QUERY,
+        ],
+        "responses": {
+            "200": {
+                "description": "the handler's answer (JSON, or Liquid for the theme)",
+                "content": {
+                    "application/json": {"schema": {}},
+                    "application/liquid": {"schema": {"type": "string"}},
+                },
+            },
+            "400": PROBLEM,
+            "401": PROBLEM,
+            "404": PROBLEM,
+        },
+    }
+    if method == "POST":
+        operation["requestBody"] = {"content": {"*/*": {"schema": {}}}}
+    return operation
+
+
+PATHS["/proxy/{path}"] = {"get": _proxy("GET"), "post": _proxy("POST")}
+
+
+def _ext(method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": f"{method} from a checkout, customer-account or POS UI extension: its "
+        "session token (Bearer) verifies, then the handler registered for the path answers "
+        '(GET /ext/ping: {"shop", "customer": gid | null})',
+        "security": [{"sessionToken": []}],
+        "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "the handler's answer",
+                "content": {"application/json": {"schema": {}}},
+            },
+            "401": PROBLEM,
+            "404": PROBLEM,
+        },
+    }
+    if method == "POST":
+        operation["requestBody"] = {"content": {"*/*": {"schema": {}}}}
+    return operation
+
+
+PATHS["/ext/{path}"] = {"get": _ext("GET"), "post": _ext("POST")}
+
+PATHS["/flow/actions/{handle}"] = {
+    "post": {
+        "summary": "Shopify Flow runs one of the app's actions (HMAC over the raw body, as "
+        "webhooks); committed before the 200, applied by a worker; dedup on action_run_id",
+        "parameters": [
+            {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "X-Shopify-Hmac-Sha256",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["shopify_domain", "action_run_id"],
+                        "properties": {
+                            "shop_id": {},
+                            "shopify_domain": {"type": "string"},
+                            "action_run_id": {"type": "string"},
+                            "action_definition_id": {"type": "string"},
+                            "handle": {"type": "string"},
+                            "properties": {"type": "object"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": _json('{"status": "queued" | "duplicate"}'),
+            "400": PROBLEM,
+            "401": PROBLEM,
+            "404": PROBLEM,
+            "503": PROBLEM,
+        },
+    }
+}
+
 _PREFLIGHT = {
     "summary": "CORS preflight (server/web/cors.py's policy)",
     "responses": {
@@ -400,6 +503,7 @@ _PREFLIGHT = {
     },
 }
 PATHS["/pixel/events"]["options"] = _PREFLIGHT
+PATHS["/ext/{path}"]["options"] = _PREFLIGHT
 
 
 def _with_edge_errors(paths: dict[str, Any]) -> dict[str, Any]:

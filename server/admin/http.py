@@ -37,7 +37,7 @@ async def home(request: web.Request) -> web.Response:
     """GET /: the app home, the install breakout, or a short page about the app."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if "hmac" in query and not verify_query_hmac(query, config.shopify.api_secrets()):
+    if "hmac" in query and not verify_query_hmac(query.items(), config.shopify.api_secrets()):
         return _error_page(
             401,
             "Link not valid",

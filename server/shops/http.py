@@ -44,7 +44,7 @@ async def install(request: web.Request) -> web.Response:
     """Start OAuth: a fresh nonce in the session cookie, then redirect to Shopify."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if "hmac" in query and not verify_query_hmac(query, config.shopify.api_secrets()):
+    if "hmac" in query and not verify_query_hmac(query.items(), config.shopify.api_secrets()):
         raise Problem(401, "the request's HMAC does not verify", title="Invalid HMAC")
     shop = _shop_or_400(query.get("shop"))
     shop_var.set(shop)
@@ -67,7 +67,7 @@ async def callback(request: web.Request) -> web.Response:
     """Finish OAuth: HMAC, state (spent once), shop, timestamp; then exchange and store."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if not verify_query_hmac(query, config.shopify.api_secrets()):
+    if not verify_query_hmac(query.items(), config.shopify.api_secrets()):
         raise Problem(
             401, "the callback's HMAC is missing or does not verify", title="Invalid HMAC"
         )

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 
 from server.admin.http import frame_ancestors
 from server.config import Config
+from server.flow.http import flow_committer_ctx
 from server.metrics import Metrics
 from server.pixel.http import pixel_ctx
 from server.services import close_pools, open_pools
@@ -116,6 +117,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
             _broker_ctx(broker),
             # After the stores they write to, so they flush before those close.
             webhook_committer_ctx,
+            flow_committer_ctx,
             pixel_ctx,
         ]
     )

@@ -6,7 +6,14 @@
 | /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
 | /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
 | /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
+| /proxy/ /ext/ /flow/ | verified shop (*)  | open (see below)                           |
 | everything else | client IP             | open (CORS preflights included)              |
+
+(*) charged by the handler (`limit_verified_shop`) once the signature or token named the
+shop. As on /webhooks, a request refused 401 spends nothing: per IP would let one
+stranger's forgeries block every shop behind a load balancer (and all app proxy and Flow
+calls come from Shopify's servers), per named shop would let them spend its budget. A path
+under these prefixes that no route matches is limited per IP.
 
 Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
 costs one failed call per process, not one per request.
@@ -44,6 +51,10 @@ WEBHOOK_PATH = "/webhooks"
 # The intake lanes charge their own limits in their handlers (server/web/lanes.py): the
 # pixel's (with its own answer when Redis is down) and the webhooks' per-shop ceiling.
 _OWN_LIMITS = frozenset({"/pixel/events", WEBHOOK_PATH})
+# Signed surfaces: the shop is known only once the signature or token verified, and all of
+# a proxy's storefront calls come from Shopify's servers (a per-IP bucket would be shared by
+# every shop), so the handler charges the verified shop's bucket.
+_VERIFIED_SHOP_PREFIXES = ("/proxy/", "/ext/", "/flow/")
 _LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
 
 
@@ -87,6 +98,11 @@ class EdgeLimits:
             "webhook-shop", limits.webhook_shop_per_s, limits.webhook_shop_burst
         )
         self.other_ip = Rate("ip", limits.ip_per_s, limits.ip_burst)
+        self.verified_shop = {
+            "proxy": Rate("proxy-shop", limits.proxy_shop_per_s, limits.proxy_shop_burst),
+            "ext": Rate("ext-shop", limits.ext_shop_per_s, limits.ext_shop_burst),
+            "flow": Rate("flow-shop", limits.flow_shop_per_s, limits.flow_shop_burst),
+        }
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
         self._down_until = 0.0
@@ -145,6 +161,8 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     if path in _OWN_LIMITS:
         return await handler(request)
+    if path.startswith(_VERIFIED_SHOP_PREFIXES) and request.match_info.http_exception is None:
+        return await handler(request)
     if path.startswith("/api/"):
         shop = request.get(keys.SHOP)
         if shop is not None:
@@ -154,6 +172,12 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
     rate = limits.auth_ip if path.startswith("/auth/") else limits.other_ip
     await limits.take(rate, address)
     return await handler(request)
+
+
+async def limit_verified_shop(request: web.Request, surface: str, shop: str) -> None:
+    """Spend one token of the verified shop's bucket on `surface` (proxy, ext, flow); 429."""
+    limits = request.app[EDGE_LIMITS]
+    await limits.take(limits.verified_shop[surface], shop)
 
 
 async def edge_limits_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.admin import http as admin
+from server.ext import http as ext
+from server.flow import http as flow
 from server.pixel import http as pixel
 from server.privacy import http as privacy
+from server.proxy import http as proxy
 from server.shops import http as shops
 from server.sync import http as sync_api
 from server.web import ops
@@ -60,6 +63,11 @@ def setup_routes(app: web.Application) -> None:
                 privacy.download_export,
                 name="compliance_export",
             ),
+            web.get("/proxy/{path:.+}", proxy.proxy, name="proxy_get", allow_head=False),
+            web.post("/proxy/{path:.+}", proxy.proxy, name="proxy_post"),
+            web.get("/ext/{path:.+}", ext.extension, name="ext_get", allow_head=False),
+            web.post("/ext/{path:.+}", ext.extension, name="ext_post"),
+            web.post("/flow/actions/{handle}", flow.run_action, name="flow_action"),
             *sync_api.routes(),
         ]
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 import time
 from typing import Any
@@ -16,6 +14,7 @@ from aiohttp import web
 
 from tests.fake_shopify.registry import ISSUED_SECRETS
 from tests.fake_shopify.state import FakeState, TokenInfo, _json
+from tests.shopify_signing import documented_hmac
 
 CODE_NOT_FOUND = "The authorization code was not found or was already used"
 REFRESH_INVALID = "The refresh token is invalid, expired or was already used"
@@ -27,9 +26,8 @@ ONLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-token"
 
 
 def sign_query(params: dict[str, str], secret: str) -> str:
-    """Shopify's OAuth query HMAC: hex HMAC-SHA256 of sorted `k=v&...` without `hmac`."""
-    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    """Shopify's OAuth query HMAC, as Shopify documents it (tests/shopify_signing.py)."""
+    return documented_hmac(dict(params), secret)
 
 
 class OAuthEndpoints(FakeState):
