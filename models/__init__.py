@@ -20,12 +20,14 @@ from models.shopdata import (
     SyncTombstone,
     Transaction,
 )
+from models.staff import OnlineToken
 from models.sync import SyncRun
 from models.webhooks import WebhookDelivery
 
 __all__ = [
     "ComplianceRequest",
     "Customer",
+    "OnlineToken",
     "Order",
     "OrderLineItem",
     "PixelDailyAggregate",
