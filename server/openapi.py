@@ -6,7 +6,7 @@ from typing import Any
 
 from server.sync import columns
 
-PROBLEM = {
+PROBLEM: dict[str, Any] = {
     "description": "Problem details (RFC 9457)",
     "content": {
         "application/problem+json": {
