@@ -27,6 +27,43 @@ Handler = Callable[[str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionOptions:
+    """What a subscription asks Shopify to send (WebhookSubscriptionInput in 2026-10).
+
+    `filter`: Shopify's search syntax; only events matching it are delivered.
+    `include_fields`: only these payload fields are sent (empty: all of them).
+    `metafield_namespaces`: metafields of these namespaces are added to the payload.
+    The same values go into the topic's `[[webhooks.subscriptions]]` entry of
+    `shopify.app.toml` (`filter`, `include_fields`, `metafield_namespaces`); a test checks
+    the two agree.
+    """
+
+    filter: str | None = None
+    include_fields: tuple[str, ...] = ()
+    metafield_namespaces: tuple[str, ...] = ()
+
+    def graphql_input(self) -> dict[str, Any]:
+        """The option fields of a WebhookSubscriptionInput (empties clear what was set)."""
+        return {
+            "filter": self.filter or "",
+            "includeFields": list(self.include_fields),
+            "metafieldNamespaces": list(self.metafield_namespaces),
+        }
+
+    def matches(self, subscription: dict[str, Any]) -> bool:
+        """Whether a listed subscription already has these options."""
+        return (
+            (subscription.get("filter") or None) == (self.filter or None)
+            and sorted(subscription.get("includeFields") or []) == sorted(self.include_fields)
+            and sorted(subscription.get("metafieldNamespaces") or [])
+            == sorted(self.metafield_namespaces)
+        )
+
+
+NO_OPTIONS = SubscriptionOptions()
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     """What applies a topic's deliveries, which actor wakes for them, how it is subscribed.
 
@@ -34,6 +71,9 @@ class Topic:
     cached API pages of the shop are invalidated once the effect is committed.
     `subscribed`: by `webhookSubscriptionCreate` per shop; the mandatory privacy topics are
     not (Shopify offers no API for them: `compliance_topics` in shopify.app.toml).
+    `options`: the subscription's filter, include_fields and metafield_namespaces. None
+    are set today: the data topics' handlers read whole payloads (an include_fields list
+    must name every field server/sync/changes.py reads).
     """
 
     handler: Handler
@@ -41,6 +81,7 @@ class Topic:
     subscribed: bool = True
     permanent: tuple[type[Exception], ...] = ()
     changes_shop_data: bool = False
+    options: SubscriptionOptions = NO_OPTIONS
 
 
 async def _data_change(topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]) -> None:
@@ -87,6 +128,10 @@ TOPICS: dict[str, Topic] = {
 COMPLIANCE_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if not row.subscribed)
 SUBSCRIBED_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if row.subscribed)
 KNOWN_TOPICS: frozenset[str] = frozenset(TOPICS)
+# What registration asks of each subscribed topic.
+SUBSCRIPTION_OPTIONS: dict[str, SubscriptionOptions] = {
+    t: row.options for t, row in TOPICS.items() if row.subscribed
+}
 # The actor of a topic nothing handles (never sent: such deliveries are stored as ignored).
 DEFAULT_ACTOR = PROCESS_WEBHOOKS
 
