@@ -339,7 +339,11 @@ PATHS: dict[str, Any] = {
                         "X-Acting-As": {
                             "description": "staff (online token) or app (offline token)",
                             "schema": {"enum": ["staff", "app"]},
-                        }
+                        },
+                        "X-Shopify-API-Deprecated-Reason": {
+                            "description": "Shopify's, when the query used deprecated fields",
+                            "schema": {"type": "string"},
+                        },
                     },
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },

@@ -412,6 +412,7 @@ async def test_deprecation_notices_are_counted_and_logged_once_per_operation_and
         response = await _graphql(shop_client, shop_config, query)
         assert response.status == 200
         assert "data" in await response.json()
+        assert "bodyHtml" in response.headers["X-Shopify-API-Deprecated-Reason"]
     assert all(c.deprecated for c in fake.calls_for(SHOP)[-3:])
     # The app's own calls are watched the same way (here: a direct client call).
     creds = ShopCredentials(SHOP, await shop_client.app[keys.SHOP_TOKENS].access_token(SHOP))

@@ -12,6 +12,7 @@ from server.admin.graphql import parse_proxy_request, proxy_credentials
 from server.problem import RETRY_AFTER_S, Problem, retry_after_header
 from server.security.hmac import verify_query_hmac
 from server.security.session_token import SessionTokenError, staff_user_id
+from server.shopify.deprecations import DEPRECATED_HEADER
 from server.shopify.errors import (
     ShopifyAuthError,
     ShopifyConnectionError,
@@ -163,6 +164,9 @@ async def graphql_proxy(request: web.Request) -> web.StreamResponse:
     headers = {ACTING_AS_HEADER: "staff" if chosen.user_id is not None else "app"}
     if answer.retry_after_s is not None:
         headers |= retry_after_header(answer.retry_after_s)
+    if answer.deprecated_reason:
+        # The app home's developer sees what Shopify said about their query.
+        headers[DEPRECATED_HEADER] = answer.deprecated_reason
     response = web.Response(status=answer.status, body=answer.body, headers=headers)
     response.content_type = answer.content_type.split(";", 1)[0].strip() or "application/json"
     return response

@@ -11,7 +11,7 @@ import logging
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -73,6 +73,7 @@ class ForwardedAnswer:
     body: bytes = field(repr=False)
     content_type: str
     retry_after_s: float | None = None
+    deprecated_reason: str | None = None  # Shopify's X-Shopify-API-Deprecated-Reason
 
 
 @dataclass(slots=True)
@@ -447,8 +448,9 @@ class GraphQLTransport:
                     status=status,
                 )
             wait_s = parse_retry_after(retry_after) if status == 429 else None
-            return ForwardedAnswer(status, raw, content_type, wait_s)
-        return await self._settle_forwarded(call, raw, content_type)
+            return ForwardedAnswer(status, raw, content_type, wait_s, deprecated)
+        answer = await self._settle_forwarded(call, raw, content_type)
+        return replace(answer, deprecated_reason=deprecated) if deprecated else answer
 
     async def _settle_forwarded(
         self, call: _Call, raw: bytes, content_type: str

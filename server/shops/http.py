@@ -152,7 +152,7 @@ async def _wants_online(request: web.Request) -> bool:
 
 async def token_exchange(request: web.Request) -> web.Response:
     """Exchange an App Bridge session token for an expiring offline token, and store it;
-    with `online`, also for the staff member's online token."""
+    with `online`, also for the staff member's online token (docs/staff.md)."""
     try:
         session = verify_session_token(request)
     except SessionTokenError as e:
@@ -160,42 +160,41 @@ async def token_exchange(request: web.Request) -> web.Response:
     shop = session.shop
     shop_var.set(shop)
     online = await _wants_online(request)
-    user_id = staff_user_id(session.user_id)
-    if online and user_id is None:
+    if online and staff_user_id(session.user_id) is None:
         raise Problem(400, "an online token needs a session token whose sub is a staff member's id")
     token = request.headers["Authorization"].partition(" ")[2].strip()
-    tokens = request.app[keys.SHOP_TOKENS]
+    oauth = request.app[keys.OAUTH]
     row = await Shop.get_or_none(domain=shop)
-    installed = row is not None and row.installed and not row.needs_reauth
-    answer: dict[str, Any] = {}
-    if not online or not installed or row is None or not row.access_token_enc:
+    if not online or row is None or not _has_offline_token(row):
         # The offline token first: an online token is for a shop that has the app.
         try:
-            grant = await request.app[keys.OAUTH].token_exchange(shop, token)
+            grant = await oauth.token_exchange(shop, token)
         except InvalidGrantError:
             return unauthorized("Shopify refused the session token for token exchange")
         except OAuthError as e:
             raise _token_endpoint_failed(e) from None
-        stored = await _store_and_follow_up(request, shop, grant, installing=False)
-        answer["scopes"] = stored.split(",") if stored else []
+        await _store_and_follow_up(request, shop, grant, installing=False)
         row = await Shop.get(domain=shop)
-    else:
-        answer["scopes"] = row.scopes.split(",") if row.scopes else []
+    answer: dict[str, Any] = {"shop": shop, "scopes": [s for s in row.scopes.split(",") if s]}
     if online:
         try:
-            grant = await request.app[keys.OAUTH].token_exchange(shop, token, online=True)
+            grant = await oauth.token_exchange(shop, token, online=True)
         except InvalidGrantError:
             return unauthorized("Shopify refused the session token for an online token")
         except OAuthError as e:
             raise _token_endpoint_failed(e) from None
-        staff = await tokens.store_online_grant(row, grant)
+        staff = await request.app[keys.SHOP_TOKENS].store_online_grant(row, grant)
         log.info("online token stored", extra={"shop": shop, "user_id": staff.user_id})
         answer["online"] = {
             "user_id": staff.user_id,
             "scopes": [s for s in staff.associated_user_scope.split(",") if s],
             "expires_at": staff.expires_at.isoformat(),
         }
-    return json_response({"shop": shop, **answer})
+    return json_response(answer)
+
+
+def _has_offline_token(row: Shop) -> bool:
+    return row.installed and not row.needs_reauth and bool(row.access_token_enc)
 
 
 async def _store_and_follow_up(
