@@ -3,6 +3,8 @@ from tortoise import BaseDBAsyncClient
 RUN_IN_TRANSACTION = True
 
 
+# Staff members' online Admin API tokens (token exchange with the online token type): one
+# row per shop and Shopify user, Fernet ciphertext, Shopify's expiry and the user's scopes.
 async def upgrade(db: BaseDBAsyncClient) -> str:
     return """
         CREATE TABLE IF NOT EXISTS "online_tokens" (

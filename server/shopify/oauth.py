@@ -220,8 +220,13 @@ def _associated_user(value: Any) -> AssociatedUser | None:
     """The staff member of an online token answer; None when absent or without an id."""
     if not isinstance(value, dict):
         return None
-    user_id = _optional_int(value.get("id"))
-    if user_id is None:
+    raw_id = value.get("id")
+    # Exact: a user id is an integer (never through float, which rounds big ones).
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        user_id = raw_id
+    elif isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit():
+        user_id = int(raw_id)
+    else:
         return None
     return AssociatedUser(
         id=user_id,
