@@ -21,6 +21,7 @@ from models.shopdata import (
     SyncTombstone,
     Transaction,
 )
+from models.staff import OnlineToken
 from models.sync import SyncRun
 from models.webhooks import WebhookDelivery
 
@@ -28,6 +29,7 @@ __all__ = [
     "ComplianceRequest",
     "Customer",
     "FlowActionRun",
+    "OnlineToken",
     "Order",
     "OrderLineItem",
     "PixelDailyAggregate",

@@ -32,6 +32,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SCOPES": ("shopify", "scopes"),
     "SHOPIFY_API_VERSION": ("shopify", "api_version"),
     "SHOPIFY_ADMIN_ORIGIN": ("shopify", "admin_origin"),
+    "SHOPIFY_ONLINE_TOKENS": ("shopify", "online_tokens"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("redis", "url"),
     "BROKER_URL": ("broker", "url"),
@@ -130,6 +131,9 @@ class ShopifyConfig:
     api_version: str
     admin_origin: str
     request_timeout_s: float
+    # Token exchange gets staff members' online tokens by default, and the GraphQL proxy
+    # gets one for a staff member who has none (it then always acts as that staff member).
+    online_tokens: bool
 
     def shop_origin(self, shop: str) -> str:
         """The origin of one shop's admin, e.g. https://x.myshopify.com."""
@@ -223,6 +227,7 @@ class LoggingConfig:
 class LimitsConfig:
     max_body_bytes: int
     webhook_max_body_bytes: int
+    graphql_max_body_bytes: int  # POST /api/graphql (the app home's queries)
     header_timeout_s: float  # a started request must finish its headers within this
     body_timeout_s: float  # ...and its body within this after the headers
     keepalive_timeout_s: float  # an idle connection is closed after this
@@ -648,6 +653,7 @@ def _shopify(r: _Reader) -> ShopifyConfig:
         api_version=api_version,
         admin_origin=admin_origin,
         request_timeout_s=r.float_("shopify", "request_timeout_s"),
+        online_tokens=r.bool_("shopify", "online_tokens"),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from server.sync import columns
 
-PROBLEM = {
+PROBLEM: dict[str, Any] = {
     "description": "Problem details (RFC 9457)",
     "content": {
         "application/problem+json": {
@@ -138,10 +138,49 @@ PATHS: dict[str, Any] = {
     },
     "/auth/token-exchange": {
         "post": {
-            "summary": "Exchange a session token (Bearer) for an expiring offline token",
+            "summary": "Exchange a session token (Bearer) for an expiring offline token, and "
+            "with online (default: shopify.online_tokens) for the staff member's online token",
             "security": [{"sessionToken": []}],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"online": {"type": "boolean"}},
+                        }
+                    }
+                },
+            },
             "responses": {
-                "200": _json("shop and granted scopes"),
+                "200": {
+                    "description": "shop and granted scopes; with online, the staff member's "
+                    "user_id, scopes (associated_user_scope) and expires_at",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["shop", "scopes"],
+                                "properties": {
+                                    "shop": {"type": "string"},
+                                    "scopes": {"type": "array", "items": {"type": "string"}},
+                                    "online": {
+                                        "type": "object",
+                                        "required": ["user_id", "scopes", "expires_at"],
+                                        "properties": {
+                                            "user_id": {"type": "integer"},
+                                            "scopes": {
+                                                "type": "array",
+                                                "items": {"type": "string"},
+                                            },
+                                            "expires_at": {"type": "string", "format": "date-time"},
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
                 "400": PROBLEM,
                 "401": PROBLEM,
                 "502": PROBLEM,
@@ -269,6 +308,54 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Delete the web pixel (webPixelDelete); its ingest key stops working",
             "responses": {"200": _json("extension status"), "401": PROBLEM, "422": PROBLEM},
+        }
+    },
+    "/api/graphql": {
+        "post": {
+            "summary": "The app home's GraphQL to the Admin API with the staff member's online "
+            "token, else the shop's offline token, under the shop's cost throttle; Shopify's "
+            "answer as Shopify sent it (errors included)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["query"],
+                            "properties": {
+                                "query": {"type": "string", "minLength": 1},
+                                "variables": {"type": ["object", "null"]},
+                                "operationName": {"type": ["string", "null"]},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Shopify's answer (data, errors, extensions.cost); "
+                    "Retry-After when Shopify answered THROTTLED",
+                    "headers": {
+                        "X-Acting-As": {
+                            "description": "staff (online token) or app (offline token)",
+                            "schema": {"enum": ["staff", "app"]},
+                        },
+                        "X-Shopify-API-Deprecated-Reason": {
+                            "description": "Shopify's, when the query used deprecated fields",
+                            "schema": {"type": "string"},
+                        },
+                    },
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": {
+                    "description": "malformed request (problem), or Shopify's own 400",
+                    "content": {
+                        **PROBLEM["content"],
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+                **{status: _json("Shopify's answer as sent") for status in ("402", "404", "423")},
+            },
         }
     },
     "/api/analytics/summary": {

@@ -31,6 +31,13 @@ class SessionToken:
     claims: dict[str, Any]
 
 
+def staff_user_id(sub: str | None) -> int | None:
+    """Shopify's staff user id from an admin session token's `sub` (digits), else None."""
+    if sub is None or not sub.isascii() or not sub.isdigit() or len(sub) > 18:
+        return None
+    return int(sub)
+
+
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer ...` header."""
     if not authorization:

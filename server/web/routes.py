@@ -56,6 +56,7 @@ def setup_routes(app: web.Application) -> None:
                 name="extension_deactivate",
             ),
             web.get("/api/analytics/summary", pixel.get_summary, name="analytics_summary"),
+            web.post("/api/graphql", admin.graphql_proxy, name="graphql_proxy"),
             web.post("/webhooks", route_handler(webhooks.receive_webhook), name="webhooks"),
             web.get("/api/compliance/requests", privacy.list_requests, name="compliance_requests"),
             web.get(

@@ -39,6 +39,43 @@ BatchHandler = Callable[[Any, list[Any]], Awaitable[dict[int, Exception]]]
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionOptions:
+    """What a subscription asks Shopify to send (WebhookSubscriptionInput in 2026-10).
+
+    `filter`: Shopify's search syntax; only events matching it are delivered.
+    `include_fields`: only these payload fields are sent (empty: all of them).
+    `metafield_namespaces`: metafields of these namespaces are added to the payload.
+    The same values go into the topic's `[[webhooks.subscriptions]]` entry of
+    `shopify.app.toml` (`filter`, `include_fields`, `metafield_namespaces`); a test checks
+    the two agree.
+    """
+
+    filter: str | None = None
+    include_fields: tuple[str, ...] = ()
+    metafield_namespaces: tuple[str, ...] = ()
+
+    def graphql_input(self) -> dict[str, Any]:
+        """The option fields of a WebhookSubscriptionInput (empties clear what was set)."""
+        return {
+            "filter": self.filter or "",
+            "includeFields": list(self.include_fields),
+            "metafieldNamespaces": list(self.metafield_namespaces),
+        }
+
+    def matches(self, subscription: dict[str, Any]) -> bool:
+        """Whether a listed subscription already has these options."""
+        return (
+            (subscription.get("filter") or None) == (self.filter or None)
+            and sorted(subscription.get("includeFields") or []) == sorted(self.include_fields)
+            and sorted(subscription.get("metafieldNamespaces") or [])
+            == sorted(self.metafield_namespaces)
+        )
+
+
+NO_OPTIONS = SubscriptionOptions()
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     """What applies a topic's deliveries, which actor wakes for them, how it is subscribed.
 
@@ -46,6 +83,9 @@ class Topic:
     cached API pages of the shop are invalidated once the effect is committed.
     `subscribed`: by `webhookSubscriptionCreate` per shop; the mandatory privacy topics are
     not (Shopify offers no API for them: `compliance_topics` in shopify.app.toml).
+    `options`: the subscription's filter, include_fields and metafield_namespaces. None
+    are set today: the data topics' handlers read whole payloads (an include_fields list
+    must name every field server/sync/changes.py reads).
     """
 
     handler: Handler
@@ -57,6 +97,7 @@ class Topic:
     batch: BatchHandler | None = None
     # The actor of a busy shop's deliveries of this topic (see BUSY_SHOP_PER_S).
     busy_actor: str | None = None
+    options: SubscriptionOptions = NO_OPTIONS
 
 
 async def _data_change(topic: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
@@ -105,6 +146,10 @@ TOPICS: dict[str, Topic] = {
 COMPLIANCE_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if not row.subscribed)
 SUBSCRIBED_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if row.subscribed)
 KNOWN_TOPICS: frozenset[str] = frozenset(TOPICS)
+# What registration asks of each subscribed topic.
+SUBSCRIPTION_OPTIONS: dict[str, SubscriptionOptions] = {
+    t: row.options for t, row in TOPICS.items() if row.subscribed
+}
 # The actor of a topic nothing handles (never sent: such deliveries are stored as ignored).
 DEFAULT_ACTOR = PROCESS_WEBHOOKS
 
