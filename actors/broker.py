@@ -30,6 +30,7 @@ ACTOR_MODULES: tuple[str, ...] = (
     "actors.sync",
     "actors.webhooks",
     "actors.billing",
+    "actors.flow",
 )
 
 # One wire format everywhere (web and workers import this module first).

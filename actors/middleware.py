@@ -63,17 +63,54 @@ class OrphanGuard(Middleware):
         set_parent_death_signal(signal.SIGKILL, parent=os.getppid())
 
 
-class ActorMetrics(Middleware):
-    """Counts processed/failed/retried/dead-lettered messages and run time per actor in Redis.
+class BackgroundThread(Middleware):
+    """A daemon thread per worker process: started after boot, stopped before shutdown.
 
-    Redis rather than a per-process registry, so the web process's /metrics sees every
-    worker on every host.
+    Subclasses implement `run(broker)`, which loops until `self.stopping` is set (wait on
+    it between rounds), and may extend `after_worker_boot` / `before_worker_shutdown`.
     """
 
+    thread_name = "background"
+    join_timeout_s = 5.0
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.stopping.clear()
+        self._thread = threading.Thread(
+            target=self.run, args=(broker,), name=self.thread_name, daemon=True
+        )
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.join_timeout_s)
+
+    def run(self, broker: dramatiq.Broker) -> None:
+        raise NotImplementedError
+
+
+class ActorMetrics(BackgroundThread):
+    """Counts processed/failed/retried/dead-lettered messages and run time per actor, and
+    adds them to a Redis hash once a second (not once per message).
+
+    Redis rather than a per-process registry, so the web process's /metrics sees every
+    worker on every host. A Redis that is down keeps the counts for the next round.
+    """
+
+    thread_name = "actor-metrics"
+    interval_s = 1.0
+
     def __init__(self, redis_url: str) -> None:
+        super().__init__()
         self.redis_url = redis_url
         self._client: redis.Redis | None = None
         self._started: dict[str, float] = {}
+        self._counts: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> redis.Redis:
@@ -82,15 +119,35 @@ class ActorMetrics(Middleware):
         return self._client
 
     def _add(self, message: MessageProxy | dramatiq.Message[Any], **stats: float) -> None:
+        with self._lock:
+            for stat, value in stats.items():
+                field = f"{message.actor_name}|{message.queue_name}|{stat}"
+                self._counts[field] = self._counts.get(field, 0.0) + value
+
+    def flush(self) -> None:
+        """Add what was counted since the last round to the shared hash."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
+        if not counts:
+            return
         try:
             with self.client.pipeline(transaction=False) as pipe:
-                for stat, value in stats.items():
-                    field = f"{message.actor_name}|{message.queue_name}|{stat}"
+                for field, value in counts.items():
                     pipe.hincrbyfloat(ACTOR_STATS_KEY, field, value)
                 pipe.execute()
         except redis.RedisError:
-            # Metrics must never fail a message.
+            # Metrics must never fail a message: kept for the next round.
+            with self._lock:
+                for field, value in counts.items():
+                    self._counts[field] = self._counts.get(field, 0.0) + value
             log.warning("could not record actor metrics", exc_info=True)
+
+    def run(self, broker: dramatiq.Broker) -> None:
+        while not self.stopping.wait(self.interval_s):
+            self.flush()
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.flush()  # what the last messages counted
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._started[message.message_id] = time.monotonic()
@@ -121,33 +178,3 @@ class ActorMetrics(Middleware):
 
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._add(message, dead_lettered=1.0)
-
-
-class BackgroundThread(Middleware):
-    """A daemon thread per worker process: started after boot, stopped before shutdown.
-
-    Subclasses implement `run(broker)`, which loops until `self.stopping` is set (wait on
-    it between rounds), and may extend `after_worker_boot` / `before_worker_shutdown`.
-    """
-
-    thread_name = "background"
-    join_timeout_s = 5.0
-
-    def __init__(self) -> None:
-        self.stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self.stopping.clear()
-        self._thread = threading.Thread(
-            target=self.run, args=(broker,), name=self.thread_name, daemon=True
-        )
-        self._thread.start()
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self.stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.join_timeout_s)
-
-    def run(self, broker: dramatiq.Broker) -> None:
-        raise NotImplementedError

@@ -91,9 +91,11 @@ class SweepResult:
     """What one sweep found: deliveries to send again, and whether the pixel inbox is owed."""
 
     deliveries: list[tuple[int, str]] = field(default_factory=list)
+    flow_runs: list[int] = field(default_factory=list)
     pixel_stale: bool = False
     payloads_purged: int = 0
     deliveries_deleted: int = 0
+    flow_runs_deleted: int = 0
     retained: dict[str, int] = field(default_factory=dict)
 
 
@@ -134,6 +136,7 @@ async def sweep_once(
     outbox: OutboxConfig, *, purge: bool = False, retention: RetentionConfig | None = None
 ) -> SweepResult:
     """Claim what is due for another dispatch (and, with `purge`, apply retention)."""
+    from server.flow.actions import DUE_RUNS_SQL, PURGE_RUNS_SQL
     from server.pixel.pipeline import STALE_INBOX_SQL
 
     connection = Tortoise.get_connection("default")
@@ -145,6 +148,13 @@ async def sweep_once(
         result.deliveries.extend((int(r["id"]), str(r["topic"])) for r in rows)
         if len(rows) < SWEEP_BATCH:
             break
+    for _ in range(MAX_ROUNDS):
+        rows = await connection.execute_query_dict(
+            DUE_RUNS_SQL, [SWEEP_BATCH, outbox.stale_after_s]
+        )
+        result.flow_runs.extend(int(r["id"]) for r in rows)
+        if len(rows) < SWEEP_BATCH:
+            break
     stale = await connection.execute_query_dict(STALE_INBOX_SQL, [outbox.stale_after_s])
     result.pixel_stale = bool(stale[0]["stale"])
     if purge:
@@ -153,6 +163,9 @@ async def sweep_once(
         )
         result.deliveries_deleted = await _in_batches(
             connection, _PURGE_DELIVERIES, outbox.dedup_retention_s
+        )
+        result.flow_runs_deleted = await _in_batches(
+            connection, PURGE_RUNS_SQL, outbox.dedup_retention_s
         )
         if retention is not None:
             result.retained = await apply_retention(retention)
@@ -172,12 +185,16 @@ async def _in_batches(connection: Any, statement: str, retention_s: int) -> int:
 
 def send_swept(result: SweepResult, broker: dramatiq.Broker) -> int:
     """Send the sweep's work to the workers (blocking I/O: call it from a thread)."""
+    from server.flow.actions import APPLY_ACTOR
     from server.webhooks.topics import group_by_actor
 
     sent = 0
     for actor_name, ids in group_by_actor(result.deliveries).items():
         broker.get_actor(actor_name).send(ids)
         sent += len(ids)
+    if result.flow_runs:
+        broker.get_actor(APPLY_ACTOR).send(result.flow_runs)
+        sent += len(result.flow_runs)
     if result.pixel_stale:
         broker.get_actor("aggregate_pixel_inbox").send()
     return sent
@@ -218,12 +235,14 @@ class OutboxSweeper(BackgroundThread):
                     "outbox sweep re-sent work",
                     extra={"deliveries": sent, "pixel_inbox": result.pixel_stale},
                 )
-            if result.payloads_purged or result.deliveries_deleted or any(result.retained.values()):
+            purged = (result.payloads_purged, result.deliveries_deleted, result.flow_runs_deleted)
+            if any(purged) or any(result.retained.values()):
                 log.info(
                     "retention applied",
                     extra={
                         "payloads_purged": result.payloads_purged,
                         "deliveries_deleted": result.deliveries_deleted,
+                        "flow_runs_deleted": result.flow_runs_deleted,
                         **result.retained,
                     },
                 )

@@ -45,3 +45,10 @@ async def process_privacy_webhooks(ids: list[int]) -> None:
 async def process_data_webhooks(ids: list[int]) -> None:
     """Apply pending products/orders/customers deliveries to the synced rows."""
     await _process(ids)
+
+
+@dramatiq.actor(queue_name="sync_busy", **_PROCESS_OPTIONS)
+async def process_busy_data_webhooks(ids: list[int]) -> None:
+    """The same, for a shop that floods (a bulk edit): its own queue, consumed beside the
+    others, so the flood never stands in front of another shop's deliveries."""
+    await _process(ids)

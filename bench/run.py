@@ -78,8 +78,8 @@ PATH_LABELS = {
     "pixel1": "POST /pixel/events, 1 event",
     "pixel20": "POST /pixel/events, 20 events",
 }
-# Bare handler paths: the 20-event target is against bare's 1-event request rate.
-BARE_PATHS = ("webhooks", "pixel1")
+# Every path runs on the bare handler and the floor too: each ratio is item for item.
+BARE_PATHS = ("webhooks", "pixel1", "pixel20")
 
 
 def say(message: str) -> None:
@@ -452,6 +452,8 @@ class Run:
     errors: dict[str, int]
     # CPU seconds each part used during the run (CPU_PARTS, and "machine": all busy time).
     cpu: dict[str, float] = field(default_factory=dict)
+    # Pixel runs of the app: seconds from the run's end until no event awaits aggregation.
+    lag_s: float | None = None
 
     @property
     def ok(self) -> int:
@@ -539,6 +541,9 @@ class Target:
     accounting: dict[str, Any] = field(default_factory=dict)
     worker_cpu_share: float | None = None
     settle_s: dict[str, float] = field(default_factory=dict)
+    # The app's: the webhook backlog applied by the pool started after the intake run, the
+    # intake and the pool running together, and the pixel aggregation's lag.
+    apply: dict[str, Any] = field(default_factory=dict)
 
 
 def measure(
@@ -554,10 +559,12 @@ def measure(
     data: dict[str, Path],
     groups: dict[str, int],
     settle: Callable[[], float] | None = None,
+    after_run: Callable[[Run], None] | None = None,
 ) -> None:
     """Warm up, then every path x connection count x run, interleaving the runs.
 
-    `settle` (the app's) waits, before each path, until the workers are idle again.
+    `settle` (the app's) waits, before each path, until the workers are idle again;
+    `after_run` reads what follows each run (the pixel aggregation's lag).
     """
     tag = uuid.uuid4().hex[:6]
     for path in paths:
@@ -592,6 +599,8 @@ def measure(
                     groups=groups,
                 )
                 target.runs[path].append(run)
+                if after_run is not None:
+                    after_run(run)
                 say(
                     f"{target.label:<14} {path:<8} c={c:<4} run {n + 1}: "
                     f"{run.rate(path):8.0f}/s p99 {run.p99_ms:6.1f} ms statuses {run.statuses}"
@@ -782,15 +791,16 @@ async def account(target: Target, setup: AppSetup, served: dict[str, int]) -> No
     """
     import asyncpg
 
+    def path_runs(path: str) -> list[Run]:
+        together = target.runs.get("together", []) if path == "webhooks" else []
+        return target.warmups.get(path, []) + target.runs.get(path, []) + together
+
     def wrk_count(path: str, *, events: bool) -> int:
-        runs = target.warmups.get(path, []) + target.runs.get(path, [])
-        return sum(r.accepted_events if events else r.ok for r in runs)
+        return sum(r.accepted_events if events else r.ok for r in path_runs(path))
 
     def in_flight(paths: tuple[str, ...]) -> int:
         """Requests a run's end can leave unanswered: its connections, summed over runs."""
-        return sum(
-            r.connections for p in paths for r in target.warmups.get(p, []) + target.runs.get(p, [])
-        )
+        return sum(r.connections for p in paths for r in path_runs(p))
 
     hooks_served = sum(n for route, n in served.items() if "webhook" in route)
     pixel_served = sum(n for route, n in served.items() if "pixel" in route)
@@ -875,6 +885,41 @@ async def account(target: Target, setup: AppSetup, served: dict[str, int]) -> No
     }
 
 
+async def _count(database_url: str, sql: str, *args: Any) -> Any:
+    import asyncpg
+
+    db = await asyncpg.connect(_pg(database_url))
+    try:
+        return await db.fetchrow(sql, *args)
+    finally:
+        await db.close()
+
+
+async def wait_drained(database_url: str, sql: str, *, timeout_s: float = DRAIN_TIMEOUT_S) -> float:
+    """Seconds until `sql` (a count) reads 0, polled every 20 ms; inf past the timeout."""
+    import asyncpg
+
+    started = time.monotonic()
+    db = await asyncpg.connect(_pg(database_url))
+    try:
+        while time.monotonic() - started < timeout_s:
+            if not await db.fetchval(sql):
+                return time.monotonic() - started
+            await asyncio.sleep(0.02)
+    finally:
+        await db.close()
+    return float("inf")
+
+
+PENDING_DELIVERIES = "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'"
+PENDING_PIXEL = "SELECT count(*) FROM pixel_pending WHERE state = 'pending'"
+# Deliveries applied since a moment, and the span their done_at times cover.
+APPLIED_SINCE = """
+SELECT count(*) AS n, extract(epoch FROM max(done_at) - min(done_at)) AS span_s
+FROM webhook_deliveries WHERE state = 'done' AND done_at >= $1
+"""
+
+
 def measure_app(
     target: Target,
     setup: AppSetup,
@@ -886,28 +931,38 @@ def measure_app(
     paths: tuple[str, ...],
     **opts: Any,
 ) -> None:
-    """Worker pool + `python -m server serve` from the target's tree, measured, accounted."""
+    """`python -m server serve` from the target's tree and its worker pool, measured.
+
+    The pixel paths run with the pool (the aggregation's lag is read after each run);
+    webhooks run with the pool stopped (the intake a burst meets), then the pool starts
+    and applies the backlog (deliveries applied per second, from their done_at times),
+    then intake and pool run together at 64 connections. Then the accounting.
+    """
     assert target.tree is not None
     port = free_port()
     log_path = tmp / f"{target.label}.log"
     processes: list[subprocess.Popen[bytes]] = []
+    database = setup.database_url
+
+    def start(cpu: str | None, command: list[str]) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            pinned(cpu, [sys.executable, "-m", "server", *command]),
+            cwd=target.tree,
+            env=setup.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        processes.append(process)
+        return process
+
+    def pixel_lag(run: Run) -> None:
+        run.lag_s = asyncio.run(wait_drained(database, PENDING_PIXEL))
+
     with log_path.open("wb") as log_file:
         try:
-            for cpu, command in (
-                (load_cpu, ["worker"]),
-                (server_cpu, ["serve", "--port", str(port)]),
-            ):
-                processes.append(
-                    subprocess.Popen(
-                        pinned(cpu, [sys.executable, "-m", "server", *command]),
-                        cwd=target.tree,
-                        env=setup.env,
-                        stdout=log_file,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
-            worker, server = processes
+            worker = start(load_cpu, ["worker"])
+            server = start(server_cpu, ["serve", "--port", str(port)])
             base_url = f"http://127.0.0.1:{port}"
             wait_http(base_url + "/healthz")
             data_dir = tmp / target.label
@@ -915,27 +970,120 @@ def measure_app(
             data = {"webhooks": data_dir / "webhooks.lua", "pixel": data_dir / "pixel.lua"}
             webhook_data(data["webhooks"], secret=setup.secret, shops=setup.shops)
             pixel_data(data["pixel"], key=setup.ingest_key)
+            settle = lambda: asyncio.run(quiet(database))  # noqa: E731
             cpu_before, wall_before = group_cpu_s(worker.pid), time.monotonic()
+            pixel_paths = tuple(p for p in paths if p.startswith("pixel"))
             measure(
                 target,
                 wrk,
                 load_cpu,
                 base_url=base_url,
-                paths=paths,
+                paths=pixel_paths,
                 data=data,
                 groups={"web": server.pid, "workers": worker.pid},
-                settle=lambda: asyncio.run(quiet(setup.database_url)),
+                settle=settle,
+                after_run=pixel_lag,
                 **opts,
             )
-            target.worker_cpu_share = (group_cpu_s(worker.pid) - cpu_before) / (
-                time.monotonic() - wall_before
+            target.worker_cpu_share = (group_cpu_s(worker.pid) - cpu_before) / max(
+                1e-9, time.monotonic() - wall_before
             )
+            if "webhooks" in paths:
+                stop(worker)
+                measure(
+                    target,
+                    wrk,
+                    load_cpu,
+                    base_url=base_url,
+                    paths=("webhooks",),
+                    data=data,
+                    groups={"web": server.pid},
+                    settle=settle,
+                    **opts,
+                )
+                target.apply = apply_figures(
+                    target,
+                    setup,
+                    wrk=wrk,
+                    load_cpu=load_cpu,
+                    start=start,
+                    base_url=base_url,
+                    data=data,
+                    server=server,
+                    duration_s=opts["duration_s"],
+                )
             served = metrics_2xx(base_url)
             stop(server)
             asyncio.run(account(target, setup, served))
         finally:
             for process in processes:
                 stop(process)
+
+
+def apply_figures(
+    target: Target,
+    setup: AppSetup,
+    *,
+    wrk: str,
+    load_cpu: str | None,
+    start: Callable[[str | None, list[str]], subprocess.Popen[bytes]],
+    base_url: str,
+    data: dict[str, Path],
+    server: subprocess.Popen[bytes],
+    duration_s: float,
+) -> dict[str, Any]:
+    """The pool started on the intake run's backlog: deliveries applied per second and the
+    CPU per delivery; then intake and pool together for one run at 64 connections."""
+    database = setup.database_url
+    backlog = int(asyncio.run(_count(database, PENDING_DELIVERIES))[0])
+    since = datetime.now(UTC)
+    worker = start(load_cpu, ["worker"])
+    cpu_before = cpu_snapshot({"workers": worker.pid})
+    drain_s = asyncio.run(wait_drained(database, PENDING_DELIVERIES))
+    cpu = cpu_used(cpu_before, cpu_snapshot({"workers": worker.pid}), 0.0)
+    applied = asyncio.run(_count(database, APPLIED_SINCE, since))
+    rate = applied["n"] / float(applied["span_s"] or 1e-9)
+    per_delivery = {
+        part: cpu.get(part, 0.0) * 1e6 / max(1, applied["n"])
+        for part in ("workers", "pg workers", "machine")
+    }
+    say(
+        f"{target.label:<14} apply: {applied['n']} deliveries at {rate:,.0f}/s, drained {drain_s:.1f} s"
+    )
+    # Together: the intake at 64 connections while the pool applies.
+    before = int(asyncio.run(_count(database, PENDING_DELIVERIES))[0])
+    run = run_wrk(
+        wrk,
+        load_cpu,
+        url=base_url + "/webhooks",
+        path="webhooks",
+        connections=64,
+        duration_s=duration_s,
+        data_file=data["webhooks"],
+        prefix=f"{uuid.uuid4().hex[:6]}-webhooks-together-",
+        groups={"web": server.pid, "workers": worker.pid},
+    )
+    target.runs.setdefault("together", []).append(run)
+    after = int(asyncio.run(_count(database, PENDING_DELIVERIES))[0])
+    tail_s = asyncio.run(wait_drained(database, PENDING_DELIVERIES))
+    say(
+        f"{target.label:<14} together: intake {run.rate('webhooks'):,.0f}/s, backlog "
+        f"{before} -> {after}, drained {tail_s:.1f} s after"
+    )
+    return {
+        "backlog": backlog,
+        "applied": int(applied["n"]),
+        "rate": rate,
+        "drain_s": drain_s,
+        "cpu_us": per_delivery,
+        "together": {
+            "intake_rate": run.rate("webhooks"),
+            "p99_ms": run.p99_ms,
+            "pending_before": before,
+            "pending_after": after,
+            "drained_after_s": tail_s,
+        },
+    }
 
 
 # ------------------------------------------------------------------ report
@@ -958,8 +1106,15 @@ def summary(runs: list[Run], path: str, c: int) -> dict[str, float]:
     }
 
 
+def _ratio(t: Target, base: Target | None, path: str, c: int) -> float | None:
+    if base is None or path not in base.runs or path not in t.runs:
+        return None
+    return summary(t.runs[path], path, c)["rate"] / summary(base.runs[path], path, c)["rate"]
+
+
 def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any]) -> str:
-    bare = next(t for t in targets if t.kind == "bare")
+    bare = next((t for t in targets if t.kind == "bare"), None)
+    floor = next((t for t in targets if t.kind == "floor"), None)
     apps = [t for t in targets if t.kind == "app"]
     out = [
         "# Hot-path bench",
@@ -968,17 +1123,21 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
         f"{meta['runs']} runs x {meta['duration_s']:g} s per connection count · wall time "
         f"{meta['wall_s']:.0f} s · load average (1 min) {meta['load']}",
         "",
-        f"Pinning: server (bare or app) on core {meta['server_cpu']}, wrk (1 thread) and the "
-        f"app's worker pool on core {meta['load_cpu']}; PostgreSQL and Redis unpinned. "
-        "The app runs as shipped (`python -m server serve`, default config.toml, "
-        "APP_ENV=production, access log on, every middleware); CONFIG_FILE lifts only the "
-        "pixel's rate limits. Webhooks: signed products/create deliveries over "
-        f"{WEBHOOK_SHOPS} installed shops, a distinct event id per request. Rates are "
-        "medians of the runs, [min-max] after them; pixel rates are accepted events/s.",
+        f"Pinning: the server (bare, floor or app) on core {meta['server_cpu']}, wrk (1 "
+        f"thread) and the app's worker pool on core {meta['load_cpu']}; PostgreSQL and Redis "
+        "unpinned. bare: aiohttp + orjson, read and parse the body, answer. floor: the "
+        "durable floor (bench/floor.py: HMAC and headers or the envelope's shape, one "
+        "group-commit INSERT and COMMIT per flush, answer after the COMMIT). The app runs as "
+        "shipped (`python -m server serve`, default config.toml, APP_ENV=production, access "
+        "log on); CONFIG_FILE lifts only the pixel's rate limits. Webhooks: signed "
+        f"products/create deliveries over {WEBHOOK_SHOPS} installed shops, a distinct event "
+        "id per request, the app's worker pool stopped (the intake a burst meets); the pixel "
+        "runs with the pool applying. Rates are medians of the runs, [min-max] after them; "
+        "pixel rates are accepted events/s.",
         "",
         "| server | path | conns | rate (median [min-max]) | p99 ms (median [min-max]) | "
-        "ratio to bare | non-2xx |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "÷ bare | ÷ floor | non-2xx |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for t in targets:
         for path in PATHS:
@@ -986,26 +1145,28 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
                 continue
             for c in connections:
                 s = summary(t.runs[path], path, c)
-                ratio = ""
-                if t.kind == "app":
-                    base = summary(
-                        bare.runs["pixel1" if path == "pixel20" else path],
-                        "pixel1" if path == "pixel20" else path,
-                        c,
-                    )
-                    ratio = f"{s['rate'] / base['rate']:.2f}"
-                    if path == "pixel20":
-                        ratio += " x bare req/s"
+                to_bare = _ratio(t, bare, path, c) if t.kind != "bare" else None
+                to_floor = _ratio(t, floor, path, c) if t.kind == "app" else None
                 unit = "ev/s" if path.startswith("pixel") else "req/s"
                 out.append(
                     f"| {t.label} | {PATH_LABELS[path]} | {c} | {s['rate']:,.0f} {unit} "
                     f"[{s['rate_min']:,.0f}-{s['rate_max']:,.0f}] | {s['p99']:.1f} "
-                    f"[{s['p99_min']:.1f}-{s['p99_max']:.1f}] | {ratio} | {int(s['non_2xx'])} |"
+                    f"[{s['p99_min']:.1f}-{s['p99_max']:.1f}] | "
+                    f"{'' if to_bare is None else f'{to_bare:.2f}'} | "
+                    f"{'' if to_floor is None else f'{to_floor:.2f}'} | {int(s['non_2xx'])} |"
                 )
-    out += ["", "## Targets (issue 15, at 64 connections, one web process)", ""]
+    c64 = 64 if 64 in connections else connections[0]
+    out += ["", "## Applying what was taken", ""]
+    for t in apps:
+        out += apply_lines(t, c64)
+    out += [
+        "",
+        f"## Targets (issue 23, one web process; ratios at {_join(connections[:2])} connections)",
+        "",
+    ]
     for t in apps:
         if "processes" not in t.label:
-            out += target_lines(t, bare, 64 if 64 in connections else connections[0])
+            out += target_lines(t, floor, connections)
     multi = [t for t in apps if "processes" in t.label]
     if multi:
         out += [
@@ -1014,12 +1175,12 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
             "",
             "The same tree with one web process per core (`WEB_PROCESSES`), nothing pinned: "
             "the web processes, wrk, the worker pool and the stores share the machine; its "
-            "ratios are the whole machine's against one bare process on one core.",
+            "ratios are the whole machine's against one floor process on one core.",
             "",
         ]
         for t in multi:
-            out += target_lines(t, bare, 64 if 64 in connections else connections[0])
-    out += cpu_lines(targets, 64 if 64 in connections else connections[0])
+            out += target_lines(t, floor, connections)
+    out += cpu_lines(targets, c64)
     out += ["", "## Exactly-once accounting", ""]
     for t in apps:
         a = t.accounting
@@ -1034,8 +1195,9 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
             f"{p['distinct'] == rows}; wrk read {wrk_ev['pixel1']:,} + {wrk_ev['pixel20']:,} "
             f"accepted events, the app sent {p['unread_answers']} more 2xx that wrk did not "
             f"read: **{'exact' if p['exact'] else 'MISMATCH'}**. Counted {a['drained_s']} s "
-            f"after the load. Worker pool CPU during the runs: {t.worker_cpu_share:.2f} core; "
-            f"waited for idle workers before each path: {t.settle_s} s."
+            f"after the load. Worker pool CPU during the pixel runs: "
+            f"{t.worker_cpu_share or 0:.2f} core; waited for idle workers before each path: "
+            f"{t.settle_s} s."
         )
     out += [
         "",
@@ -1043,15 +1205,52 @@ def render(targets: list[Target], *, connections: list[int], meta: dict[str, Any
         "stored and counted by the app's /metrics but not by wrk, hence rows >= wrk's count; "
         "rows == the app's 2xx count unless a request in flight at that moment was stored "
         "but its client left before the answer (not accepted; bounded by the connections "
-        "summed over the runs, and a sender's retry is deduplicated by its event id). Paths run in the order 1-event pixel, 20-event "
-        "pixel, webhooks, each from idle workers (the bench waits until no query runs in the "
-        "app's database for 2 s); deliveries `pending` when counted are stored and applied "
-        "by the workers after the load.",
+        "summed over the runs, and a sender's retry is deduplicated by its event id). Paths "
+        "run in the order 1-event pixel, 20-event pixel, webhooks, each from idle workers "
+        "(the bench waits until no query runs in the app's database for 2 s).",
         "",
         "![rate and p99 per connection count](report.png)",
         "",
     ]
     return "\n".join(out)
+
+
+def _join(values: list[int]) -> str:
+    return " and ".join(str(v) for v in values)
+
+
+def _lag(t: Target) -> float | None:
+    lags = [
+        r.lag_s for p in ("pixel1", "pixel20") for r in t.runs.get(p, []) if r.lag_s is not None
+    ]
+    return max(lags) if lags else None
+
+
+def apply_lines(t: Target, c: int) -> list[str]:
+    """The webhook backlog's apply rate, intake and pool together, the pixel's lag."""
+    out = []
+    a = t.apply
+    if a:
+        intake = summary(t.runs["webhooks"], "webhooks", c)["rate"]
+        cpu = a["cpu_us"]
+        g = a["together"]
+        out.append(
+            f"- {t.label}: the pool, started after the intake run, applied {a['applied']:,} "
+            f"deliveries (a backlog of {a['backlog']:,}) at {a['rate']:,.0f}/s = "
+            f"{a['rate'] / intake:.2f} x the intake at {c} connections ({intake:,.0f}/s); "
+            f"per delivery: workers {cpu['workers']:,.0f} µs, their PostgreSQL sessions "
+            f"{cpu['pg workers']:,.0f} µs, the machine {cpu['machine']:,.0f} µs. Intake and "
+            f"pool together (64 connections, one run): {g['intake_rate']:,.0f} deliveries/s "
+            f"taken, p99 {g['p99_ms']:.1f} ms, backlog {g['pending_before']:,} before and "
+            f"{g['pending_after']:,} after the run, drained {g['drained_after_s']:.1f} s later."
+        )
+    lag = _lag(t)
+    if lag is not None:
+        out.append(
+            f"- {t.label}: pixel aggregation lag (from a run's end until no event awaits "
+            f"aggregation), the largest over the pixel runs: {lag:.2f} s."
+        )
+    return out
 
 
 def cpu_lines(targets: list[Target], c: int) -> list[str]:
@@ -1096,35 +1295,40 @@ def cpu_lines(targets: list[Target], c: int) -> list[str]:
     return out
 
 
-def target_lines(t: Target, bare: Target, c: int) -> list[str]:
-    """Issue 15's targets, for the paths this run measured."""
+def target_lines(t: Target, floor: Target | None, connections: list[int]) -> list[str]:
+    """Issue 23's targets, for the paths this run measured."""
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**not met**"
 
     parts = []
-    if "webhooks" in t.runs:
-        hooks = summary(t.runs["webhooks"], "webhooks", c)
-        ratio = hooks["rate"] / summary(bare.runs["webhooks"], "webhooks", c)["rate"]
+    for path in PATHS:
+        if path not in t.runs:
+            continue
+        checked = connections[:2]
+        ratios = [_ratio(t, floor, path, c) or 0.0 for c in checked]
+        p99s = [summary(t.runs[path], path, c)["p99"] for c in checked]
         parts.append(
-            f"/webhooks {ratio:.2f} x bare, p99 {hooks['p99']:.1f} ms (>= 0.5, < 50 ms: "
-            f"{verdict(ratio >= 0.5 and hooks['p99'] < 50)})"
+            f"{PATH_LABELS[path]} {' / '.join(f'{r:.2f}' for r in ratios)} x floor, p99 "
+            f"{' / '.join(f'{p:.1f}' for p in p99s)} ms (>= 0.8, < 50 ms: "
+            f"{verdict(min(ratios) >= 0.8 and max(p99s) < 50)})"
         )
-    if "pixel1" in t.runs:
-        ratio = (
-            summary(t.runs["pixel1"], "pixel1", c)["rate"]
-            / summary(bare.runs["pixel1"], "pixel1", c)["rate"]
-        )
-        parts.append(f"pixel 1 event {ratio:.2f} x bare (>= 0.5: {verdict(ratio >= 0.5)})")
-    if "pixel20" in t.runs:
-        ratio = (
-            summary(t.runs["pixel20"], "pixel20", c)["rate"]
-            / summary(bare.runs["pixel1"], "pixel1", c)["req_rate"]
-        )
+    if t.apply:
+        c = 64 if 64 in connections else connections[0]
+        intake = summary(t.runs["webhooks"], "webhooks", c)["rate"]
+        ratio = t.apply["rate"] / intake
+        g = t.apply["together"]
+        bounded = g["pending_after"] <= max(g["pending_before"], g["intake_rate"])
+        parts.append(f"apply {ratio:.2f} x intake (>= 1.0: {verdict(ratio >= 1.0)})")
         parts.append(
-            f"pixel 20 events {ratio:.2f} x bare's req/s in events/s (>= 2.5: "
-            f"{verdict(ratio >= 2.5)})"
+            f"together: backlog {g['pending_before']:,} -> {g['pending_after']:,} "
+            f"(at most one second's intake: {verdict(bounded)})"
         )
+    lag = _lag(t)
+    if lag is not None:
+        parts.append(f"pixel lag {lag:.2f} s (< 2 s: {verdict(lag < 2)})")
+    exact = t.accounting and t.accounting["webhooks"]["exact"] and t.accounting["pixel"]["exact"]
+    parts.append(f"exactly once: {verdict(bool(exact))}")
     return [f"- {t.label}: " + "; ".join(parts)]
 
 
@@ -1180,34 +1384,98 @@ def measure_bare(
     **opts: Any,
 ) -> Target:
     """The bare handler on the server's core, loaded the same way as the app."""
-    wanted = set(paths)
-    if "pixel20" in wanted:
-        wanted.add("pixel1")  # the 20-event target is against bare's 1-event request rate
-    bare_paths = tuple(p for p in BARE_PATHS if p in wanted)
     bare = Target(label="bare", kind="bare")
     port = free_port()
-    process = subprocess.Popen(
-        pinned(server_cpu, [sys.executable, __file__, "--bare", str(port)]),
-        start_new_session=True,
+    argv = [sys.executable, __file__, "--bare", str(port)]
+    _measure_server(
+        bare,
+        argv,
+        port,
+        wrk,
+        server_cpu=server_cpu,
+        load_cpu=load_cpu,
+        tmp=tmp,
+        paths=tuple(p for p in BARE_PATHS if p in paths),
+        secret=secrets.token_hex(16),
+        key="bare",
+        **opts,
     )
+    return bare
+
+
+def measure_floor(
+    wrk: str,
+    *,
+    server_cpu: str | None,
+    load_cpu: str | None,
+    tmp: Path,
+    paths: tuple[str, ...],
+    server_url: str,
+    **opts: Any,
+) -> Target:
+    """The durable floor (bench/floor.py) on the server's core, in a fresh database."""
+    floor = Target(label="floor", kind="floor")
+    name = f"bench_floor_{uuid.uuid4().hex[:6]}"
+    asyncio.run(create_database(server_url, name))
+    database_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    secret, key, port = secrets.token_hex(16), secrets.token_urlsafe(24), free_port()
+    argv = [sys.executable, str(ROOT / "bench" / "floor.py"), str(port), _pg(database_url)]
+    try:
+        _measure_server(
+            floor,
+            [*argv, secret, key, "1"],
+            port,
+            wrk,
+            server_cpu=server_cpu,
+            load_cpu=load_cpu,
+            tmp=tmp,
+            paths=paths,
+            secret=secret,
+            key=key,
+            **opts,
+        )
+    finally:
+        asyncio.run(drop_database(server_url, database_url))
+    return floor
+
+
+def _measure_server(
+    target: Target,
+    argv: list[str],
+    port: int,
+    wrk: str,
+    *,
+    server_cpu: str | None,
+    load_cpu: str | None,
+    tmp: Path,
+    paths: tuple[str, ...],
+    secret: str,
+    key: str,
+    **opts: Any,
+) -> None:
+    """Start `argv` (a server on `port`) on the server's core and measure it."""
+    process = subprocess.Popen(pinned(server_cpu, argv), start_new_session=True)
     try:
         wait_http(f"http://127.0.0.1:{port}/webhooks")
-        data = {"webhooks": tmp / "bare-webhooks.lua", "pixel": tmp / "bare-pixel.lua"}
-        webhook_data(data["webhooks"], secret=secrets.token_hex(16), shops=["bare.myshopify.com"])
-        pixel_data(data["pixel"], key="bare")
+        data = {
+            "webhooks": tmp / f"{target.label}-webhooks.lua",
+            "pixel": tmp / f"{target.label}-pixel.lua",
+        }
+        shops = [f"bench-{n}.myshopify.com" for n in range(WEBHOOK_SHOPS)]
+        webhook_data(data["webhooks"], secret=secret, shops=shops)
+        pixel_data(data["pixel"], key=key)
         measure(
-            bare,
+            target,
             wrk,
             load_cpu,
             base_url=f"http://127.0.0.1:{port}",
-            paths=bare_paths,
+            paths=paths,
             data=data,
             groups={"web": process.pid},
             **opts,
         )
     finally:
         stop(process)
-    return bare
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -1241,7 +1509,7 @@ def worktree(rev: str, tmp: Path) -> Iterator[tuple[Path, str]]:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rev", help="also measure this commit (a temporary git worktree)")
-    parser.add_argument("--connections", type=int, nargs="+", default=[16, 64, 128])
+    parser.add_argument("--connections", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration-s", type=float, default=5.0)
     parser.add_argument(
@@ -1285,6 +1553,17 @@ def main() -> int:
             targets.append(
                 measure_bare(
                     wrk, server_cpu=server_cpu, load_cpu=load_cpu, tmp=tmp, paths=paths, **opts
+                )
+            )
+            targets.append(
+                measure_floor(
+                    wrk,
+                    server_cpu=server_cpu,
+                    load_cpu=load_cpu,
+                    tmp=tmp,
+                    paths=paths,
+                    server_url=server_url,
+                    **opts,
                 )
             )
             trees = [(f"app {head}{'+' if dirty else ''}", ROOT, "head")]

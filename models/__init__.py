@@ -2,6 +2,7 @@
 
 from models.billing import BillingCharge, BillingUsageCharge
 from models.compliance import ComplianceRequest, PrivacyAudit, RedactedIdentity
+from models.flow import FlowActionRun
 from models.pixel import (
     PixelDailyAggregate,
     PixelDailyRevenue,
@@ -21,6 +22,7 @@ from models.shopdata import (
     SyncTombstone,
     Transaction,
 )
+from models.staff import OnlineToken
 from models.sync import SyncRun
 from models.webhooks import WebhookDelivery
 
@@ -29,6 +31,8 @@ __all__ = [
     "BillingUsageCharge",
     "ComplianceRequest",
     "Customer",
+    "FlowActionRun",
+    "OnlineToken",
     "Order",
     "OrderLineItem",
     "PixelDailyAggregate",

@@ -249,7 +249,7 @@ def _rotate_keys(config: Config) -> int:
             )
 
     rows = asyncio.run(run())
-    log.info("rotate-keys: %d shop rows re-encrypted with the newest key", rows)
+    log.info("rotate-keys: %d token rows re-encrypted with the newest key", rows)
     return 0
 
 

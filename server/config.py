@@ -33,6 +33,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SCOPES": ("shopify", "scopes"),
     "SHOPIFY_API_VERSION": ("shopify", "api_version"),
     "SHOPIFY_ADMIN_ORIGIN": ("shopify", "admin_origin"),
+    "SHOPIFY_ONLINE_TOKENS": ("shopify", "online_tokens"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("redis", "url"),
     "BROKER_URL": ("broker", "url"),
@@ -135,6 +136,9 @@ class ShopifyConfig:
     api_version: str
     admin_origin: str
     request_timeout_s: float
+    # Token exchange gets staff members' online tokens by default, and the GraphQL proxy
+    # gets one for a staff member who has none (it then always acts as that staff member).
+    online_tokens: bool
 
     def shop_origin(self, shop: str) -> str:
         """The origin of one shop's admin, e.g. https://x.myshopify.com."""
@@ -188,6 +192,7 @@ class SecurityConfig:
     token_encryption_keys: tuple[Secret, ...]
     session_secret: Secret
     oauth_timestamp_window_s: int
+    proxy_timestamp_window_s: int  # app proxy requests older (or newer) than this are refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +232,7 @@ class LoggingConfig:
 class LimitsConfig:
     max_body_bytes: int
     webhook_max_body_bytes: int
+    graphql_max_body_bytes: int  # POST /api/graphql (the app home's queries)
     header_timeout_s: float  # a started request must finish its headers within this
     body_timeout_s: float  # ...and its body within this after the headers
     keepalive_timeout_s: float  # an idle connection is closed after this
@@ -245,6 +251,12 @@ class RateLimitsConfig:
     api_shop_burst: int
     webhook_shop_per_s: int
     webhook_shop_burst: int
+    proxy_shop_per_s: int  # /proxy/*: per shop, after the signature verified
+    proxy_shop_burst: int
+    ext_shop_per_s: int  # /ext/*: per shop, after the session token verified
+    ext_shop_burst: int
+    flow_shop_per_s: int  # /flow/actions/*: per shop, after the HMAC verified
+    flow_shop_burst: int
     ip_per_s: int  # every other route (health, metrics, OpenAPI, unknown paths), per client IP
     ip_burst: int
     lease_s: float
@@ -555,6 +567,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
             ),
             session_secret=_session_secret(r, required=app.production),
             oauth_timestamp_window_s=r.int_("security", "oauth_timestamp_window_s", minimum=1),
+            proxy_timestamp_window_s=r.int_("security", "proxy_timestamp_window_s", minimum=1),
         ),
         pixel=_section(
             r,
@@ -694,6 +707,7 @@ def _shopify(r: _Reader) -> ShopifyConfig:
         api_version=api_version,
         admin_origin=admin_origin,
         request_timeout_s=r.float_("shopify", "request_timeout_s"),
+        online_tokens=r.bool_("shopify", "online_tokens"),
     )
 
 

@@ -59,6 +59,17 @@ def config_for(config: Config, *, role: str = "") -> dict[str, Any]:
     )
 
 
+async def connect(config: Config, *, role: str, timeout_s: float) -> Any:
+    """One asyncpg connection of its own (outside the pool), named like the pool's."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    url = config.database.url
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    name = APPLICATION_NAMES.get(role, DEFAULT_APPLICATION_NAME)
+    return await asyncpg.connect(url, timeout=timeout_s, server_settings={"application_name": name})
+
+
 async def init_db(config: Config, *, role: str = "") -> None:
     """Open the pool; visible to every task and thread loop of this process."""
     # The global fallback makes the context visible to request tasks and to the

@@ -14,12 +14,13 @@ database is down) fails the whole batch, and every caller of it sees that error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from tortoise import Tortoise
+import asyncpg  # type: ignore[import-untyped]
 
 from server.stores import STORE_DOWN_ERRORS
 
@@ -164,45 +165,107 @@ class CommitLost(ConnectionError):
     (answered as a store that is down: 503)."""
 
 
-# How long a flush whose COMMIT lost its connection waits for the database to say whether
+# How long a flush whose statement lost its connection waits for the database to say whether
 # it committed (a restart takes seconds). Past this the answer is 503 though the rows may be
 # stored; the sender's retry then finds them (a webhook is a duplicate, an event is kept once).
 LOST_COMMIT_WINDOW_S = 15.0
-# A row the flush inserted, looked up again: it exists exactly when the commit happened.
-_PROBE_SQL = "SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1)"
+PROBE_TIMEOUT_S = 1.0
 
 
-async def commit_resolving_loss(
-    transaction: Any,
+async def resolving_loss(
+    run: Callable[[], Awaitable[R]],
     *,
-    table: str,
-    probe_id: int | None,
+    probe: Callable[[Any], Awaitable[bool]],
+    connect: Callable[[], Awaitable[Any]],
+    what: str,
     within_s: float = LOST_COMMIT_WINDOW_S,
-) -> None:
-    """COMMIT, and if the connection dies on it, find out whether it committed.
+) -> R | None:
+    """Run a flush's one autocommit statement; if its connection dies, find out whether it
+    committed.
 
-    A server that shuts down while a COMMIT is in flight may have made it durable without
-    the client hearing so. Answering 503 then would let a committed delivery be refused;
-    so the flush asks again (a fresh connection, for up to `within_s`) whether a row it
-    inserted (`probe_id`) exists. Returns when committed; raises the connection error when
-    it did not commit, or CommitLost when the database stayed away too long to tell.
+    A server that shuts down while the statement commits may have made it durable without
+    the client hearing so. Answering 503 then would let a committed item be refused; so the
+    flush asks again, on a fresh connection (`connect`) for up to `within_s`, whether every
+    key it wrote is stored (`probe(connection)`). Returns run()'s result; None when the
+    probe found everything stored (committed, by this statement or before it: either way
+    stored); raises the connection error when not, or CommitLost when the database stayed
+    away too long to tell.
     """
     try:
-        await transaction.commit()
+        return await run()
     except STORE_DOWN_ERRORS as error:
-        if probe_id is None:
-            raise  # nothing was inserted: committed or not, nothing depends on it
-        deadline = asyncio.get_running_loop().time() + within_s
-        while asyncio.get_running_loop().time() < deadline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while loop.time() < deadline:
             try:
-                async with Tortoise.get_connection("default").acquire_connection() as fresh:
-                    committed = await fresh.fetchval(
-                        _PROBE_SQL.format(table=table), probe_id, timeout=1
-                    )
+                conn = await connect()
+                try:
+                    stored = await asyncio.wait_for(probe(conn), PROBE_TIMEOUT_S)
+                finally:
+                    await conn.close()
             except STORE_DOWN_ERRORS:
                 await asyncio.sleep(0.2)
                 continue
-            if committed:
-                return
+            if stored:
+                return None
             raise
-        raise CommitLost(table) from error
+        raise CommitLost(what) from error
+
+
+# What PostgreSQL reports of a session it is ending (a restart, a kill).
+_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
+
+
+class CommitConnections:
+    """The connections a group committer writes with, held for it alone.
+
+    A pool's connection is reset when it goes back (asyncpg sends a query for it): one more
+    round trip per flush on the hot path. These stay open between flushes; one that fails
+    with a store error is dropped and the next flush opens a fresh one.
+    """
+
+    def __init__(self, connect: Callable[[], Awaitable[Any]]) -> None:
+        self.connect = connect
+        self._idle: list[Any] = []
+        self._closed = False
+
+    async def acquire(self) -> Any:
+        """An open connection: an idle one, or a new one."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+        return await self.connect()
+
+    def release(self, conn: Any, *, broken: bool = False) -> None:
+        """Give a connection back; a broken one (or any once closing) is closed instead."""
+        if broken or self._closed:
+            conn.terminate()
+        else:
+            self._idle.append(conn)
+
+    async def close(self) -> None:
+        """Close every idle connection (a flush still running closes its own)."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), PROBE_TIMEOUT_S)
+
+    async def run(self, statement: Callable[[Any], Awaitable[R]]) -> R:
+        """`statement(connection)` on a held connection."""
+        conn = await self.acquire()
+        try:
+            result = await statement(conn)
+        except BaseException as e:
+            # A refusal the server reported (a bad value, a deadlock) leaves the connection
+            # usable; anything else (it broke, or the flush was cancelled mid-statement) not.
+            usable = (
+                isinstance(e, asyncpg.PostgresError)
+                and not isinstance(e, _CONNECTION_LOST)
+                and not conn.is_closed()
+            )
+            self.release(conn, broken=not usable)
+            raise
+        self.release(conn)
+        return result

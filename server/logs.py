@@ -12,6 +12,7 @@ written there straight, without a LogRecord or the formatter (`write_clean`).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextvars
 import logging
@@ -19,6 +20,7 @@ import logging.handlers
 import queue
 import re
 import sys
+import time
 import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -187,7 +189,8 @@ def _stop_listener() -> None:
 def write_clean(logger: logging.Logger, message: str, fields: dict[str, Any]) -> bool:
     """Write an INFO line that holds no secret by construction straight to the stream the
     root handler writes to: the line JsonFormatter would make (time, level, logger, message,
-    then `fields`), without a LogRecord, the formatter or the masking pass.
+    then `fields`), without a LogRecord, the formatter or the masking pass. On an event
+    loop the lines of one turn of the loop go out in one write at its end.
 
     Only when that handler is a plain stream (stdout, the default) taking INFO and nothing
     on the way up would change or add to the line (a filter, another handler, a logger that
@@ -209,20 +212,68 @@ def write_clean(logger: logging.Logger, message: str, fields: dict[str, Any]) ->
         if node.filters or node.handlers or not node.propagate:
             return False
         node = node.parent
-    doc = _line_head(datetime.now(UTC), "INFO", logger.name, message)
+    doc = _line_head(_clean_lines.now(), "INFO", logger.name, message)
     doc.update(fields)
-    line = orjson.dumps(doc, default=str).decode() + "\n"
-    handler.acquire()
-    try:
-        handler.stream.write(line)
-        handler.flush()
-    finally:
-        handler.release()
+    _clean_lines.add(handler, orjson.dumps(doc, default=str).decode() + "\n")
     return True
 
 
+class _CleanLines:
+    """The clean lines of one turn of the event loop, written with one write at its end
+    (at once when no loop runs); and the time of day as lines show it, made once per
+    millisecond."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._handler: logging.StreamHandler[Any] | None = None
+        self._scheduled = False
+        self._ms = -1
+        self._at = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        moment = time.time()
+        ms = int(moment * 1000)
+        if ms != self._ms:
+            self._ms, self._at = ms, datetime.fromtimestamp(moment, UTC)
+        return self._at
+
+    def add(self, handler: logging.StreamHandler[Any], line: str) -> None:
+        if handler is not self._handler:
+            self.flush()
+            self._handler = handler
+        self._lines.append(line)
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        handler, text = self._handler, "".join(self._lines)
+        self._lines.clear()
+        if handler is None or not text:
+            return
+        handler.acquire()
+        try:
+            handler.stream.write(text)
+            handler.flush()
+        finally:
+            handler.release()
+
+
+_clean_lines = _CleanLines()
+atexit.register(_clean_lines.flush)
+
+
 def flush_logs() -> None:
-    """Write out what the listener thread has queued so far (a no-op without one)."""
+    """Write out what the listener thread has queued so far (a no-op without one), and
+    the clean lines of this turn of the loop."""
+    _clean_lines.flush()
     if _listener is not None:
         _listener.stop()
         _listener.start()

@@ -14,6 +14,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
+from server.shopify.deprecations import DEPRECATED_CALLS_KEY
+
 if TYPE_CHECKING:
     from dramatiq import Broker
 
@@ -147,6 +149,26 @@ class OutboxCollector(Collector):
         yield oldest
 
 
+class DeprecatedCallsCollector(Collector):
+    """`shopify_api_deprecated_calls_total{operation}`: Admin API answers that carried
+    `X-Shopify-API-Deprecated-Reason`, counted by every process in Redis
+    (server/shopify/deprecations.py) and read at each scrape."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, float] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "shopify_api_deprecated_calls",
+            "Admin API answers naming a deprecated field, argument or enum value the"
+            " operation used (X-Shopify-API-Deprecated-Reason), by operation",
+            labels=["operation"],
+        )
+        for operation, value in sorted(self.counts.items()):
+            family.add_metric([operation], value)
+        yield family
+
+
 class Metrics:
     """The web process's registry and instruments (one per app, so tests stay isolated)."""
 
@@ -186,6 +208,8 @@ class Metrics:
         self.registry.register(self.dramatiq)
         self.outbox = OutboxCollector()
         self.registry.register(self.outbox)
+        self.deprecated_calls = DeprecatedCallsCollector()
+        self.registry.register(self.deprecated_calls)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def children(self, route: str, method: str, status: int) -> tuple[Any, Any]:
@@ -208,7 +232,7 @@ class Metrics:
         """What /metrics renders: this registry; or, when the web processes share their
         metrics (PROMETHEUS_MULTIPROC_DIR, set by `serve --processes N`), every process's
         HTTP metrics added up from their files, plus this process's broker and outbox
-        readings (the same whichever process reads them)."""
+        readings and the deprecation counts (the same whichever process reads them)."""
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             return self.registry
         from prometheus_client import multiprocess
@@ -217,6 +241,7 @@ class Metrics:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         registry.register(self.dramatiq)
         registry.register(self.outbox)
+        registry.register(self.deprecated_calls)
         return registry
 
     async def refresh_dramatiq(
@@ -255,6 +280,13 @@ class Metrics:
             actor, queue, stat = name.split("|", 2)
             snapshot.actor_stats[(actor, queue, stat)] = float(value)
         self.dramatiq.snapshot = snapshot
+
+    async def refresh_deprecated_calls(self, redis: Redis) -> None:
+        """Read the deprecation notice counts every process adds to in Redis."""
+        raw = await redis.hgetall(DEPRECATED_CALLS_KEY)
+        self.deprecated_calls.counts = {
+            (k.decode() if isinstance(k, bytes) else str(k)): float(v) for k, v in raw.items()
+        }
 
     async def refresh_outbox(self, connection: Any) -> None:
         """Read the outbox gauges from PostgreSQL (a Tortoise connection)."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from server.sync import columns
 
-PROBLEM = {
+PROBLEM: dict[str, Any] = {
     "description": "Problem details (RFC 9457)",
     "content": {
         "application/problem+json": {
@@ -138,10 +138,49 @@ PATHS: dict[str, Any] = {
     },
     "/auth/token-exchange": {
         "post": {
-            "summary": "Exchange a session token (Bearer) for an expiring offline token",
+            "summary": "Exchange a session token (Bearer) for an expiring offline token, and "
+            "with online (default: shopify.online_tokens) for the staff member's online token",
             "security": [{"sessionToken": []}],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"online": {"type": "boolean"}},
+                        }
+                    }
+                },
+            },
             "responses": {
-                "200": _json("shop and granted scopes"),
+                "200": {
+                    "description": "shop and granted scopes; with online, the staff member's "
+                    "user_id, scopes (associated_user_scope) and expires_at",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["shop", "scopes"],
+                                "properties": {
+                                    "shop": {"type": "string"},
+                                    "scopes": {"type": "array", "items": {"type": "string"}},
+                                    "online": {
+                                        "type": "object",
+                                        "required": ["user_id", "scopes", "expires_at"],
+                                        "properties": {
+                                            "user_id": {"type": "integer"},
+                                            "scopes": {
+                                                "type": "array",
+                                                "items": {"type": "string"},
+                                            },
+                                            "expires_at": {"type": "string", "format": "date-time"},
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
                 "400": PROBLEM,
                 "401": PROBLEM,
                 "502": PROBLEM,
@@ -269,6 +308,54 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Delete the web pixel (webPixelDelete); its ingest key stops working",
             "responses": {"200": _json("extension status"), "401": PROBLEM, "422": PROBLEM},
+        }
+    },
+    "/api/graphql": {
+        "post": {
+            "summary": "The app home's GraphQL to the Admin API with the staff member's online "
+            "token, else the shop's offline token, under the shop's cost throttle; Shopify's "
+            "answer as Shopify sent it (errors included)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["query"],
+                            "properties": {
+                                "query": {"type": "string", "minLength": 1},
+                                "variables": {"type": ["object", "null"]},
+                                "operationName": {"type": ["string", "null"]},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Shopify's answer (data, errors, extensions.cost); "
+                    "Retry-After when Shopify answered THROTTLED",
+                    "headers": {
+                        "X-Acting-As": {
+                            "description": "staff (online token) or app (offline token)",
+                            "schema": {"enum": ["staff", "app"]},
+                        },
+                        "X-Shopify-API-Deprecated-Reason": {
+                            "description": "Shopify's, when the query used deprecated fields",
+                            "schema": {"type": "string"},
+                        },
+                    },
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": {
+                    "description": "malformed request (problem), or Shopify's own 400",
+                    "content": {
+                        **PROBLEM["content"],
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+                **{status: _json("Shopify's answer as sent") for status in ("402", "404", "423")},
+            },
         }
     },
     "/api/analytics/summary": {
@@ -501,6 +588,109 @@ PATHS["/billing/return"] = {
     }
 }
 
+_PROXY_QUERY = [
+    {"name": name, "in": "query", "required": name != "path_prefix", "schema": {"type": "string"}}
+    for name in ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
+]
+
+
+def _proxy(method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": f"{method} through Shopify's app proxy (https://{{shop}}/apps/...): the "
+        "`signature` query verifies, then the handler registered for the path answers "
+        '(GET /proxy/ping: {"shop", "logged_in_customer_id"})',
+        "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+            *_PROXY_QUERY,
+        ],
+        "responses": {
+            "200": {
+                "description": "the handler's answer (JSON, or Liquid for the theme)",
+                "content": {
+                    "application/json": {"schema": {}},
+                    "application/liquid": {"schema": {"type": "string"}},
+                },
+            },
+            "400": PROBLEM,
+            "401": PROBLEM,
+            "404": PROBLEM,
+        },
+    }
+    if method == "POST":
+        operation["requestBody"] = {"content": {"*/*": {"schema": {}}}}
+    return operation
+
+
+PATHS["/proxy/{path}"] = {"get": _proxy("GET"), "post": _proxy("POST")}
+
+
+def _ext(method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": f"{method} from a checkout, customer-account or POS UI extension: its "
+        "session token (Bearer) verifies, then the handler registered for the path answers "
+        '(GET /ext/ping: {"shop", "customer": gid | null})',
+        "security": [{"sessionToken": []}],
+        "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "the handler's answer",
+                "content": {"application/json": {"schema": {}}},
+            },
+            "401": PROBLEM,
+            "404": PROBLEM,
+        },
+    }
+    if method == "POST":
+        operation["requestBody"] = {"content": {"*/*": {"schema": {}}}}
+    return operation
+
+
+PATHS["/ext/{path}"] = {"get": _ext("GET"), "post": _ext("POST")}
+
+PATHS["/flow/actions/{handle}"] = {
+    "post": {
+        "summary": "Shopify Flow runs one of the app's actions (HMAC over the raw body, as "
+        "webhooks); committed before the 200, applied by a worker; dedup on action_run_id",
+        "parameters": [
+            {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "X-Shopify-Hmac-Sha256",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["shopify_domain", "action_run_id"],
+                        "properties": {
+                            "shop_id": {},
+                            "shopify_domain": {"type": "string"},
+                            "action_run_id": {"type": "string"},
+                            "action_definition_id": {"type": "string"},
+                            "handle": {"type": "string"},
+                            "properties": {"type": "object"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": _json('{"status": "queued" | "duplicate"}'),
+            "400": PROBLEM,
+            "401": PROBLEM,
+            "404": PROBLEM,
+            "503": PROBLEM,
+        },
+    }
+}
+
 
 _PREFLIGHT = {
     "summary": "CORS preflight (server/web/cors.py's policy)",
@@ -510,6 +700,7 @@ _PREFLIGHT = {
     },
 }
 PATHS["/pixel/events"]["options"] = _PREFLIGHT
+PATHS["/ext/{path}"]["options"] = _PREFLIGHT
 
 
 def _with_edge_errors(paths: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 import jwt
 
 from models import Shop
@@ -90,6 +92,21 @@ async def install_shop(
 
 # What every worker subprocess of the run printed: the session checks it for secrets too.
 PROCESS_OUTPUTS: list[str] = []
+
+
+async def authorize(client: Any, fake: Any, shop: str, **install_params: str) -> dict[str, str]:
+    """Run /auth/install and the fake's authorize; return the callback query Shopify sends."""
+    response = await client.get(
+        "/auth/install", params={"shop": shop, **install_params}, allow_redirects=False
+    )
+    assert response.status == 302, await response.text()
+    location = response.headers["Location"]
+    async with (
+        aiohttp.ClientSession() as browser,
+        browser.get(location, allow_redirects=False) as r,
+    ):
+        assert r.status == 302
+        return dict(parse_qsl(urlsplit(r.headers["Location"]).query))
 
 
 class WorkerProcess:

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 from models import Shop
-from server.security.hmac import sign_query
 from tests.helpers import DatabaseDown, install_shop
+from tests.shopify_signing import documented_hmac
 
 SHOP = "home-store.myshopify.com"
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
@@ -121,7 +121,7 @@ async def test_uninstalled_or_refused_shops_are_sent_to_the_install(client, conf
 async def test_shopify_signed_links_are_checked(client, config):
     await install_shop(config, SHOP)
     params = {"shop": SHOP, "host": "aG9zdA", "embedded": "1", "timestamp": "1700000000"}
-    signed = {**params, "hmac": sign_query(params.items(), config.shopify.api_secret.reveal())}
+    signed = {**params, "hmac": documented_hmac(params, config.shopify.api_secret.reveal())}
     assert (await client.get("/?" + urlencode(signed))).status == 200
     forged = {**signed, "shop": "other-store.myshopify.com"}
     response = await client.get("/?" + urlencode(forged))

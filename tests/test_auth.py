@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from models import Shop
-from server.security.hmac import sign_query
 from server.web import keys
+from tests.helpers import authorize as _authorize
 from tests.helpers import bearer, install_shop
+from tests.shopify_signing import documented_hmac
 
 SHOP = "acme-store.myshopify.com"
 
@@ -30,24 +30,9 @@ def _queued(stub_broker, actor_name: str) -> list[tuple]:
     return messages
 
 
-async def _authorize(client, fake, shop: str = SHOP, **install_params) -> dict[str, str]:
-    """Run /auth/install and the fake's authorize; return the callback query Shopify sends."""
-    response = await client.get(
-        "/auth/install", params={"shop": shop, **install_params}, allow_redirects=False
-    )
-    assert response.status == 302, await response.text()
-    location = response.headers["Location"]
-    async with (
-        aiohttp.ClientSession() as browser,
-        browser.get(location, allow_redirects=False) as r,
-    ):
-        assert r.status == 302
-        return dict(parse_qsl(urlsplit(r.headers["Location"]).query))
-
-
 def _resign(query: dict[str, str], secret: str) -> dict[str, str]:
     query = {k: v for k, v in query.items() if k != "hmac"}
-    query["hmac"] = sign_query(list(query.items()), secret)
+    query["hmac"] = documented_hmac(query, secret)
     return query
 
 
@@ -108,7 +93,7 @@ async def test_install_lower_cases_the_shop(shop_client, fake):
 async def test_install_verifies_hmac_when_present(shop_client, shop_config):
     secret = shop_config.shopify.api_secret.reveal()
     params = {"shop": SHOP, "timestamp": str(int(time.time())), "host": "YWRtaW4"}
-    good = {**params, "hmac": sign_query(list(params.items()), secret)}
+    good = {**params, "hmac": documented_hmac(params, secret)}
     assert (
         await shop_client.get("/auth/install", params=good, allow_redirects=False)
     ).status == 302
@@ -124,7 +109,7 @@ async def test_full_install_stores_encrypted_tokens_and_queues_follow_up(
     shop_client, shop_config, fake, stub_broker, database_url
 ):
     fake.add_shop(SHOP)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     response = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
     assert response.status == 302, await response.text()
     store = SHOP.split(".", maxsplit=1)[0]
@@ -154,7 +139,7 @@ async def test_full_install_stores_encrypted_tokens_and_queues_follow_up(
 
 async def test_callback_rejects_missing_and_bad_hmac(shop_client, fake):
     fake.add_shop(SHOP)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     missing = {k: v for k, v in query.items() if k != "hmac"}
     assert (await shop_client.get("/auth/callback", params=missing)).status == 401
     bad = {**query, "hmac": "f" * 64}
@@ -174,21 +159,21 @@ async def test_callback_rejects_missing_and_mismatched_state(
 ):
     fake.add_shop(SHOP)
     secret = shop_config.shopify.api_secret.reveal()
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     wrong = _resign({**query, "state": "not-the-nonce"}, secret)
     await _assert_invalid_state(await shop_client.get("/auth/callback", params=wrong))
     # The nonce was spent by that failed attempt: the right one no longer works either.
     await _assert_invalid_state(await shop_client.get("/auth/callback", params=query))
     # A browser without the cookie (another client) has no state at all.
     stranger = await make_client(shop_config)
-    query2 = await _authorize(shop_client, fake)
+    query2 = await _authorize(shop_client, fake, SHOP)
     await _assert_invalid_state(await stranger.get("/auth/callback", params=query2))
     assert await Shop.filter(domain=SHOP).count() == 0
 
 
 async def test_callback_replay_fails(shop_client, fake):
     fake.add_shop(SHOP)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     cookies = {c.key: c.value for c in shop_client.session.cookie_jar}
     first = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
     assert first.status == 302
@@ -201,7 +186,7 @@ async def test_callback_replay_fails(shop_client, fake):
 async def test_callback_rejects_stale_timestamp(shop_client, shop_config, fake):
     fake.add_shop(SHOP)
     secret = shop_config.shopify.api_secret.reveal()
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     stale = _resign({**query, "timestamp": str(int(time.time()) - 3600)}, secret)
     response = await shop_client.get("/auth/callback", params=stale)
     assert response.status == 400
@@ -210,7 +195,7 @@ async def test_callback_rejects_stale_timestamp(shop_client, shop_config, fake):
 
 async def test_callback_refuses_denied_scopes_and_stores_nothing(shop_client, fake, stub_broker):
     fake.add_shop(SHOP)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     # The merchant's grant lacks read_customers (Shopify grants what the merchant allowed).
     fake.codes[query["code"]] = (SHOP, "read_products,read_orders,write_pixels")
     response = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
@@ -223,7 +208,7 @@ async def test_callback_refuses_denied_scopes_and_stores_nothing(shop_client, fa
 
 async def test_write_scope_covers_requested_read_scope(shop_client, fake):
     fake.add_shop(SHOP)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     fake.codes[query["code"]] = (SHOP, "write_products,read_orders,read_customers,write_pixels")
     response = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
     assert response.status == 302
@@ -233,7 +218,7 @@ async def test_reinstall_after_uninstall_clears_the_mark(shop_client, shop_confi
     fake.add_shop(SHOP)
     old = await install_shop(shop_config, SHOP)
     await Shop.filter(id=old.id).update(uninstalled_at=old.installed_at, needs_reauth=True)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     response = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
     assert response.status == 302
     shop = await Shop.get(domain=SHOP)
@@ -244,7 +229,7 @@ async def test_reinstall_after_uninstall_clears_the_mark(shop_client, shop_confi
 
 async def test_bad_code_gives_clear_400(shop_client, fake):
     fake.add_shop(SHOP)
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     del fake.codes[query["code"]]
     response = await shop_client.get("/auth/callback", params=query)
     assert response.status == 400
@@ -254,7 +239,7 @@ async def test_bad_code_gives_clear_400(shop_client, fake):
 async def test_host_param_that_is_not_this_shops_admin_is_ignored(shop_client, shop_config, fake):
     fake.add_shop(SHOP)
     secret = shop_config.shopify.api_secret.reveal()
-    query = await _authorize(shop_client, fake)
+    query = await _authorize(shop_client, fake, SHOP)
     evil_host = base64.b64encode(b"evil.example/admin").decode()
     query = _resign({**query, "host": evil_host}, secret)
     response = await shop_client.get("/auth/callback", params=query, allow_redirects=False)
@@ -351,11 +336,3 @@ async def test_api_rejects_missing_token_and_uninstalled_shop(api_client, shop_c
 async def test_dest_must_be_a_valid_shop(api_client, shop_config):
     headers = bearer(shop_config, "evil.com")
     assert (await api_client.get("/api/_whoami", headers=headers)).status == 401
-
-
-def test_queries_to_sign_match_what_the_fake_signs():
-    params = {"code": "c", "shop": SHOP, "timestamp": "1", "state": "s"}
-    from tests.fake_shopify.server import sign_query as fake_sign
-
-    assert sign_query(list(params.items()), "k") == fake_sign(params, "k")
-    assert urlencode(params)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from tests.fake_shopify import webhook_hmac
 from tests.helpers import install_shop, make_session_token
 from tests.served import ServedApp, unlimited
+from tests.shopify_signing import js_app_proxy_signature, query_string
 
 SETTINGS = settings(
     max_examples=500,
@@ -154,7 +156,15 @@ def test_webhook_headers_outside_the_hmac_never_cause_a_5xx(served, client, conf
     assert sum(client.statuses.values()) >= 500
 
 
-ROUTES_WITH_BODIES = ["/pixel/events", "/webhooks", "/api/sync", "/auth/token-exchange"]
+ROUTES_WITH_BODIES = [
+    "/pixel/events",
+    "/webhooks",
+    "/api/sync",
+    "/auth/token-exchange",
+    "/flow/actions/any",
+    "/proxy/ping",
+    "/ext/ping",
+]
 
 
 def test_any_content_coding_and_body_is_handled(served, client, config, no_error_logs):
@@ -207,6 +217,8 @@ GET_ROUTES = {
     "/auth/callback": ["shop", "hmac", "timestamp", "host", "code", "state"],
     "/healthz": [],
     "/openapi.json": [],
+    "/proxy/ping": ["shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix"],
+    "/ext/ping": [],
 }
 
 
@@ -236,3 +248,78 @@ def test_any_query_value_is_handled(served, client, config, no_error_logs):
 
     check()
     assert sum(client.statuses.values()) >= 500
+
+
+def test_signed_app_proxy_queries_of_any_shape_verify(served, client, config, no_error_logs):
+    secret = config.shopify.api_secret.reveal()
+    # Keys: letters and brackets, where localeCompare's order is known without ICU; values:
+    # any text (the reserved characters, non-ASCII), and repeated keys.
+    names = st.from_regex(r"\A[A-Za-z]{1,6}(\[\])?\Z")
+    extra_values = st.one_of(ANY_TEXT, st.lists(ANY_TEXT, min_size=2, max_size=3))
+
+    @SETTINGS
+    @given(
+        extra=st.dictionaries(names, extra_values, max_size=3),
+        customer=st.one_of(st.just(""), st.integers(1, 10**12).map(str)),
+    )
+    def check(extra: dict[str, Any], customer: str) -> None:
+        query: dict[str, Any] = {
+            k: v
+            for k, v in extra.items()
+            if k not in {"shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix"}
+            and "=" not in k
+        }
+        query |= {
+            "shop": "fuzz-shop.myshopify.com",
+            "logged_in_customer_id": customer,
+            "path_prefix": "/apps/fuzz",
+            "timestamp": str(int(time.time())),
+        }
+        query["signature"] = js_app_proxy_signature(query, secret)
+        pairs = [(k, x) for k, v in query.items() for x in (v if isinstance(v, list) else [v])]
+        status, content_type, body = client.request(
+            "GET", f"/proxy/ping?{query_string(pairs)}", headers={}
+        )
+        _assert_handled(status, content_type, body)
+        assert status == 200, body
+        assert orjson.loads(body) == {
+            "shop": "fuzz-shop.myshopify.com",
+            "logged_in_customer_id": customer,
+        }
+
+    check()
+
+
+def test_signed_flow_bodies_of_any_shape_are_handled(served, client, config, no_error_logs):
+    secret = config.shopify.api_secret.reveal()
+    json_values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**63), 2**63 - 1)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | ANY_TEXT,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+        max_leaves=10,
+    )
+    fields = st.fixed_dictionaries(
+        {},
+        optional={
+            "shopify_domain": st.one_of(st.just("fuzz-shop.myshopify.com"), json_values),
+            "action_run_id": st.one_of(st.uuids().map(str), json_values),
+            "action_definition_id": json_values,
+            "handle": st.one_of(st.just("any"), json_values),
+            "properties": json_values,
+        },
+    )
+
+    @SETTINGS
+    @given(body=st.one_of(fields, json_values).map(orjson.dumps))
+    def check(body: bytes) -> None:
+        headers = {"X-Shopify-Hmac-Sha256": webhook_hmac(body, secret)}
+        status, content_type, data = client.request(
+            "POST", "/flow/actions/any", body=body, headers=headers
+        )
+        _assert_handled(status, content_type, data)
+        assert status in {400, 404}, data  # no action "any": nothing is ever stored
+
+    check()

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
+import asyncpg
 import pytest
 
-from server.groupcommit import GroupCommitter, ShuttingDownError, commit_resolving_loss
+from server.db import connect
+from server.groupcommit import (
+    CommitConnections,
+    CommitLost,
+    GroupCommitter,
+    ShuttingDownError,
+    resolving_loss,
+)
 
 
 class Refused(Exception):
@@ -120,36 +129,100 @@ async def test_a_closing_committer_flushes_what_waits_and_takes_nothing_new():
         await committer.submit(99)
 
 
-class _AckLost:
-    """A transaction whose COMMIT reaches the server (or not) and whose answer is lost."""
+async def _insert(conn, event_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO webhook_deliveries (shop_domain, topic, event_id, webhook_id,"
+        " api_version, received_at, state, attempts, duplicates)"
+        " VALUES ('a.myshopify.com', 't', $1, '', '', now(), 'ignored', 0, 0)",
+        event_id,
+    )
 
-    def __init__(self, transaction, *, committed: bool) -> None:
-        self.transaction = transaction
-        self.committed = committed
 
-    async def commit(self) -> None:
-        if self.committed:
-            await self.transaction.commit()
-        else:
-            await self.transaction.rollback()
-        raise ConnectionResetError("the database went away")
+async def _exists(conn, event_id: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = $1)", event_id
+        )
+    )
 
 
 @pytest.mark.parametrize("committed", [True, False])
-async def test_a_commit_whose_answer_is_lost_is_resolved_by_asking_again(client, committed):
-    from tortoise import Tortoise
+async def test_a_statement_whose_answer_is_lost_is_resolved_by_asking_again(
+    client, config, committed
+):
+    connections = CommitConnections(functools.partial(connect, config, role="web", timeout_s=5))
+    event_id = f"lost-{committed}"
 
-    async with Tortoise.get_connection("default").acquire_connection() as conn:
-        transaction = conn.transaction()
-        await transaction.start()
-        probe = await conn.fetchval(
-            "INSERT INTO webhook_deliveries (shop_domain, topic, event_id, webhook_id,"
-            " api_version, received_at, state, attempts, duplicates)"
-            " VALUES ('a.myshopify.com', 't', 'e', '', '', now(), 'ignored', 0, 0) RETURNING id"
-        )
-        lost = _AckLost(transaction, committed=committed)
-        if committed:  # stored: the caller is told so, and answers 2xx
-            await commit_resolving_loss(lost, table="webhook_deliveries", probe_id=probe)
+    async def statement() -> str:
+        # The statement commits (or not), then its connection dies before the answer.
+        conn = await connections.acquire()
+        try:
+            if committed:
+                await _insert(conn, event_id)
+            raise ConnectionResetError("the database went away")
+        finally:
+            connections.release(conn, broken=True)
+
+    async def probe(conn) -> bool:
+        return await _exists(conn, event_id)
+
+    try:
+        if committed:  # stored: the caller is told so (None: outcome unknown), and answers 2xx
+            assert (
+                await resolving_loss(
+                    statement, probe=probe, connect=connections.connect, what="test"
+                )
+                is None
+            )
         else:  # not stored: the caller sees the store's error, and answers 503
             with pytest.raises(ConnectionResetError):
-                await commit_resolving_loss(lost, table="webhook_deliveries", probe_id=probe)
+                await resolving_loss(
+                    statement, probe=probe, connect=connections.connect, what="test"
+                )
+    finally:
+        await connections.close()
+
+
+async def test_a_database_that_stays_away_leaves_the_loss_unresolved(client, config):
+    async def statement() -> None:
+        raise ConnectionResetError("the database went away")
+
+    async def never_reachable() -> None:
+        raise ConnectionRefusedError("still down")
+
+    async def probe(conn) -> bool:
+        raise AssertionError("no connection to probe with")
+
+    with pytest.raises(CommitLost):
+        await resolving_loss(
+            statement, probe=probe, connect=never_reachable, what="test", within_s=0.5
+        )
+
+
+async def test_held_connections_are_reused_and_a_broken_one_is_replaced(client, config):
+    opened = []
+
+    async def opening():
+        conn = await connect(config, role="web", timeout_s=5)
+        opened.append(conn)
+        return conn
+
+    connections = CommitConnections(opening)
+    try:
+        assert await connections.run(lambda c: c.fetchval("SELECT 1")) == 1
+        assert await connections.run(lambda c: c.fetchval("SELECT 2")) == 2
+        assert len(opened) == 1  # held between statements: no pool, no reset
+        with pytest.raises(asyncpg.DataError):  # the server refused a value: still usable
+            await connections.run(lambda c: c.fetchval("SELECT 'x'::int"))
+        assert len(opened) == 1
+        with pytest.raises(asyncpg.InterfaceError):  # the connection broke: replaced
+
+            async def broken(conn):
+                await conn.close()
+                return await conn.fetchval("SELECT 3")
+
+            await connections.run(broken)
+        assert await connections.run(lambda c: c.fetchval("SELECT 4")) == 4
+        assert len(opened) == 2
+    finally:
+        await connections.close()

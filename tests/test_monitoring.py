@@ -31,6 +31,7 @@ REQUIRED = {
     "WebhookUnavailable": "http_requests_total",
     "PixelErrors": "http_requests_total",
     "PixelUnavailable": "http_requests_total",
+    "ShopifyDeprecatedCalls": "shopify_api_deprecated_calls_total",
 }
 
 PROMQL_WORDS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +21,8 @@ from models import (
     PixelPending,
     WebPixelVersion,
 )
+from server.db import connect
+from server.groupcommit import CommitConnections
 from server.pixel import pipeline
 from server.pixel.store import store_batches
 from server.privacy.requests import redact_pixel_clients
@@ -235,8 +238,12 @@ async def test_the_ingest_statement_is_idempotent_and_drops_events_of_deleted_sh
         }
     ).decode()
     await gone.delete()
-    assert await store_batches(document, timeout_s=5) == 1
-    assert await store_batches(document, timeout_s=5) == 0
+    connections = CommitConnections(functools.partial(connect, config, role="web", timeout_s=5))
+    try:
+        assert await store_batches(document, connections=connections, timeout_s=5) == 1
+        assert await store_batches(document, connections=connections, timeout_s=5) == 0
+    finally:
+        await connections.close()
     assert await PixelEvent.filter(event_id="e-1").count() == 1
     [owed] = await PixelPending.all()
     assert (owed.shop_id, owed.events) == (shop.id, 1)  # the resend added nothing to fold

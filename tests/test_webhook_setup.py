@@ -14,11 +14,13 @@ from models.privacy import PrivacyRule
 from server.config import load_config
 from server.db import MODEL_MODULES
 from server.sync.changes import DATA_TOPICS
-from server.webhooks.subscriptions import plan_subscriptions
+from server.webhooks.subscriptions import AppTomlError, app_toml_options, plan_subscriptions
 from server.webhooks.topics import (
     COMPLIANCE_TOPICS,
     SUBSCRIBED_TOPICS,
+    SUBSCRIPTION_OPTIONS,
     TOPICS,
+    SubscriptionOptions,
     graphql_topic,
     rest_topic,
 )
@@ -40,6 +42,44 @@ def test_shopify_app_toml_declares_the_topics_scopes_and_version():
     defaults = load_config({"SHOPIFY_API_SECRET": "x"}, path=ROOT / "config.toml")
     assert app["webhooks"]["api_version"] == defaults.shopify.api_version
     assert app["access_scopes"]["scopes"].split(",") == list(defaults.shopify.scopes)
+    # Each topic's filter, include_fields and metafield_namespaces: as registration asks.
+    assert app_toml_options(app) == SUBSCRIPTION_OPTIONS
+
+
+def test_the_toml_reading_sees_each_option_and_refuses_bad_entries():
+    app = {
+        "webhooks": {
+            "subscriptions": [
+                {"topics": ["app/uninstalled"], "uri": "/webhooks"},
+                {
+                    "topics": ["products/update", "products/create"],
+                    "uri": "/webhooks",
+                    "filter": "vendor:Acme",
+                    "include_fields": ["id", "title"],
+                    "metafield_namespaces": ["custom"],
+                },
+                {"compliance_topics": ["shop/redact"], "uri": "/webhooks"},
+            ]
+        }
+    }
+    options = app_toml_options(app)
+    wanted = SubscriptionOptions("vendor:Acme", ("id", "title"), ("custom",))
+    assert options == {
+        "app/uninstalled": SubscriptionOptions(),
+        "products/update": wanted,
+        "products/create": wanted,
+    }
+    assert options != {t: SUBSCRIPTION_OPTIONS[t] for t in options}  # the check would fail
+    for bad in (
+        {"topics": ["a/b"], "filter": 1},
+        {"topics": ["a/b"], "include_fields": "id"},
+        {"topics": ["a/b"], "metafield_namespaces": [1]},
+    ):
+        with pytest.raises(AppTomlError):
+            app_toml_options({"webhooks": {"subscriptions": [bad]}})
+    twice = [{"topics": ["a/b"]}, {"topics": ["a/b"]}]
+    with pytest.raises(AppTomlError):
+        app_toml_options({"webhooks": {"subscriptions": twice}})
 
 
 def test_every_handled_topic_is_subscribed_and_data_topics_await_the_sync():
@@ -62,6 +102,19 @@ def test_plan_creates_what_is_missing_and_nothing_twice():
     assert sorted(plan.create) == sorted(graphql_topic(t) for t in SUBSCRIBED_TOPICS)
     done = [sub(str(i), t) for i, t in enumerate(plan.create)]
     assert plan_subscriptions(done, topics=SUBSCRIBED_TOPICS, uri=URI).empty
+
+
+def test_plan_updates_a_subscription_whose_options_differ():
+    options = {"orders/create": SubscriptionOptions(filter="financial_status:paid")}
+    existing = [
+        {**sub("1", "ORDERS_CREATE"), "filter": None, "includeFields": []},
+        {**sub("2", "APP_UNINSTALLED"), "filter": "", "includeFields": []},
+    ]
+    topics = ("app/uninstalled", "orders/create")
+    plan = plan_subscriptions(existing, topics=topics, uri=URI, options=options)
+    assert plan.update == ("1",) and not plan.create and not plan.delete
+    existing[0]["filter"] = "financial_status:paid"
+    assert plan_subscriptions(existing, topics=topics, uri=URI, options=options).empty
 
 
 def test_plan_moves_a_stale_uri_and_drops_extras_and_unknown_topics():

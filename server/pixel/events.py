@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -85,6 +85,10 @@ class Limits:
     max_event_bytes: int
     max_string_chars: int
     max_future_skew_s: int
+    max_future_skew: timedelta = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_future_skew", timedelta(seconds=self.max_future_skew_s))
 
 
 def _id_string(event: dict[str, Any], key: str) -> str:
@@ -98,25 +102,35 @@ def _id_string(event: dict[str, Any], key: str) -> str:
     return value
 
 
-def _timestamp(value: Any, *, now: datetime, max_future_skew_s: int) -> str:
+_ZERO = timedelta(0)
+
+
+def _timestamp(value: Any, *, now: datetime, max_future_skew: timedelta) -> str:
     if not isinstance(value, str) or not value:
         raise EnvelopeError("timestamp must be an ISO 8601 string")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise EnvelopeError("timestamp is not ISO 8601") from None
-    if parsed.tzinfo is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         raise EnvelopeError("timestamp has no time zone")
-    try:
-        # Normalised so PostgreSQL parses exactly what Python validated.
-        utc = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. year 1 with a positive offset
-        raise EnvelopeError("timestamp is not ISO 8601 in a usable range") from None
-    if utc - now > timedelta(seconds=max_future_skew_s):
+    if offset == _ZERO and value[-1] == "Z" and value[4] == "-" and value[10] == "T":
+        # The pixel's own form (toISOString, extended ISO 8601 in UTC): kept as sent, which
+        # PostgreSQL reads as Python did.
+        utc, text = parsed, value
+    else:
+        try:
+            # Normalised so PostgreSQL parses exactly what Python validated.
+            utc = parsed.astimezone(UTC)
+        except OverflowError:  # e.g. year 1 with a positive offset
+            raise EnvelopeError("timestamp is not ISO 8601 in a usable range") from None
+        text = utc.isoformat()
+    if utc - now > max_future_skew:
         raise EnvelopeError("timestamp is in the future")
     if now - utc > MAX_EVENT_AGE:
         raise EnvelopeError("timestamp is older than 30 days")
-    return utc.isoformat()
+    return text
 
 
 def _has_email(value: str) -> bool:
@@ -214,25 +228,41 @@ def _sanitise_value(value: Any, *, max_chars: int, depth: int) -> Any:
     return value
 
 
+def _clean_already(value: dict[str, Any] | list[Any], *, max_chars: int, depth: int) -> bool:
+    """True when the walk below could change nothing: no string or key longer than
+    `max_chars` (the whole document is not), no "?" (query strings are what get cleaned),
+    no NUL, and too few brackets to nest past MAX_DEPTH. Read off the serialised value, in
+    C, instead of walking it in Python."""
+    blob = orjson.dumps(value)
+    return (
+        len(blob) <= max_chars
+        and b"?" not in blob
+        and b"\\u0000" not in blob
+        and blob.count(b"{") + blob.count(b"[") < MAX_DEPTH - depth
+    )
+
+
 def _sanitise(value: Any, *, max_chars: int, depth: int) -> Any:
-    # The hot path of ingest: exact type checks and no work for the common clean case.
-    if type(value) is dict:
-        if depth >= MAX_DEPTH:
-            return {}
-        cleaned: dict[str, Any] = {}
-        for key, item in value.items():
-            name = (
-                key
-                if len(key) <= max_chars and "\x00" not in key
-                else (key.replace("\x00", "")[:max_chars])
-            )
-            cleaned[name] = _sanitise_value(item, max_chars=max_chars, depth=depth + 1)
-        return cleaned
-    if type(value) is list:
-        if depth >= MAX_DEPTH:
-            return []
+    # The hot path of ingest: a value that is clean already is kept as it is; otherwise
+    # exact type checks and no work for the parts that are clean.
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return _sanitise_value(value, max_chars=max_chars, depth=depth)
+    if depth >= MAX_DEPTH:
+        return {} if kind is dict else []
+    if _clean_already(value, max_chars=max_chars, depth=depth):
+        return value
+    if kind is list:
         return [_sanitise_value(v, max_chars=max_chars, depth=depth + 1) for v in value]
-    return _sanitise_value(value, max_chars=max_chars, depth=depth)
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        name = (
+            key
+            if len(key) <= max_chars and "\x00" not in key
+            else (key.replace("\x00", "")[:max_chars])
+        )
+        cleaned[name] = _sanitise_value(item, max_chars=max_chars, depth=depth + 1)
+    return cleaned
 
 
 def validate_event(
@@ -260,9 +290,7 @@ def validate_event(
     seq = event.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
         raise EnvelopeError("seq must be a non-negative integer")
-    timestamp = _timestamp(
-        event.get("timestamp"), now=now, max_future_skew_s=limits.max_future_skew_s
-    )
+    timestamp = _timestamp(event.get("timestamp"), now=now, max_future_skew=limits.max_future_skew)
     context = event.get("context", {})
     if context is None:
         context = {}

@@ -8,6 +8,7 @@ server/web/cors.py; the ingest key in the body is what identifies the shop, neve
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,11 +20,13 @@ from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
 from models import Shop, WebPixel
-from server.groupcommit import ShuttingDownError
+from server.db import connect
+from server.groupcommit import CommitConnections, ShuttingDownError
+from server.metrics import Metrics
 from server.pixel import analytics
 from server.pixel.events import EnvelopeError, valid_version, validate_event
 from server.pixel.extension import activate, deactivate, describe
-from server.pixel.ingest import ITEM_ERRORS, PixelIngest, encode_part
+from server.pixel.ingest import ITEM_ERRORS, MISS, KeyState, PixelIngest, encode_part
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited
 from server.shopify import (
@@ -63,19 +66,24 @@ async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
         await ensure_pixel_partitions()
     except _STORE_ERRORS as e:
         log.warning("pixel partitions not checked at start: %s", type(e).__name__)
-    ingest = PixelIngest(app[keys.CONFIG].pixel, redis=app[keys.REDIS])
+    config = app[keys.CONFIG]
+    connections = CommitConnections(
+        functools.partial(connect, config, role="web", timeout_s=config.pixel.commit_timeout_s)
+    )
+    ingest = PixelIngest(config.pixel, redis=app[keys.REDIS], connections=connections)
     ingest.start()
     app[keys.PIXEL] = ingest
     yield
     await ingest.close()
 
 
-async def _take(request: web.Request, rate: Rate, key: str, cost: int) -> None:
-    ingest = request.app[keys.PIXEL]
+async def _take(ingest: PixelIngest, metrics: Metrics, rate: Rate, key: str, cost: int) -> None:
+    if ingest.limiter.spend_leased(rate, key, cost):
+        return  # the common case: this process's lease covers it, nothing awaited
     try:
         await ingest.limiter.take(rate, key, cost)
     except RateLimited as e:
-        request.app[keys.METRICS].rate_limited.labels(f"pixel-{e.scope}").inc()
+        metrics.rate_limited.labels(f"pixel-{e.scope}").inc()
         raise too_many_requests(f"pixel {e.scope}", e.retry_after_s) from e
     except _LIMIT_ERRORS as e:
         log.warning("rate limit store unavailable: %s", type(e).__name__)
@@ -84,7 +92,7 @@ async def _take(request: web.Request, rate: Rate, key: str, cost: int) -> None:
         ) from e
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
     too_big = f"Request body is larger than {limit} bytes"
     if request.content_length is not None and request.content_length > limit:
         raise Problem(413, too_big)
@@ -97,13 +105,8 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return body
 
 
-async def post_events(request: web.Request) -> web.Response:
-    """Validate a batch of pixel events, commit the valid ones, answer 202 with the rejects."""
-    ingest = request.app[keys.PIXEL]
-    config = ingest.config
-    address = client_address(request, trust_forwarded_for=config.trust_forwarded_for)
-    await _take(request, ingest.ip_rate, address, 1)
-    body = await _read_body(request, config.max_request_bytes)
+def _envelope(body: bytes, *, max_events: int) -> tuple[dict[str, Any], list[Any]]:
+    """The post's document and its events, or the 400/413 that says what is wrong."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -116,44 +119,32 @@ async def post_events(request: web.Request) -> web.Response:
     events = document.get("events")
     if not isinstance(events, list) or not events:
         raise Problem(400, "events must be a non-empty array")
-    if len(events) > config.max_events_per_request:
-        raise Problem(413, f"At most {config.max_events_per_request} events per request")
+    if len(events) > max_events:
+        raise Problem(413, f"At most {max_events} events per request")
+    return document, events
 
-    try:
-        state = await ingest.keys.get(account_id)
-    except _STORE_ERRORS as e:
-        log.warning("ingest key lookup failed: %s", type(e).__name__)
-        raise Problem(
-            503, "Database unavailable; retry later", retry_after=ingest.retry_after
-        ) from e
-    if state is None or not state.active:
-        raise Problem(401, "accountID is not an active ingest key")
 
-    now = datetime.now(UTC)
-    # No event can exceed the per-event limit when the whole body is under it.
-    check_size = len(body) > config.max_event_bytes
-    accepted: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
-    for index, event in enumerate(events):
+async def _key_state(ingest: PixelIngest, account_id: str) -> KeyState:
+    """The shop of an active ingest key (cached per process), else 401; 503 when the
+    database is needed and down."""
+    state = ingest.keys.cached(account_id)
+    if state is MISS:
         try:
-            accepted.append(
-                validate_event(event, limits=ingest.limits, now=now, check_size=check_size)
-            )
-        except EnvelopeError as e:
-            rejected.append({"index": index, "reason": str(e)})
-    if not accepted:
-        raise Problem(400, "No event in the batch is valid", rejected=rejected)
+            state = await ingest.keys.get(account_id)
+        except _STORE_ERRORS as e:
+            log.warning("ingest key lookup failed: %s", type(e).__name__)
+            raise Problem(
+                503, "Database unavailable; retry later", retry_after=ingest.retry_after
+            ) from e
+    if not isinstance(state, KeyState) or not state.active:
+        raise Problem(401, "accountID is not an active ingest key")
+    return state
 
-    await _take(request, ingest.shop_rate, str(state.shop_id), len(accepted))
-    part = encode_part(
-        shop_id=state.shop_id,
-        received_at=now.isoformat(),
-        version=valid_version(document.get("version")),
-        events=accepted,
-    )
+
+async def _commit(ingest: PixelIngest, part: str, events: int) -> None:
+    """Hand the post's events to the group commit and wait until they are committed."""
     try:
-        # 202 only once the events are committed in PostgreSQL.
-        await ingest.committer.submit(part, weight=len(accepted), size=len(part))
+        await ingest.committer.submit(part, weight=events, size=len(part))
     except ITEM_ERRORS as e:
         log.warning("pixel batch refused by the database: %s", type(e).__name__)
         raise Problem(400, "A value in the batch could not be stored") from e
@@ -162,7 +153,50 @@ async def post_events(request: web.Request) -> web.Response:
         raise Problem(
             503, "The database is unavailable; nothing was accepted", retry_after=ingest.retry_after
         ) from e
-    return json_response({"accepted": len(accepted), "rejected": rejected}, status=202)
+
+
+async def post_events(request: web.BaseRequest, app: web.Application) -> web.Response:
+    """Validate a batch of pixel events, commit the valid ones, answer 202 with the rejects.
+
+    An intake lane (server/web/lanes.py)."""
+    ingest = app[keys.PIXEL]
+    metrics = app[keys.METRICS]
+    config = ingest.config
+    address = client_address(request, trust_forwarded_for=config.trust_forwarded_for)
+    await _take(ingest, metrics, ingest.ip_rate, address, 1)
+    body = await _read_body(request, config.max_request_bytes)
+    document, events = _envelope(body, max_events=config.max_events_per_request)
+    state = await _key_state(ingest, document["accountID"])
+
+    now = datetime.now(UTC)
+    # No event can exceed the per-event limit when the whole body is under it.
+    check_size = len(body) > config.max_event_bytes
+    limits = ingest.limits
+    accepted: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, event in enumerate(events):
+        try:
+            accepted.append(validate_event(event, limits=limits, now=now, check_size=check_size))
+        except EnvelopeError as e:
+            rejected.append({"index": index, "reason": str(e)})
+    if not accepted:
+        raise Problem(400, "No event in the batch is valid", rejected=rejected)
+
+    await _take(ingest, metrics, ingest.shop_rate, str(state.shop_id), len(accepted))
+    part = encode_part(
+        shop_id=state.shop_id,
+        received_at=now.isoformat(),
+        version=valid_version(document.get("version")),
+        events=accepted,
+    )
+    await _commit(ingest, part, len(accepted))
+    if rejected:
+        return json_response({"accepted": len(accepted), "rejected": rejected}, status=202)
+    return web.Response(
+        status=202,
+        body=b'{"accepted":%d,"rejected":[]}' % len(accepted),
+        content_type="application/json",
+    )
 
 
 # --------------------------------------------------------------- the extension (admin)

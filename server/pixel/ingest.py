@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from server.config import PixelConfig
-from server.groupcommit import GroupCommitter
+from server.groupcommit import CommitConnections, GroupCommitter
 from server.pixel.events import Limits
 from server.pixel.store import store_batches
 from server.ratelimit import Rate, RateLimiter
@@ -45,12 +45,23 @@ class KeyState:
     active: bool
 
 
+# What `IngestKeys.cached` answers for a key it holds no live entry for.
+MISS = object()
+
+
 class IngestKeys:
     """Ingest key -> shop, cached per process for `ttl_s` (unknown keys too)."""
 
     def __init__(self, *, ttl_s: float) -> None:
         self._ttl_s = ttl_s
         self._cache: dict[str, tuple[float, KeyState | None]] = {}
+
+    def cached(self, key: str) -> KeyState | object | None:
+        """The key's state from this process's cache, without awaiting; MISS if not there."""
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return MISS
 
     async def get(self, key: str) -> KeyState | None:
         """The key's state, from the cache or the database (errors propagate: 503)."""
@@ -74,8 +85,11 @@ class IngestKeys:
 class PixelIngest:
     """Everything POST /pixel/events needs, opened and closed with the app."""
 
-    def __init__(self, config: PixelConfig, *, redis: Redis) -> None:
+    def __init__(
+        self, config: PixelConfig, *, redis: Redis, connections: CommitConnections
+    ) -> None:
         self.config = config
+        self.connections = connections
         self.limits = Limits(
             max_event_bytes=config.max_event_bytes,
             max_string_chars=config.max_string_chars,
@@ -98,7 +112,9 @@ class PixelIngest:
 
     async def _flush(self, parts: list[str]) -> list[int]:
         stored = await store_batches(
-            '{"batches":[' + ",".join(parts) + "]}", timeout_s=self.config.commit_timeout_s
+            '{"batches":[' + ",".join(parts) + "]}",
+            connections=self.connections,
+            timeout_s=self.config.commit_timeout_s,
         )
         self._wake.request()  # committed: the pipeline may run now
         return [stored] * len(parts)
@@ -117,6 +133,7 @@ class PixelIngest:
 
     async def close(self) -> None:
         await self.committer.close()
+        await self.connections.close()
         await self._wake.close()
         await self._waker.close()
 

@@ -12,13 +12,11 @@ transaction the 202 waits for.
 
 from __future__ import annotations
 
-import contextlib
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from tortoise import Tortoise
 
-from server.groupcommit import commit_resolving_loss
-from server.stores import STORE_DOWN_ERRORS
+from server.groupcommit import CommitConnections, resolving_loss
 
 INGEST_SQL = """
 WITH b AS MATERIALIZED (
@@ -34,6 +32,10 @@ e AS MATERIALIZED (
     SELECT b.shop_id, b.received_at, b.version, e
     FROM b CROSS JOIN LATERAL jsonb_array_elements(b.events) AS e
 ),
+redacting AS MATERIALIZED (
+    SELECT DISTINCT r.shop_id FROM redacted_identities r
+    WHERE r.shop_id IN (SELECT shop_id FROM b)
+),
 inserted AS (
     INSERT INTO pixel_events
         (shop_id, event_id, name, "timestamp", client_id, seq, type, context, data,
@@ -46,8 +48,10 @@ inserted AS (
            nullif(lower(left(e.e->'data'->'checkout'->>'email', 320)), ''),
            nullif(left(e.e->'data'->'checkout'->>'phone', 64), '')
     FROM e
-    -- A customer redacted (customers/redact): their events are not stored again.
-    WHERE NOT EXISTS (
+    -- A customer redacted (customers/redact): their events are not stored again. Only the
+    -- shops that have redacted anyone are looked into per event.
+    WHERE e.shop_id NOT IN (SELECT shop_id FROM redacting)
+       OR NOT EXISTS (
         SELECT 1 FROM redacted_identities r
         WHERE r.shop_id = e.shop_id
           AND (r.kind, r.value_hash) IN (
@@ -93,7 +97,22 @@ pending AS (
     GROUP BY i.shop_id, 2, i.name, i.client_id, i.currency, v.version
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted) AS stored, (SELECT min(id) FROM inserted) AS probe
+SELECT (SELECT count(*) FROM inserted) AS stored
+"""
+
+# After a statement whose connection died: whether every event of the flush is stored (by
+# it, or before it). An event of a deleted shop or a redacted customer never is: such a
+# flush is answered 503 and its resend finds the rest stored.
+_ALL_STORED_SQL = """
+WITH e AS (
+    SELECT DISTINCT (b->>'shop_id')::bigint AS shop_id, x->>'event_id' AS event_id,
+           (x->>'ts')::timestamptz AS ts
+    FROM jsonb_array_elements($1::text::jsonb -> 'batches') AS b
+    CROSS JOIN LATERAL jsonb_array_elements(b->'events') AS x
+)
+SELECT count(*) = (SELECT count(*) FROM e)
+FROM e JOIN pixel_events p
+  ON p.shop_id = e.shop_id AND p.event_id = e.event_id AND p."timestamp" = e.ts
 """
 
 # Two flushes carrying the same event at once can meet in opposite orders (the events
@@ -102,33 +121,27 @@ SELECT (SELECT count(*) FROM inserted) AS stored, (SELECT min(id) FROM inserted)
 _DEADLOCK_RETRIES = 3
 
 
-async def store_batches(document: str, *, timeout_s: float) -> int:
-    """Commit one flush's batches; how many events were new."""
-    for attempt in range(_DEADLOCK_RETRIES):
-        stored: int | None = None
-        try:
-            async with Tortoise.get_connection("default").acquire_connection() as conn:
-                transaction = conn.transaction()
-                await transaction.start()
-                try:
-                    row = await conn.fetchrow(INGEST_SQL, document, timeout=timeout_s)
-                except BaseException:
-                    with contextlib.suppress(Exception):  # a dead connection rolls back itself
-                        await transaction.rollback()
+async def store_batches(document: str, *, connections: CommitConnections, timeout_s: float) -> int:
+    """Commit one flush's batches in one autocommit statement; how many events were new
+    (0 when a lost connection left that unknown and the probe found them all stored)."""
+
+    async def statement(conn: Any) -> int:
+        row = await conn.fetchrow(INGEST_SQL, document, timeout=timeout_s)
+        return int(row["stored"])
+
+    async def run() -> int:
+        for attempt in range(_DEADLOCK_RETRIES):
+            try:
+                return await connections.run(statement)
+            except asyncpg.DeadlockDetectedError:
+                if attempt == _DEADLOCK_RETRIES - 1:
                     raise
-                await commit_resolving_loss(
-                    transaction, table="pixel_events", probe_id=row["probe"]
-                )
-                stored = int(row["stored"])
-        except asyncpg.DeadlockDetectedError:
-            if attempt == _DEADLOCK_RETRIES - 1:
-                raise
-            continue
-        except STORE_DOWN_ERRORS:
-            # Handing a dead connection back to the pool fails too: after the commit, that
-            # changes nothing of what was stored.
-            if stored is None:
-                raise
-        if stored is not None:
-            return stored
-    raise AssertionError("unreachable")
+        raise AssertionError("unreachable")
+
+    async def all_stored(conn: Any) -> bool:
+        return bool(await conn.fetchval(_ALL_STORED_SQL, document, timeout=timeout_s))
+
+    stored = await resolving_loss(
+        run, probe=all_stored, connect=connections.connect, what="pixel_events"
+    )
+    return 0 if stored is None else stored

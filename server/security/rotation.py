@@ -1,5 +1,8 @@
 """Re-encrypting stored tokens: key rotation and legacy plaintext rows.
 
+Both tables holding tokens are covered: `shops` (the offline access and refresh tokens) and
+`online_tokens` (staff members' online tokens).
+
 Both are compare-and-swap updates in one statement per batch, so they are safe while the
 app runs: a row a concurrent refresh rewrote is skipped and looked at again.
 """
@@ -36,6 +39,19 @@ WHERE s.id = v.id
 """
 
 
+# Staff members' online tokens: one column, never stored as plaintext.
+_SELECT_ONLINE = """
+SELECT id, access_token_enc FROM online_tokens WHERE id > $1 ORDER BY id LIMIT $2
+"""
+
+_SWAP_ONLINE = """
+UPDATE online_tokens AS t
+SET access_token_enc = v.new_access, updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, old_access, new_access)
+WHERE t.id = v.id AND t.access_token_enc = v.old_access
+"""
+
+
 def _reencrypt(cipher: TokenCipher, newest: TokenCipher, value: str | None) -> str | None:
     """The value under the newest key, or None when it already is (or is empty)."""
     if not value:
@@ -50,7 +66,15 @@ def _reencrypt(cipher: TokenCipher, newest: TokenCipher, value: str | None) -> s
 
 
 async def reencrypt_tokens(db: BaseDBAsyncClient, cipher: TokenCipher, newest: TokenCipher) -> int:
-    """Encrypt plaintext tokens and re-encrypt old-key ones with the newest key; returns rows."""
+    """Encrypt plaintext tokens and re-encrypt old-key ones with the newest key; returns rows
+    (of shops and online tokens)."""
+    changed_total = await _reencrypt_shops(db, cipher, newest)
+    changed_total += await _reencrypt_online(db, cipher, newest)
+    log.info("tokens re-encrypted", extra={"rows": changed_total})
+    return changed_total
+
+
+async def _reencrypt_shops(db: BaseDBAsyncClient, cipher: TokenCipher, newest: TokenCipher) -> int:
     changed_total = 0
     for _ in range(MAX_PASSES):
         pending = 0
@@ -77,7 +101,36 @@ async def reencrypt_tokens(db: BaseDBAsyncClient, cipher: TokenCipher, newest: T
                 changed_total += swapped
         if pending == 0:
             break
-    log.info("tokens re-encrypted", extra={"rows": changed_total})
+    return changed_total
+
+
+async def _reencrypt_online(db: BaseDBAsyncClient, cipher: TokenCipher, newest: TokenCipher) -> int:
+    """The same for online tokens (a row a concurrent token exchange rewrote is skipped and
+    looked at again)."""
+    changed_total = 0
+    for _ in range(MAX_PASSES):
+        pending = 0
+        last_id = 0
+        while True:
+            rows: list[dict[str, Any]] = await db.execute_query_dict(
+                _SELECT_ONLINE, [last_id, BATCH_SIZE]
+            )
+            if not rows:
+                break
+            last_id = rows[-1]["id"]
+            ids, old, new = [], [], []
+            for row in rows:
+                value = _reencrypt(cipher, newest, row["access_token_enc"])
+                if value is not None:
+                    ids.append(row["id"])
+                    old.append(row["access_token_enc"])
+                    new.append(value)
+            if ids:
+                pending += len(ids)
+                swapped, _ = await db.execute_query(_SWAP_ONLINE, [ids, old, new])
+                changed_total += swapped
+        if pending == 0:
+            break
     return changed_total
 
 
@@ -101,4 +154,5 @@ async def encrypt_legacy_plaintext(db: BaseDBAsyncClient) -> int:
     if not keys:
         raise RuntimeError("TOKEN_ENCRYPTION_KEYS must be set to encrypt legacy plaintext tokens")
     cipher = TokenCipher(keys)
-    return await reencrypt_tokens(db, cipher, TokenCipher(keys[:1]))
+    # Only shops: it runs as migration 1, before online_tokens exists.
+    return await _reencrypt_shops(db, cipher, TokenCipher(keys[:1]))

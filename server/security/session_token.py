@@ -31,6 +31,13 @@ class SessionToken:
     claims: dict[str, Any]
 
 
+def staff_user_id(sub: str | None) -> int | None:
+    """Shopify's staff user id from an admin session token's `sub` (digits), else None."""
+    if sub is None or not sub.isascii() or not sub.isdigit() or len(sub) > 18:
+        return None
+    return int(sub)
+
+
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer ...` header."""
     if not authorization:
@@ -41,8 +48,16 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) -> SessionToken:
-    """Verify signature, audience, exp/nbf (10 s leeway) and that iss and dest name one shop."""
+def decode_session_token(
+    token: str, *, api_key: str, secrets: Iterable[str], extension: bool = False
+) -> SessionToken:
+    """Verify signature, audience, exp/nbf (10 s leeway) and that iss and dest name one shop.
+
+    `extension`: a checkout, customer-account or POS UI extension's token, which has no
+    `iss` and whose `dest` may be the bare shop domain (`sub`, when present, is the
+    customer's gid); an `iss`, when present, must still name the `dest` shop.
+    """
+    required = ["exp", "nbf", "dest", "aud"] if extension else ["exp", "nbf", "iss", "dest", "aud"]
     claims: dict[str, Any] | None = None
     last_error = "no secret configured"
     for secret in secrets:
@@ -55,7 +70,7 @@ def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) ->
                 algorithms=["HS256"],
                 audience=api_key,
                 leeway=LEEWAY_S,
-                options={"require": ["exp", "nbf", "iss", "dest", "aud"]},
+                options={"require": required},
             )
             break
         except jwt.InvalidSignatureError:
@@ -77,8 +92,8 @@ def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) ->
     if claims["aud"] != api_key:
         raise SessionTokenError("session token is for another app (aud)")
     _check_lifetime(claims)
-    dest_host = urlsplit(str(claims["dest"])).hostname
-    iss_host = urlsplit(str(claims["iss"])).hostname
+    dest_host = _host(claims["dest"], bare=extension)
+    iss_host = _host(claims["iss"], bare=extension) if "iss" in claims else dest_host
     if not dest_host or dest_host != iss_host:
         raise SessionTokenError("session token iss and dest name different shops")
     shop = normalize_shop(dest_host)
@@ -92,6 +107,12 @@ def decode_session_token(token: str, *, api_key: str, secrets: Iterable[str]) ->
         session_id=str(sid) if sid is not None else None,
         claims=claims,
     )
+
+
+def _host(value: Any, *, bare: bool) -> str | None:
+    """The host of a URL claim (`https://shop`); with `bare`, also a bare host."""
+    text = str(value)
+    return urlsplit(f"https://{text}" if bare and "://" not in text else text).hostname
 
 
 def _check_lifetime(claims: dict[str, Any]) -> None:

@@ -37,26 +37,38 @@ class AppObjects(GraphQLTransport):
         )
 
     async def create_webhook_subscription(
-        self, creds: ShopCredentials, *, topic: str, uri: str
+        self,
+        creds: ShopCredentials,
+        *,
+        topic: str,
+        uri: str,
+        options: Mapping[str, Any] | None = None,
     ) -> JsonObject:
-        """Subscribe `uri` to `topic` (enum name, e.g. `ORDERS_UPDATED`)."""
+        """Subscribe `uri` to `topic` (enum name, e.g. `ORDERS_UPDATED`); `options` are more
+        WebhookSubscriptionInput fields (filter, includeFields, metafieldNamespaces)."""
+        subscription_input = {**(options or {}), "uri": uri, "format": "JSON"}
         payload = await self.mutate(
             creds,
             ops.WEBHOOK_SUBSCRIPTION_CREATE,
-            {"topic": topic, "webhookSubscription": {"uri": uri, "format": "JSON"}},
+            {"topic": topic, "webhookSubscription": subscription_input},
             payload_field="webhookSubscriptionCreate",
         )
         subscription: JsonObject = payload["webhookSubscription"]
         return subscription
 
     async def update_webhook_subscription(
-        self, creds: ShopCredentials, subscription_id: str, *, uri: str
+        self,
+        creds: ShopCredentials,
+        subscription_id: str,
+        *,
+        uri: str,
+        options: Mapping[str, Any] | None = None,
     ) -> JsonObject:
-        """Point an existing subscription at `uri`."""
+        """Point an existing subscription at `uri` (and give it `options`, as on create)."""
         payload = await self.mutate(
             creds,
             ops.WEBHOOK_SUBSCRIPTION_UPDATE,
-            {"id": subscription_id, "webhookSubscription": {"uri": uri}},
+            {"id": subscription_id, "webhookSubscription": {**(options or {}), "uri": uri}},
             payload_field="webhookSubscriptionUpdate",
         )
         subscription: JsonObject = payload["webhookSubscription"]

@@ -1,7 +1,9 @@
 """Shopify OAuth token endpoint client: code grant, refresh grant, token exchange.
 
 All three POST `{origin}/admin/oauth/access_token` and ask for expiring offline tokens
-(`expiring=1`). Secrets and tokens never reach logs, reprs or exception messages.
+(`expiring=1`); token exchange may ask for an online (per-staff) token instead, which
+expires on its own (`expires_in`, about a day) and names its staff member
+(`associated_user`). Secrets and tokens never reach logs, reprs or exception messages.
 """
 
 from __future__ import annotations
@@ -18,9 +20,20 @@ logger = logging.getLogger(__name__)
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
 OFFLINE_ACCESS_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105
+ONLINE_ACCESS_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-token"  # noqa: S105
 
 # Errors meaning the presented code / refresh token / session token can never work again.
 _INVALID_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_subject_token"})
+
+
+@dataclass(frozen=True, slots=True)
+class AssociatedUser:
+    """The staff member of an online token: what the app keeps of `associated_user` (its
+    name, email and locale are not kept)."""
+
+    id: int
+    account_owner: bool
+    collaborator: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,9 @@ class AccessTokenResponse:
     expires_in: int | None = None
     refresh_token: str | None = field(default=None, repr=False)
     refresh_token_expires_in: int | None = None
+    # Online tokens only.
+    associated_user: AssociatedUser | None = None
+    associated_user_scope: str | None = None
 
 
 class OAuthError(Exception):
@@ -107,19 +123,32 @@ class OAuthClient:
             {"grant_type": "refresh_token", "refresh_token": refresh_token},
         )
 
-    async def token_exchange(self, shop: str, session_token: str) -> AccessTokenResponse:
-        """Exchange an App Bridge session token for an expiring offline token."""
-        return await self._request(
-            shop,
-            "token_exchange",
-            {
-                "grant_type": TOKEN_EXCHANGE_GRANT,
-                "subject_token": session_token,
-                "subject_token_type": ID_TOKEN_TYPE,
-                "requested_token_type": OFFLINE_ACCESS_TOKEN_TYPE,
-                "expiring": 1,
-            },
+    async def token_exchange(
+        self, shop: str, session_token: str, *, online: bool = False
+    ) -> AccessTokenResponse:
+        """Exchange an App Bridge session token for an expiring offline token, or (online)
+        for an online token of the session token's staff member."""
+        params: dict[str, Any] = {
+            "grant_type": TOKEN_EXCHANGE_GRANT,
+            "subject_token": session_token,
+            "subject_token_type": ID_TOKEN_TYPE,
+            "requested_token_type": ONLINE_ACCESS_TOKEN_TYPE
+            if online
+            else OFFLINE_ACCESS_TOKEN_TYPE,
+        }
+        if not online:
+            params["expiring"] = 1
+        grant = await self._request(
+            shop, "token_exchange_online" if online else "token_exchange", params
         )
+        if online and (grant.associated_user is None or not grant.expires_in):
+            raise OAuthError(
+                "online token answer lacks associated_user or expires_in",
+                shop=shop,
+                grant="token_exchange_online",
+                status=200,
+            )
+        return grant
 
     async def _request(self, shop: str, grant: str, params: dict[str, Any]) -> AccessTokenResponse:
         body = {"client_id": self._api_key, "client_secret": self._api_secret, **params}
@@ -175,10 +204,32 @@ class OAuthClient:
                 status=status,
             )
         refresh_token = payload.get("refresh_token")
+        user_scope = payload.get("associated_user_scope")
         return AccessTokenResponse(
             access_token=access_token,
             scope=scope,
             expires_in=_optional_int(payload.get("expires_in")),
             refresh_token=refresh_token if isinstance(refresh_token, str) else None,
             refresh_token_expires_in=_optional_int(payload.get("refresh_token_expires_in")),
+            associated_user=_associated_user(payload.get("associated_user")),
+            associated_user_scope=user_scope if isinstance(user_scope, str) else None,
         )
+
+
+def _associated_user(value: Any) -> AssociatedUser | None:
+    """The staff member of an online token answer; None when absent or without an id."""
+    if not isinstance(value, dict):
+        return None
+    raw_id = value.get("id")
+    # Exact: a user id is an integer (never through float, which rounds big ones).
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        user_id = raw_id
+    elif isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit():
+        user_id = int(raw_id)
+    else:
+        return None
+    return AssociatedUser(
+        id=user_id,
+        account_owner=value.get("account_owner") is True,
+        collaborator=value.get("collaborator") is True,
+    )

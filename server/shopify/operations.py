@@ -115,6 +115,7 @@ _WEBHOOK_FIELDS = """
       format
       filter
       includeFields
+      metafieldNamespaces
       createdAt
       updatedAt
 """

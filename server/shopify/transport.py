@@ -11,7 +11,7 @@ import logging
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -19,6 +19,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from server.shopify.cost import estimate_query_cost, operation_name
+from server.shopify.deprecations import DEPRECATED_HEADER, DeprecationNotices
 from server.shopify.errors import (
     ShopifyAuthError,
     ShopifyConnectionError,
@@ -61,6 +62,18 @@ class GraphQLResult:
 
     data: JsonObject
     cost: QueryCost | None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardedAnswer:
+    """Shopify's answer to a forwarded operation, byte for byte (`retry_after` in seconds
+    when Shopify throttled it)."""
+
+    status: int
+    body: bytes = field(repr=False)
+    content_type: str
+    retry_after_s: float | None = None
+    deprecated_reason: str | None = None  # Shopify's X-Shopify-API-Deprecated-Reason
 
 
 @dataclass(slots=True)
@@ -174,6 +187,7 @@ class GraphQLTransport:
             default_max=default_bucket_max,
             default_restore_rate=default_restore_rate,
         )
+        self.deprecations = DeprecationNotices(redis, api_version=api_version)
 
     def origin(self, shop: str) -> str:
         """The shop's origin, e.g. `https://acme.myshopify.com`."""
@@ -225,10 +239,13 @@ class GraphQLTransport:
                 ) as resp:
                     status = resp.status
                     retry_after = resp.headers.get("Retry-After")
+                    deprecated = resp.headers.get(DEPRECATED_HEADER)
                     raw = await resp.read()
             except (aiohttp.ClientError, TimeoutError) as e:
                 outcome: GraphQLResult | float = self._connection_failed(call, e)
             else:
+                if deprecated:
+                    await self.deprecations.record(call.operation, deprecated)
                 if status == 200:
                     outcome = await self._handle_body(call, raw)
                 else:
@@ -352,6 +369,116 @@ class GraphQLTransport:
                 errors=[],
             )
         return GraphQLResult(data=data, cost=cost)
+
+    async def forward(
+        self,
+        creds: ShopCredentials,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        named_operation: str | None = None,
+        max_wait_s: float = 2.0,
+    ) -> ForwardedAnswer:
+        """Send one operation for someone else (the GraphQL proxy) and return Shopify's
+        answer as it came, errors included.
+
+        Under the shop's shared cost bucket like every call, but sent once: no retry (a
+        mutation must not run twice) and no waiting beyond `max_wait_s` for points (the
+        caller is a person). Raises ShopifyThrottledError when the bucket would make it
+        wait longer, ShopifyAuthError on 401/403, ShopifyServerError on 5xx and
+        ShopifyConnectionError when Shopify cannot be reached.
+        """
+        call = _Call(
+            shop=creds.shop,
+            operation=named_operation or operation_name(query) or "anonymous",
+            estimate=float(estimate_query_cost(query, variables)),
+        )
+        if not await self.bucket.take(
+            call.shop, call.estimate, max_wait_s=max_wait_s, max_total_wait_s=max_wait_s
+        ):
+            raise ShopifyThrottledError(
+                f"cost bucket would need more than {max_wait_s}s to allow {call.estimate:.0f}"
+                " points",
+                shop=call.shop,
+                operation=call.operation,
+            )
+        document: dict[str, Any] = {"query": query, "variables": dict(variables or {})}
+        if named_operation:
+            document["operationName"] = named_operation
+        headers = {
+            "X-Shopify-Access-Token": creds.access_token,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        try:
+            async with self._session.post(
+                self.graphql_url(creds.shop),
+                data=orjson.dumps(document),
+                headers=headers,
+                timeout=self._timeout,
+                ssl=True,
+            ) as resp:
+                status = resp.status
+                retry_after = resp.headers.get("Retry-After")
+                deprecated = resp.headers.get(DEPRECATED_HEADER)
+                content_type = resp.headers.get("Content-Type", "application/json")
+                raw = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ShopifyConnectionError(
+                f"Admin API unreachable: {type(e).__name__}",
+                shop=call.shop,
+                operation=call.operation,
+            ) from e
+        if deprecated:
+            await self.deprecations.record(call.operation, deprecated)
+        if status != 200:
+            await self.bucket.settle(call.shop, refund=call.estimate)
+            if status in (401, 403):
+                raise ShopifyAuthError(
+                    f"Admin API rejected the access token (HTTP {status})",
+                    shop=call.shop,
+                    operation=call.operation,
+                    status=status,
+                )
+            if status >= 500:
+                raise ShopifyServerError(
+                    f"Admin API answered HTTP {status}",
+                    shop=call.shop,
+                    operation=call.operation,
+                    status=status,
+                )
+            wait_s = parse_retry_after(retry_after) if status == 429 else None
+            return ForwardedAnswer(status, raw, content_type, wait_s, deprecated)
+        answer = await self._settle_forwarded(call, raw, content_type)
+        return replace(answer, deprecated_reason=deprecated) if deprecated else answer
+
+    async def _settle_forwarded(
+        self, call: _Call, raw: bytes, content_type: str
+    ) -> ForwardedAnswer:
+        """Align the bucket with what Shopify charged; the answer itself is left alone."""
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            payload = None
+        if not isinstance(payload, dict):
+            await self.bucket.settle(call.shop, refund=0)
+            return ForwardedAnswer(200, raw, content_type)
+        cost = _parse_cost(payload.get("extensions"))
+        throttle = cost.throttle_status if cost else None
+        errors = payload.get("errors") or []
+        wait_s: float | None = None
+        if isinstance(errors, list) and _is_throttled(errors):
+            await self.bucket.settle(call.shop, refund=call.estimate, status=throttle)
+            requested = cost.requested if cost and cost.requested else call.estimate
+            if throttle is not None and throttle.restore_rate > 0:
+                deficit = max(0.0, requested - throttle.currently_available)
+                wait_s = deficit / throttle.restore_rate
+            else:
+                wait_s = 1.0
+            return ForwardedAnswer(200, raw, content_type, wait_s)
+        actual = cost.actual if cost and cost.actual is not None else call.estimate
+        await self.bucket.settle(call.shop, refund=call.estimate - actual, status=throttle)
+        return ForwardedAnswer(200, raw, content_type)
 
     async def query(
         self, creds: ShopCredentials, query: str, variables: Mapping[str, Any] | None = None

@@ -8,17 +8,20 @@ import hashlib
 import logging
 import secrets
 import time
+from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from actors.shops import shop_installed
+from models import Shop
 from server.config import Config
 from server.logs import shop_var
 from server.problem import RETRY_AFTER_S, Problem
 from server.security.hmac import normalize_shop, verify_query_hmac
-from server.security.session_token import SessionTokenError
+from server.security.session_token import SessionTokenError, staff_user_id
 from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthError
 from server.shops.tokens import missing_scopes
 from server.tasks import enqueue_or_503
@@ -44,7 +47,7 @@ async def install(request: web.Request) -> web.Response:
     """Start OAuth: a fresh nonce in the session cookie, then redirect to Shopify."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if "hmac" in query and not verify_query_hmac(query, config.shopify.api_secrets()):
+    if "hmac" in query and not verify_query_hmac(query.items(), config.shopify.api_secrets()):
         raise Problem(401, "the request's HMAC does not verify", title="Invalid HMAC")
     shop = _shop_or_400(query.get("shop"))
     shop_var.set(shop)
@@ -67,7 +70,7 @@ async def callback(request: web.Request) -> web.Response:
     """Finish OAuth: HMAC, state (spent once), shop, timestamp; then exchange and store."""
     config = request.app[keys.CONFIG]
     query = request.query
-    if not verify_query_hmac(query, config.shopify.api_secrets()):
+    if not verify_query_hmac(query.items(), config.shopify.api_secrets()):
         raise Problem(
             401, "the callback's HMAC is missing or does not verify", title="Invalid HMAC"
         )
@@ -122,23 +125,76 @@ def _token_endpoint_failed(error: OAuthError) -> Problem:
     )
 
 
+MAX_EXCHANGE_BODY_BYTES = 1024
+
+
+async def _wants_online(request: web.Request) -> bool:
+    """`{"online": true|false}` in the body; no body (or no `online`): the configured default."""
+    default = request.app[keys.CONFIG].shopify.online_tokens
+    if request.content_length is not None and request.content_length > MAX_EXCHANGE_BODY_BYTES:
+        raise Problem(413, f"the body is larger than {MAX_EXCHANGE_BODY_BYTES} bytes")
+    body = await request.read()
+    if len(body) > MAX_EXCHANGE_BODY_BYTES:
+        raise Problem(413, f"the body is larger than {MAX_EXCHANGE_BODY_BYTES} bytes")
+    if not body.strip():
+        return default
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Problem(400, "the body is not JSON", title="Malformed request") from None
+    if not isinstance(document, dict):
+        raise Problem(400, "the body must be a JSON object", title="Malformed request")
+    online = document.get("online", default)
+    if not isinstance(online, bool):
+        raise Problem(400, "online must be true or false", title="Malformed request")
+    return online
+
+
 async def token_exchange(request: web.Request) -> web.Response:
-    """Exchange an App Bridge session token for an expiring offline token, and store it."""
+    """Exchange an App Bridge session token for an expiring offline token, and store it;
+    with `online`, also for the staff member's online token (docs/staff.md)."""
     try:
         session = verify_session_token(request)
     except SessionTokenError as e:
         return unauthorized(str(e))
     shop = session.shop
     shop_var.set(shop)
+    online = await _wants_online(request)
+    if online and staff_user_id(session.user_id) is None:
+        raise Problem(400, "an online token needs a session token whose sub is a staff member's id")
     token = request.headers["Authorization"].partition(" ")[2].strip()
-    try:
-        grant = await request.app[keys.OAUTH].token_exchange(shop, token)
-    except InvalidGrantError:
-        return unauthorized("Shopify refused the session token for token exchange")
-    except OAuthError as e:
-        raise _token_endpoint_failed(e) from None
-    stored = await _store_and_follow_up(request, shop, grant, installing=False)
-    return json_response({"shop": shop, "scopes": stored.split(",") if stored else []})
+    oauth = request.app[keys.OAUTH]
+    row = await Shop.get_or_none(domain=shop)
+    if not online or row is None or not _has_offline_token(row):
+        # The offline token first: an online token is for a shop that has the app.
+        try:
+            grant = await oauth.token_exchange(shop, token)
+        except InvalidGrantError:
+            return unauthorized("Shopify refused the session token for token exchange")
+        except OAuthError as e:
+            raise _token_endpoint_failed(e) from None
+        await _store_and_follow_up(request, shop, grant, installing=False)
+        row = await Shop.get(domain=shop)
+    answer: dict[str, Any] = {"shop": shop, "scopes": [s for s in row.scopes.split(",") if s]}
+    if online:
+        try:
+            grant = await oauth.token_exchange(shop, token, online=True)
+        except InvalidGrantError:
+            return unauthorized("Shopify refused the session token for an online token")
+        except OAuthError as e:
+            raise _token_endpoint_failed(e) from None
+        staff = await request.app[keys.SHOP_TOKENS].store_online_grant(row, grant)
+        log.info("online token stored", extra={"shop": shop, "user_id": staff.user_id})
+        answer["online"] = {
+            "user_id": staff.user_id,
+            "scopes": [s for s in staff.associated_user_scope.split(",") if s],
+            "expires_at": staff.expires_at.isoformat(),
+        }
+    return json_response(answer)
+
+
+def _has_offline_token(row: Shop) -> bool:
+    return row.installed and not row.needs_reauth and bool(row.access_token_enc)
 
 
 async def _store_and_follow_up(

@@ -18,7 +18,7 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 from tortoise import Tortoise
 
-from models import Shop
+from models import OnlineToken, Shop
 from server.security.crypto import TokenCipher
 from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthClient, OAuthError
 from server.stores import store_down
@@ -33,6 +33,8 @@ LOCK_TTL_S = 30.0
 LOCK_WAIT_S = 35.0
 LOCK_POLL_S = 0.05
 STORE_NEW_PAIR_ATTEMPTS = 4
+# An online token with less than this left counts as gone (a call may take that long).
+ONLINE_MARGIN = timedelta(seconds=60)
 
 
 class ShopTokenError(Exception):
@@ -144,6 +146,58 @@ class ShopTokens:
             if self._fresh(row):
                 return self._decrypt_access(row)
             return await self._refresh(row)
+
+    async def store_online_grant(self, shop: Shop, grant: AccessTokenResponse) -> OnlineToken:
+        """Upsert a staff member's online token (encrypted) with Shopify's expiry and scopes."""
+        user = grant.associated_user
+        if user is None or not grant.expires_in:
+            raise ValueError("not an online token grant (no associated_user or expires_in)")
+        now = utcnow()
+        connection = Tortoise.get_connection("default")
+        # One statement: a second exchange for the same staff member replaces the first.
+        await connection.execute_query(
+            """
+            INSERT INTO online_tokens (shop_id, user_id, access_token_enc, expires_at, scope,
+                                       associated_user_scope, account_owner, collaborator,
+                                       created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+            ON CONFLICT (shop_id, user_id) DO UPDATE SET
+                access_token_enc = EXCLUDED.access_token_enc,
+                expires_at = EXCLUDED.expires_at,
+                scope = EXCLUDED.scope,
+                associated_user_scope = EXCLUDED.associated_user_scope,
+                account_owner = EXCLUDED.account_owner,
+                collaborator = EXCLUDED.collaborator,
+                updated_at = EXCLUDED.updated_at
+            """,
+            [
+                shop.id,
+                user.id,
+                self.cipher.encrypt(grant.access_token),
+                now + timedelta(seconds=grant.expires_in),
+                grant.scope,
+                grant.associated_user_scope or "",
+                user.account_owner,
+                user.collaborator,
+                now,
+            ],
+        )
+        return await OnlineToken.get(shop_id=shop.id, user_id=user.id)
+
+    async def online_access_token(self, shop: Shop, user_id: int) -> str | None:
+        """The staff member's online token while it has over a minute left, else None (an
+        expired one is deleted: Shopify has no refresh for online tokens)."""
+        row = await OnlineToken.get_or_none(shop_id=shop.id, user_id=user_id)
+        if row is None:
+            return None
+        if row.expires_at - utcnow() <= ONLINE_MARGIN:
+            await OnlineToken.filter(id=row.id, access_token_enc=row.access_token_enc).delete()
+            return None
+        return self.cipher.decrypt(row.access_token_enc)
+
+    async def drop_online_token(self, shop: Shop, user_id: int) -> None:
+        """Forget a staff member's online token (Shopify refused it)."""
+        await OnlineToken.filter(shop_id=shop.id, user_id=user_id).delete()
 
     async def mark_needs_reauth(self, shop: str) -> None:
         """Flag the shop: API callers get a clear re-auth error until it installs again."""

@@ -17,6 +17,7 @@ from tortoise.expressions import Subquery
 
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE, WebPixel
 from models.shop import Shop
+from models.staff import OnlineToken
 from server.billing.state import end_shop_billing
 from server.sync.runs import cancel_shop_syncs
 from server.webhooks.delivery import requested_at
@@ -60,8 +61,15 @@ async def deactivate_pixel(shop: str) -> None:
     )
 
 
+async def drop_online_tokens(shop: str) -> None:
+    """Staff members' online tokens go with the offline ones (Shopify revoked them all)."""
+    of_shop = Subquery(Shop.filter(domain=shop).values("id"))
+    await OnlineToken.filter(shop_id__in=of_shop).delete()
+
+
 # What follows the revocation (revoke_shop_access) of an uninstalled shop.
 UNINSTALL_STEPS: tuple[UninstallStep, ...] = (
+    drop_online_tokens,
     cancel_shop_syncs,
     deactivate_pixel,
     end_shop_billing,

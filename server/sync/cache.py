@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -24,8 +25,16 @@ def version_key(shop_id: int) -> str:
 
 async def bump_version(redis: aioredis.Redis, shop_id: int) -> None:
     """Invalidate every cached page of the shop (after a committed write)."""
+    await bump_versions(redis, [shop_id])
+
+
+async def bump_versions(redis: aioredis.Redis, shop_ids: Iterable[int]) -> None:
+    """Invalidate every cached page of each shop (after a committed write): one round trip."""
     try:
-        await redis.incr(version_key(shop_id))
+        async with redis.pipeline(transaction=False) as pipe:
+            for shop_id in shop_ids:
+                pipe.incr(version_key(shop_id))
+            await pipe.execute()
     except RedisError as e:
         # Cached pages then live at most cache_ttl_s; the write itself is committed.
         log.warning("could not bump the cache version: %s", type(e).__name__)

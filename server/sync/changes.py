@@ -8,12 +8,17 @@ the store); a delete leaves a tombstone so a late, older update cannot bring the
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import Shop
 from server.sync import Resource
 from server.sync.normalize import ROW_BUILDERS, PayloadError, shopify_id
-from server.sync.store import SyncStore
+from server.sync.store import Item, SyncStore, delete_rows, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,65 @@ class UnknownTopicError(ValueError):
     """A topic this flow does not apply (a wiring mistake, not worth retrying)."""
 
 
-async def apply_data_change(topic: str, shop: str, payload: dict[str, Any]) -> None:
+def with_update_time(payload: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The payload, ordered by `at` when it says nothing of its own update time.
+
+    Shopify's "send test notification" deliveries carry sample objects whose `updated_at`
+    is null; such a row is ordered by when Shopify triggered the delivery instead.
+    """
+    if payload.get("updated_at") or payload.get("updatedAt"):
+        return payload
+    return {**payload, "updated_at": at.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One stored data delivery to apply: its id, topic, shop (None: not installed here),
+    payload, and the time that orders it when the payload has none."""
+
+    delivery_id: int
+    topic: str
+    shop_id: int | None
+    payload: dict[str, Any]
+    at: datetime
+
+
+async def apply_data_changes(
+    conn: BaseDBAsyncClient, changes: list[Change]
+) -> dict[int, Exception]:
+    """Apply data deliveries of any shops in the caller's transaction: one statement per
+    table and action for the lot. Returns the deliveries that failed on their own payload
+    (the rest are applied); a statement that fails raises (the caller retries each alone).
+    """
+    failures: dict[int, Exception] = {}
+    upserts: dict[Resource, list[Item]] = defaultdict(list)
+    deletes: dict[Resource, list[tuple[int, int]]] = defaultdict(list)
+    for change in changes:
+        route = DATA_TOPICS.get(change.topic)
+        if route is None:
+            failures[change.delivery_id] = UnknownTopicError(change.topic)
+            continue
+        if change.shop_id is None:
+            continue  # a shop this app does not know: nothing to apply
+        resource, action = route
+        try:
+            if action == "delete":
+                deletes[resource].append((change.shop_id, shopify_id(change.payload.get("id"))))
+            else:
+                row = ROW_BUILDERS[resource](with_update_time(change.payload, change.at))
+                upserts[resource].append((change.shop_id, row))
+        except PayloadError as e:
+            failures[change.delivery_id] = e
+    for resource, items in upserts.items():
+        await upsert_rows(conn, resource, items, run_id=None)
+    for resource, keys in deletes.items():
+        await delete_rows(conn, resource, keys)
+    return failures
+
+
+async def apply_data_change(
+    topic: str, shop: str, payload: dict[str, Any], *, at: datetime
+) -> None:
     """Upsert or delete the row a products/orders/customers webhook describes.
 
     Runs inside the delivery's transaction (server/webhooks/processing.py), which bumps the shop's
@@ -55,8 +118,16 @@ async def apply_data_change(topic: str, shop: str, payload: dict[str, Any]) -> N
         deleted = await store.delete(resource, row.id, [shopify_id(payload.get("id"))])
         log.info("webhook delete", extra={"shop": shop, "topic": topic, "deleted": deleted})
         return
-    result = await store.upsert(resource, row.id, [ROW_BUILDERS[resource](payload)])
+    row_data = ROW_BUILDERS[resource](with_update_time(payload, at))
+    result = await store.upsert(resource, row.id, [row_data])
     log.info("webhook upsert", extra={"shop": shop, "topic": topic, "applied": result.applied})
 
 
-__all__ = ["DATA_TOPICS", "PayloadError", "UnknownTopicError", "apply_data_change"]
+__all__ = [
+    "DATA_TOPICS",
+    "Change",
+    "PayloadError",
+    "UnknownTopicError",
+    "apply_data_change",
+    "apply_data_changes",
+]

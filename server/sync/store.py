@@ -45,14 +45,19 @@ def _upsert_sql(
 ) -> str:
     names = [name for name, _ in cols]
     arrays = ", ".join(
-        f"${i + 2}::{'text' if kind in ('jsonb', 'numeric') else kind}[]"
-        for i, (_, kind) in enumerate(cols)
+        [
+            "$1::bigint[]",
+            *(
+                f"${i + 2}::{'text' if kind in ('jsonb', 'numeric') else kind}[]"
+                for i, (_, kind) in enumerate(cols)
+            ),
+        ]
     )
     selects = [
         f"u.{name}::{kind}" if kind in ("jsonb", "numeric") else f"u.{name}" for name, kind in cols
     ]
     insert_names = ["shop_id", *names]
-    select_list = ["$1", *selects]
+    select_list = ["u.shop_id", *selects]
     updates = [
         f"{n} = COALESCE(EXCLUDED.{n}, t.{n})" if n in coalesce else f"{n} = EXCLUDED.{n}"
         for n in names
@@ -68,17 +73,17 @@ def _upsert_sql(
         ]
     sql = (
         f"INSERT INTO {table} AS t ({', '.join(insert_names)}) "  # noqa: S608 (table and column names are constants)
-        f"SELECT {', '.join(select_list)} FROM unnest({arrays}) AS u({', '.join(names)})"
+        f"SELECT {', '.join(select_list)} FROM unnest({arrays}) AS u(shop_id, {', '.join(names)})"
     )
     if tombstones:
         sql += (
-            " WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones x WHERE x.shop_id = $1"  # noqa: S608 (table and column names are constants)
+            " WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones x WHERE x.shop_id = u.shop_id"  # noqa: S608 (table and column names are constants)
             f" AND x.resource = '{tombstones}' AND x.shopify_id = u.shopify_id)"
         )
     sql += f" ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(updates)}"
     if guard:
         sql += " WHERE EXCLUDED.updated_at >= t.updated_at"
-    return sql + " RETURNING t.shopify_id"
+    return sql + " RETURNING t.shop_id, t.shopify_id"
 
 
 def _value(value: Any, kind: str) -> Any:
@@ -93,13 +98,18 @@ def _arrays(rows: Sequence[Row], cols: Sequence[Column]) -> list[list[Any]]:
     return [[_value(row[name], kind) for row in rows] for name, kind in cols]
 
 
-def _latest(rows: Sequence[Row]) -> list[Row]:
-    # One statement cannot touch a row twice: keep the newest copy of each id.
-    best: dict[int, Row] = {}
-    for row in rows:
-        current = best.get(row["shopify_id"])
-        if current is None or row["updated_at"] >= current["updated_at"]:
-            best[row["shopify_id"]] = row
+# A row of one shop: (shop id, normalised row).
+Item = tuple[int, Row]
+
+
+def _latest(items: Sequence[Item]) -> list[Item]:
+    # One statement cannot touch a row twice: keep the newest copy of each (shop, id).
+    best: dict[tuple[int, int], Item] = {}
+    for item in items:
+        key = (item[0], item[1]["shopify_id"])
+        current = best.get(key)
+        if current is None or item[1]["updated_at"] >= current[1]["updated_at"]:
+            best[key] = item
     return list(best.values())
 
 
@@ -158,42 +168,95 @@ class WriteResult:
 
 
 async def _lock_rows(
-    conn: BaseDBAsyncClient, shop_id: int, resource: str, *, exclusive: bool
+    conn: BaseDBAsyncClient, shop_ids: Sequence[int], resource: str, *, exclusive: bool
 ) -> None:
-    """Order deletes against upserts of one (shop, resource), until the transaction ends.
+    """Order deletes against upserts of each (shop, resource), until the transaction ends.
 
     Upserts share the lock; a delete takes it alone. Without it, an upsert that checked for
-    a tombstone just before a delete committed could re-insert the deleted row.
+    a tombstone just before a delete committed could re-insert the deleted row. Taken in
+    shop order, so two transactions never wait on each other's locks in opposite orders.
     """
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    keys = [f"sync-rows:{shop_id}:{resource}" for shop_id in sorted(set(shop_ids))]
     await conn.execute_query(
-        f"SELECT {function}(hashtextextended($1, 0))",
-        [f"sync-rows:{shop_id}:{resource}"],
+        f"SELECT count({function}(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k",  # noqa: S608 (the function name is a constant)
+        [keys],
     )
 
 
-async def _ids(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> set[int]:
+async def _keys(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> set[tuple[int, int]]:
     # execute_query drops the rows of INSERT/UPDATE ... RETURNING; the dict variant keeps them.
     rows = await conn.execute_query_dict(sql, params)
-    return {int(r["shopify_id"]) for r in rows}
+    return {(int(r["shop_id"]), int(r["shopify_id"])) for r in rows}
 
 
 async def _replace_children(
-    conn: BaseDBAsyncClient, shop_id: int, child: _Write, parents: Sequence[Row]
+    conn: BaseDBAsyncClient, child: _Write, parents: Sequence[Item]
 ) -> None:
     if not parents:
         return
     assert child.key is not None
-    children = _dedup([c for r in parents for c in r[child.key]])
-    keep = [c["shopify_id"] for c in children]
+    pairs = [
+        ((shop_id, c["shopify_id"]), (shop_id, c)) for shop_id, r in parents for c in r[child.key]
+    ]
+    children = dict(sorted(pairs, key=lambda pair: pair[0]))
+    keep = [c["shopify_id"] for _, c in children.values()]
     await conn.execute_query(
-        f"DELETE FROM {child.table} WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
-        f" AND {child.parent_column} = ANY($2::bigint[])"
+        f"DELETE FROM {child.table} WHERE (shop_id, {child.parent_column}) IN"  # noqa: S608 (table and column names are constants)
+        " (SELECT * FROM unnest($1::bigint[], $2::bigint[]))"
         " AND NOT (shopify_id = ANY($3::bigint[]))",
-        [shop_id, [r["shopify_id"] for r in parents], keep],
+        [[s for s, _ in parents], [r["shopify_id"] for _, r in parents], keep],
     )
     if children:
-        await conn.execute_query(child.sql, [shop_id, *_arrays(children, child.columns)])
+        rows = [c for _, c in children.values()]
+        await conn.execute_query(
+            child.sql,
+            [[s for s, _ in children.values()], *_arrays(rows, child.columns)],
+        )
+
+
+async def upsert_rows(
+    conn: BaseDBAsyncClient, resource: Resource, items: Sequence[Item], *, run_id: int | None
+) -> set[tuple[int, int]]:
+    """Upsert rows of one resource, of any shops, with their children, in the caller's
+    transaction; the (shop, id) keys written (newer than what was stored)."""
+    # In key order: two transactions writing the same rows lock them in the same order.
+    items = sorted(_latest(items), key=lambda item: (item[0], item[1]["shopify_id"]))
+    main, child_writes = _WRITES[resource]
+    await _lock_rows(conn, [shop_id for shop_id, _ in items], resource, exclusive=False)
+    rows = [row for _, row in items]
+    applied = await _keys(
+        conn, main.sql, [[s for s, _ in items], *_arrays(rows, main.columns), run_id]
+    )
+    written = [item for item in items if (item[0], item[1]["shopify_id"]) in applied]
+    for child in child_writes:
+        assert child.key is not None
+        # None: the payload did not carry them (REST orders lack transactions).
+        parents = [item for item in written if item[1][child.key] is not None]
+        await _replace_children(conn, child, parents)
+    return applied
+
+
+async def delete_rows(
+    conn: BaseDBAsyncClient, resource: Resource, keys: Sequence[tuple[int, int]]
+) -> int:
+    """Delete objects (and children) of any shops and leave tombstones, in the caller's
+    transaction; returns rows deleted."""
+    shop_ids = [shop_id for shop_id, _ in keys]
+    ids = [shopify_id for _, shopify_id in keys]
+    await _lock_rows(conn, shop_ids, resource, exclusive=True)
+    await conn.execute_query(
+        "INSERT INTO sync_tombstones (shop_id, resource, shopify_id, deleted_at)"
+        " SELECT s, $1, i, now() FROM unnest($2::bigint[], $3::bigint[]) AS u(s, i)"
+        " ON CONFLICT (shop_id, resource, shopify_id) DO NOTHING",
+        [resource, shop_ids, ids],
+    )
+    return await _delete_with_children(
+        conn,
+        resource,
+        where="(shop_id, shopify_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
+        params=[shop_ids, ids],
+    )
 
 
 class SyncStore:
@@ -212,21 +275,15 @@ class SyncStore:
         """Upsert normalised rows of one resource (with their children) in one transaction."""
         if not rows:
             return WriteResult(0, 0)
-        rows = _latest(rows)
-        ids = [r["shopify_id"] for r in rows]
-        main, child_writes = _WRITES[resource]
+        items = _latest([(shop_id, row) for row in rows])
+        main = _WRITES[resource][0]
         async with in_transaction("default") as conn:
-            await _lock_rows(conn, shop_id, resource, exclusive=False)
-            applied = await _ids(conn, main.sql, [shop_id, *_arrays(rows, main.columns), run_id])
-            written = [r for r in rows if r["shopify_id"] in applied]
-            for child in child_writes:
-                assert child.key is not None
-                # None: the payload did not carry them (REST orders lack transactions).
-                parents = [r for r in written if r[child.key] is not None]
-                await _replace_children(conn, shop_id, child, parents)
+            applied = await upsert_rows(conn, resource, items, run_id=run_id)
             if run_id is not None:
                 # Rows newer in the table than in this page still exist in Shopify.
-                skipped = [i for i in ids if i not in applied]
+                skipped = [
+                    r["shopify_id"] for _, r in items if (shop_id, r["shopify_id"]) not in applied
+                ]
                 if skipped:
                     await conn.execute_query(
                         f"UPDATE {main.table} SET seen_run_id = $2 WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
@@ -235,25 +292,12 @@ class SyncStore:
                     )
         if applied:
             await self._bump(shop_id)
-        return WriteResult(received=len(rows), applied=len(applied))
+        return WriteResult(received=len(items), applied=len(applied))
 
     async def delete(self, resource: Resource, shop_id: int, ids: Sequence[int]) -> int:
         """Delete objects (and children) and leave tombstones; returns rows deleted."""
         async with in_transaction("default") as conn:
-            await _lock_rows(conn, shop_id, resource, exclusive=True)
-            await conn.execute_query(
-                "INSERT INTO sync_tombstones (shop_id, resource, shopify_id, deleted_at)"
-                " SELECT $1, $2, i, now() FROM unnest($3::bigint[]) AS i"
-                " ON CONFLICT (shop_id, resource, shopify_id) DO NOTHING",
-                [shop_id, resource, list(ids)],
-            )
-            deleted = await _delete_with_children(
-                conn,
-                shop_id,
-                resource,
-                where="shopify_id = ANY($2::bigint[])",
-                params=[list(ids)],
-            )
+            deleted = await delete_rows(conn, resource, [(shop_id, i) for i in ids])
         await self._bump(shop_id)
         return deleted
 
@@ -264,35 +308,30 @@ class SyncStore:
         async with in_transaction("default") as conn:
             deleted = await _delete_with_children(
                 conn,
-                shop_id,
                 resource,
-                where="seen_run_id IS DISTINCT FROM $2 AND updated_at < $3 AND synced_at < $3",
-                params=[run_id, started_at],
+                where="shop_id = $1 AND seen_run_id IS DISTINCT FROM $2 AND updated_at < $3"
+                " AND synced_at < $3",
+                params=[shop_id, run_id, started_at],
             )
         if deleted:
             await self._bump(shop_id)
         return deleted
 
 
-def _dedup(rows: list[Row]) -> list[Row]:
-    return list({r["shopify_id"]: r for r in rows}.values())
-
-
 async def _delete_with_children(
     conn: BaseDBAsyncClient,
-    shop_id: int,
     table: str,
     *,
     where: str,
     params: list[Any],
 ) -> int:
-    ctes = [f"gone AS (DELETE FROM {table} WHERE shop_id = $1 AND {where} RETURNING shopify_id)"]  # noqa: S608 (table and column names are constants)
+    ctes = [f"gone AS (DELETE FROM {table} WHERE {where} RETURNING shop_id, shopify_id)"]  # noqa: S608 (table and column names are constants)
     for index, child in enumerate(columns.children(table)):
         assert child.parent is not None
         ctes.append(
-            f"c{index} AS (DELETE FROM {child.name} WHERE shop_id = $1"  # noqa: S608 (table and column names are constants)
-            f" AND {child.parent[1]} IN (SELECT shopify_id FROM gone))"
+            f"c{index} AS (DELETE FROM {child.name} WHERE (shop_id, {child.parent[1]}) IN"  # noqa: S608 (table and column names are constants)
+            " (SELECT shop_id, shopify_id FROM gone))"
         )
     sql = f"WITH {', '.join(ctes)} SELECT count(*) AS n FROM gone"  # noqa: S608 (table and column names are constants)
-    _, rows = await conn.execute_query(sql, [shop_id, *params])
+    _, rows = await conn.execute_query(sql, params)
     return int(rows[0]["n"])

@@ -19,15 +19,17 @@ from cryptography.fernet import Fernet
 from server.admin.http import frame_ancestors
 from server.billing.http import billing_gate
 from server.config import Config
+from server.flow.http import flow_committer_ctx
 from server.metrics import Metrics
 from server.pixel.http import pixel_ctx
 from server.services import close_pools, open_pools
 from server.web import keys
 from server.web.cors import setup_cors
 from server.web.edge import handler_args
+from server.web.lanes import Lanes
 from server.web.limits import edge_limits_ctx, rate_limits
 from server.web.middlewares import guard, observe
-from server.web.routes import setup_routes
+from server.web.routes import LANES, setup_routes
 from server.web.session_auth import session_token_auth
 from server.webhooks.http import webhook_committer_ctx
 
@@ -119,10 +121,12 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
             _broker_ctx(broker),
             # After the stores they write to, so they flush before those close.
             webhook_committer_ctx,
+            flow_committer_ctx,
             pixel_ctx,
         ]
     )
     setup_routes(app)
+    app[keys.DISPATCH] = Lanes(app, LANES).dispatcher
     setup_cors(app, config)
     # Every HTML answer (the app home, its error pages) says who may frame it.
     app.on_response_prepare.append(frame_ancestors)

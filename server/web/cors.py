@@ -3,6 +3,7 @@
 - /api/*: the app's own extensions call it from Shopify's extension CDN with a session token
   (`Authorization`), so: that CDN, the app's own origin and CORS_API_ORIGINS; no credentials
   (the session token is the credential, never a cookie).
+- /ext/*: the app's checkout, customer-account and POS UI extensions, the same policy.
 - /pixel/events: every origin, `null` included (custom pixels run in a sandboxed iframe);
   the ingest key in the body identifies the shop, never the Origin.
 - every other route: no CORS headers at all, so a browser refuses cross-origin reads.
@@ -59,7 +60,7 @@ def setup_cors(app: web.Application, config: Config) -> None:
     cors = aiohttp_cors.setup(app)
     for resource in list(app.router.resources()):
         path = resource.canonical
-        if path.startswith("/api/"):
+        if path.startswith(("/api/", "/ext/")):
             cors.add(resource, api_policy)
         elif path == "/pixel/events":
             cors.add(resource, pixel_policy)

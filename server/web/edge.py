@@ -29,6 +29,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
 from server.config import LimitsConfig
+from server.web.keys import DISPATCH
 from server.web.responses import problem_response
 
 log = logging.getLogger(__name__)
@@ -187,8 +188,11 @@ class EdgeRunner(web.AppRunner):
 
     async def _make_server(self) -> Server:
         server = await super()._make_server()
+        handler = server.request_handler
+        # The intake lanes go first when the app has them (server/web/lanes.py).
+        dispatch = self.app.get(DISPATCH)
         return EdgeServer(
-            server.request_handler,
+            dispatch(handler) if dispatch is not None else handler,
             request_factory=server.request_factory,
             handler_cancellation=server.handler_cancellation,
             loop=server._loop,

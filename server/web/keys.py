@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from dramatiq import Broker
 from redis.asyncio import Redis
 
@@ -26,6 +29,8 @@ SHOPIFY = web.AppKey("shopify", ShopifyClient)
 OAUTH = web.AppKey("oauth", OAuthClient)
 SHOP_TOKENS = web.AppKey("shop_tokens", ShopTokens)
 PIXEL = web.AppKey("pixel", PixelIngest)
+# Wraps the app's request handler for the server the edge builds (server/web/lanes.py).
+DISPATCH: web.AppKey[Callable[[Handler], Handler]] = web.AppKey("dispatch")
 
 # Per-request state.
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -6,7 +6,14 @@
 | /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
 | /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
 | /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
+| /proxy/ /ext/ /flow/ | verified shop (*)  | open (see below)                           |
 | everything else | client IP             | open (CORS preflights included)              |
+
+(*) charged by the handler (`limit_verified_shop`) once the signature or token named the
+shop. As on /webhooks, a request refused 401 spends nothing: per IP would let one
+stranger's forgeries block every shop behind a load balancer (and all app proxy and Flow
+calls come from Shopify's servers), per named shop would let them spend its budget. A path
+under these prefixes that no route matches is limited per IP.
 
 Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
 costs one failed call per process, not one per request.
@@ -33,7 +40,6 @@ from server.config import Config
 from server.metrics import Metrics
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited, RateLimiter
-from server.security.hmac import normalize_shop
 from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
 
@@ -42,13 +48,17 @@ log = logging.getLogger(__name__)
 DOWN_BACKOFF_S = 5.0
 REDIS_TIMEOUT_S = 0.5
 WEBHOOK_PATH = "/webhooks"
-SHOP_HEADER = "X-Shopify-Shop-Domain"
-# The pixel has its own limits (and its own answer when Redis is down) in its handler.
-_OWN_LIMITS = frozenset({"/pixel/events"})
+# The intake lanes charge their own limits in their handlers (server/web/lanes.py): the
+# pixel's (with its own answer when Redis is down) and the webhooks' per-shop ceiling.
+_OWN_LIMITS = frozenset({"/pixel/events", WEBHOOK_PATH})
+# Signed surfaces: the shop is known only once the signature or token verified, and all of
+# a proxy's storefront calls come from Shopify's servers (a per-IP bucket would be shared by
+# every shop), so the handler charges the verified shop's bucket.
+_VERIFIED_SHOP_PREFIXES = ("/proxy/", "/ext/", "/flow/")
 _LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
 
 
-def client_address(request: web.Request, *, trust_forwarded_for: bool) -> str:
+def client_address(request: web.BaseRequest, *, trust_forwarded_for: bool) -> str:
     """The client's address for per-IP limits.
 
     Behind a trusted load balancer, the right-most X-Forwarded-For entry (the one the
@@ -88,9 +98,15 @@ class EdgeLimits:
             "webhook-shop", limits.webhook_shop_per_s, limits.webhook_shop_burst
         )
         self.other_ip = Rate("ip", limits.ip_per_s, limits.ip_burst)
+        self.verified_shop = {
+            "proxy": Rate("proxy-shop", limits.proxy_shop_per_s, limits.proxy_shop_burst),
+            "ext": Rate("ext-shop", limits.ext_shop_per_s, limits.ext_shop_burst),
+            "flow": Rate("flow-shop", limits.flow_shop_per_s, limits.flow_shop_burst),
+        }
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
         self._down_until = 0.0
+        self._charging: set[asyncio.Task[None]] = set()
 
     def refused(self, scope: str, retry_after_s: int) -> Problem:
         """Count a 429 and build it."""
@@ -122,6 +138,14 @@ class EdgeLimits:
         with contextlib.suppress(Problem):
             await self.take(rate, key)
 
+    def charge_stored(self, rate: Rate, key: str) -> None:
+        """charge_after without waiting: the lease covers it, or the take runs on its own."""
+        if self.limiter.spend_leased(rate, key):
+            return
+        task = asyncio.get_running_loop().create_task(self.charge_after(rate, key))
+        self._charging.add(task)
+        task.add_done_callback(self._charging.discard)
+
 
 EDGE_LIMITS = web.AppKey("edge_limits", EdgeLimits)
 
@@ -137,32 +161,23 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     if path in _OWN_LIMITS:
         return await handler(request)
+    if path.startswith(_VERIFIED_SHOP_PREFIXES) and request.match_info.http_exception is None:
+        return await handler(request)
     if path.startswith("/api/"):
         shop = request.get(keys.SHOP)
         if shop is not None:
             await limits.take(limits.api_shop, shop.domain)
         return await handler(request)
-    if path == WEBHOOK_PATH:
-        return await _webhook(request, handler, limits)
     address = client_address(request, trust_forwarded_for=limits.trust_forwarded_for)
     rate = limits.auth_ip if path.startswith("/auth/") else limits.other_ip
     await limits.take(rate, address)
     return await handler(request)
 
 
-async def _webhook(
-    request: web.Request, handler: Handler, limits: EdgeLimits
-) -> web.StreamResponse:
-    shop = normalize_shop(request.headers.get(SHOP_HEADER))
-    if shop is not None:
-        wait_s = limits.limiter.blocked_for(limits.webhook_shop, shop)
-        if wait_s is not None:
-            raise limits.refused(limits.webhook_shop.scope, wait_s)
-    response = await handler(request)
-    # 2xx: the HMAC verified (anything else is refused before it is believed).
-    if shop is not None and 200 <= response.status < 300:
-        await limits.charge_after(limits.webhook_shop, shop)
-    return response
+async def limit_verified_shop(request: web.Request, surface: str, shop: str) -> None:
+    """Spend one token of the verified shop's bucket on `surface` (proxy, ext, flow); 429."""
+    limits = request.app[EDGE_LIMITS]
+    await limits.take(limits.verified_shop[surface], shop)
 
 
 async def edge_limits_ctx(app: web.Application) -> AsyncIterator[None]:

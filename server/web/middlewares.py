@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -21,6 +24,7 @@ from server.web.edge import bad_request_problem
 from server.web.responses import problem_response, render
 
 log = logging.getLogger(__name__)
+RequestT = TypeVar("RequestT", bound=web.BaseRequest)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -36,13 +40,19 @@ def _route_name(request: web.Request) -> str:
     return "unmatched"
 
 
-def _request_id(request: web.Request) -> str:
-    # A client's id is kept when it is plainly an id: never one that looks like a token
-    # (the access log writes it without the masking pass).
+# Request ids this process makes: a random prefix per process and a counter (unique across
+# processes and restarts without a uuid4 per request).
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count(1)
+
+
+def request_id_for(request: web.BaseRequest) -> str:
+    """The request's id: the client's X-Request-Id when it is plainly an id (never one that
+    looks like a token: the access log writes it without the masking pass), else a new one."""
     incoming = request.headers.get(REQUEST_ID_HEADER)
     if incoming and _REQUEST_ID_RE.match(incoming) and masker.mask(incoming) == incoming:
         return incoming
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_id_counter):x}"
 
 
 @web.middleware
@@ -50,7 +60,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The request's id (a sane X-Request-Id, or a new one) in the log context and the
     response; the request counted by route and status, and timed."""
     started = time.perf_counter()
-    request_id = _request_id(request)
+    request_id = request_id_for(request)
     request[keys.REQUEST_ID] = request_id
     token = request_id_var.set(request_id)
     shop_token = shop_var.set(None)
@@ -76,13 +86,21 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse what no handler can read (see _shaped), then render every error as
+    """Refuse what no handler can read (see shaped), then render every error as
     application/problem+json; never a traceback."""
     try:
-        return await _shaped(request, handler)
-    except Problem as problem:
-        return render(problem)
-    except (HttpProcessingError, RequestPayloadError) as exc:
+        return await shaped(request, handler)
+    except Exception as exc:
+        return error_response(request, exc)
+
+
+def error_response(request: web.BaseRequest, exc: Exception) -> web.StreamResponse:
+    """The problem+json answer to an error a handler raised (the one error renderer).
+
+    Redirects and other HTTP exceptions under 400 are raised again: they are answers."""
+    if isinstance(exc, Problem):
+        return render(exc)
+    if isinstance(exc, HttpProcessingError | RequestPayloadError):
         # The body did not decode (bad gzip), arrived too slowly, or broke framing mid-way.
         cause = exc if isinstance(exc, HttpProcessingError) else exc.__cause__
         status, detail = bad_request_problem(cause)
@@ -93,9 +111,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         # The rest of the body is unreadable too: close rather than drain it.
         response.force_close()
         return response
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise  # redirects and the like pass through
+            raise exc  # redirects and the like pass through
         headers = {
             k: v
             for k, v in exc.headers.items()
@@ -109,11 +127,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         elif exc.status == 404:
             detail = f"No route for {request.path}"
         return problem_response(exc.status, detail, headers=headers)
-    except Exception as e:
-        return _unexpected(request, e)
+    return _unexpected(request, exc)
 
 
-def _unexpected(request: web.Request, e: Exception) -> web.Response:
+def _unexpected(request: web.BaseRequest, e: Exception) -> web.Response:
     if isinstance(e, ConnectionError) and request.content.exception() is not None:
         # The client went away (or was cut off) mid-body: its doing, not a store's.
         log.info("client connection lost in %s %s", request.method, request.path)
@@ -127,7 +144,7 @@ def _unexpected(request: web.Request, e: Exception) -> web.Response:
     return problem_response(
         500,
         "An unexpected error occurred; it has been logged.",
-        request_id=request.get(keys.REQUEST_ID),
+        request_id=request.get(keys.REQUEST_ID) or request_id_var.get(),
     )
 
 
@@ -135,7 +152,7 @@ def _unexpected(request: web.Request, e: Exception) -> web.Response:
 SUPPORTED_CONTENT_CODINGS = frozenset({"", "identity", "gzip", "deflate"})
 
 
-def _undecodable_header(request: web.Request) -> str | None:
+def _undecodable_header(request: web.BaseRequest) -> str | None:
     # aiohttp maps bytes that are not UTF-8 to lone surrogates, which no store, JSON encoder
     # or database driver accepts: the header's name, so the client hears which one.
     for name, value in request.headers.items():
@@ -147,28 +164,44 @@ def _undecodable_header(request: web.Request) -> str | None:
     return None
 
 
-async def _shaped(request: web.Request, handler: Handler) -> web.StreamResponse:
+def refused_shape(request: web.BaseRequest) -> Problem | None:
     """400 for header values that are not UTF-8; 415 for a body in a coding this server
-    does not decode (RFC 9110 15.5.16)."""
+    does not decode (RFC 9110 15.5.16); None for a request a handler can read."""
     bad = _undecodable_header(request)
     if bad is not None:
-        raise Problem(400, f"the {bad} header is not valid UTF-8 text", title="Invalid header")
-    coding = request.headers.get("Content-Encoding", "").strip().lower()
-    if not coding or not request.body_exists:
-        return await handler(request)
-    if coding not in SUPPORTED_CONTENT_CODINGS:
-        raise Problem(
+        return Problem(400, f"the {bad} header is not valid UTF-8 text", title="Invalid header")
+    coding = request.headers.get("Content-Encoding")
+    if coding and request.body_exists and coding.strip().lower() not in SUPPORTED_CONTENT_CODINGS:
+        return Problem(
             415,
             "Content-Encoding must be gzip, deflate or identity",
             title="Unsupported Content-Encoding",
             headers={"Accept-Encoding": "gzip, deflate"},
         )
+    return None
+
+
+def close_if_unread(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """An unread compressed body may not even decode: close instead of draining it, and
+    say so, so the client does not send its next request on this connection."""
+    if (
+        request.headers.get("Content-Encoding", "").strip()
+        and request.body_exists
+        and not request.content.is_eof()
+    ):
+        response.force_close()
+
+
+async def shaped(
+    request: RequestT, handler: Callable[[RequestT], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The handler's answer to a request whose shape it can read (see refused_shape)."""
+    problem = refused_shape(request)
+    if problem is not None:
+        raise problem
     try:
         response = await handler(request)
-    except Problem as problem:
-        response = render(problem)
-    if not request.content.is_eof():
-        # An unread compressed body may not even decode: close instead of draining it, and
-        # say so, so the client does not send its next request on this connection.
-        response.force_close()
+    except Problem as raised:
+        response = render(raised)
+    close_if_unread(request, response)
     return response

@@ -94,6 +94,12 @@ async def metrics(request: web.Request) -> web.Response:
         log.warning("could not refresh dramatiq metrics: %s", type(e).__name__)
     try:
         await asyncio.wait_for(
+            instruments.refresh_deprecated_calls(request.app[keys.REDIS]), READY_CHECK_TIMEOUT_S
+        )
+    except Exception as e:
+        log.warning("could not refresh deprecation metrics: %s", type(e).__name__)
+    try:
+        await asyncio.wait_for(
             instruments.refresh_outbox(Tortoise.get_connection("default")),
             READY_CHECK_TIMEOUT_S,
         )

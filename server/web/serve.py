@@ -31,8 +31,10 @@ from server.config import Config
 from server.logs import write_clean
 from server.web.app import create_app
 from server.web.edge import make_runner
+from server.web.routes import LANES
 
 log = logging.getLogger(__name__)
+LANE_PATHS = frozenset(lane.path for lane in LANES)
 
 
 class JsonAccessLogger(AbstractAccessLogger):
@@ -45,7 +47,10 @@ class JsonAccessLogger(AbstractAccessLogger):
     """
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        info = getattr(request, "match_info", None)
+        # An intake lane's request is served before any route matching (server/web/lanes.py):
+        # its path is one of the lanes' own, clean by construction.
+        lane = request.method == "POST" and request.path in LANE_PATHS
+        info = None if lane else getattr(request, "match_info", None)
         route = getattr(info, "route", None)
         fields = {
             "request_id": response.headers.get("X-Request-Id"),
@@ -57,7 +62,7 @@ class JsonAccessLogger(AbstractAccessLogger):
             "bytes": response.body_length,
         }
         message = f"{request.method} {request.path} {response.status}"
-        if isinstance(getattr(route, "resource", None), web.PlainResource):
+        if lane or isinstance(getattr(route, "resource", None), web.PlainResource):
             # Clean by construction: written straight out when logs go to stdout.
             if write_clean(self.logger, message, fields):
                 return

@@ -13,21 +13,26 @@ commits (then it is a duplicate) or rolls back (then it is the first).
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 
-from server.groupcommit import GroupCommitter, ShuttingDownError, commit_resolving_loss
+from server.groupcommit import (
+    CommitConnections,
+    CommitLost,
+    GroupCommitter,
+    ShuttingDownError,
+    resolving_loss,
+)
 from server.stores import STORE_DOWN_ERRORS
 from server.wake import Waker
-from server.webhooks.topics import group_by_actor
+from server.webhooks.topics import BusyShops, group_by_actor
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ DB_DOWN_ERRORS: tuple[type[BaseException], ...] = (
     *STORE_DOWN_ERRORS,
     OperationalError,
     ShuttingDownError,
+    CommitLost,
 )
 # What PostgreSQL says of a value it refuses: that delivery's fault, not its neighbours'.
 _ITEM_ERRORS: tuple[type[BaseException], ...] = (
@@ -54,23 +60,30 @@ INSERT INTO webhook_deliveries (shop_domain, topic, event_id, webhook_id, api_ve
                                 triggered_at, received_at, state, payload, attempts,
                                 next_attempt_at, duplicates)
 SELECT u.shop, u.topic, u.event_id, u.webhook_id, u.api_version, u.triggered_at,
-       u.received_at, CASE WHEN u.payload IS NULL THEN 'ignored' ELSE 'pending' END,
+       now(), CASE WHEN u.payload IS NULL THEN 'ignored' ELSE 'pending' END,
        u.payload, 0,
-       CASE WHEN u.payload IS NULL THEN NULL
-            ELSE u.received_at + make_interval(secs => $10) END,
+       CASE WHEN u.payload IS NULL THEN NULL ELSE now() + make_interval(secs => $9) END,
        u.duplicates
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-            $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[])
-     AS u(shop, topic, event_id, webhook_id, api_version, triggered_at, received_at,
-          payload, duplicates)
+            $6::timestamptz[], $7::text[], $8::int[])
+     AS u(shop, topic, event_id, webhook_id, api_version, triggered_at, payload, duplicates)
 ON CONFLICT (shop_domain, topic, event_id) DO NOTHING
 RETURNING id, shop_domain, topic, event_id, state
+"""
+
+# After a statement whose connection died: the flush's deliveries that are stored (by it,
+# or before it), with what waking their workers needs.
+_STORED_SQL = """
+SELECT w.id, w.shop_domain, w.topic, w.event_id, w.state
+FROM unnest($1::text[], $2::text[], $3::text[]) AS u(shop, topic, event_id)
+JOIN webhook_deliveries w
+  ON w.shop_domain = u.shop AND w.topic = u.topic AND w.event_id = u.event_id
 """
 
 # Copies of stored events are counted, best effort: a row a worker holds right now is
 # skipped rather than waited for (the flush must not wait on a delivery being applied).
 _COUNT_DUPLICATES_SQL = """
-UPDATE webhook_deliveries d SET duplicates = d.duplicates + c.n, last_duplicate_at = $5
+UPDATE webhook_deliveries d SET duplicates = d.duplicates + c.n, last_duplicate_at = now()
 FROM (
     SELECT w.id, u.n FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
          AS u(shop, topic, event_id, n)
@@ -88,6 +101,9 @@ MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_CONCURRENT_FLUSHES = 2
 
 
+Key = tuple[str, str, str]  # (shop, topic, event id): the dedup key
+
+
 class DeliveryRefused(Exception):
     """PostgreSQL refused a value of this delivery (its neighbours were committed)."""
 
@@ -102,62 +118,87 @@ class Delivery:
     webhook_id: str
     api_version: str
     triggered_at: datetime | None
-    received_at: datetime
     payload: str | None
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> Key:
         return (self.shop, self.topic, self.event_id)
 
 
 class DeliveryStore:
-    """Writes flushes of deliveries to the outbox, then wakes the workers."""
+    """Writes flushes of deliveries to the outbox, then wakes the workers.
 
-    def __init__(self, waker: Waker, *, stale_after_s: float, timeout_s: float) -> None:
+    A flush is one autocommit statement on a connection the store holds for itself (no
+    BEGIN, no COMMIT, no pool reset: one round trip); a statement whose connection dies is
+    resolved by looking its keys up again (server/groupcommit.py: resolving_loss).
+    """
+
+    def __init__(
+        self,
+        waker: Waker,
+        connections: CommitConnections,
+        *,
+        stale_after_s: float,
+        timeout_s: float,
+    ) -> None:
         self._waker = waker
+        self._connections = connections
         self._stale_after_s = stale_after_s
         self._timeout_s = timeout_s
+        self._busy = BusyShops()
 
-    async def _write(
-        self,
-        conn: Any,
-        rows: list[Delivery],
-        extra: dict[tuple[str, str, str], int],
-        received_at: datetime,
-    ) -> tuple[list[Any], dict[tuple[str, str, str], Any]]:
-        result = await conn.fetch(
-            _RECORD_BATCH_SQL,
+    async def _insert(self, rows: list[Delivery], extra: dict[Key, int]) -> list[Any]:
+        async def statement(conn: Any) -> list[Any]:
+            return list(
+                await conn.fetch(
+                    _RECORD_BATCH_SQL,
+                    [d.shop for d in rows],
+                    [d.topic for d in rows],
+                    [d.event_id for d in rows],
+                    [d.webhook_id for d in rows],
+                    [d.api_version for d in rows],
+                    [d.triggered_at for d in rows],
+                    [d.payload for d in rows],
+                    [extra.get(d.key, 0) for d in rows],
+                    self._stale_after_s,
+                    timeout=self._timeout_s,
+                )
+            )
+
+        return await self._connections.run(statement)
+
+    async def _stored(self, conn: Any, rows: list[Delivery]) -> list[Any] | None:
+        found = await conn.fetch(
+            _STORED_SQL,
             [d.shop for d in rows],
             [d.topic for d in rows],
             [d.event_id for d in rows],
-            [d.webhook_id for d in rows],
-            [d.api_version for d in rows],
-            [d.triggered_at for d in rows],
-            [d.received_at for d in rows],
-            [d.payload for d in rows],
-            [extra.get(d.key, 0) for d in rows],
-            self._stale_after_s,
             timeout=self._timeout_s,
         )
-        inserted = {(r["shop_domain"], r["topic"], r["event_id"]): r for r in result}
-        copies = [d for d in rows if d.key not in inserted]
-        if copies:
+        return list(found) if len(found) == len(rows) else None
+
+    async def _count_copies(self, copies: list[Delivery], extra: dict[Key, int]) -> None:
+        # Best effort, after the insert (a count, not the delivery): never fails the flush.
+        async def statement(conn: Any) -> None:
             await conn.execute(
                 _COUNT_DUPLICATES_SQL,
                 [d.shop for d in copies],
                 [d.topic for d in copies],
                 [d.event_id for d in copies],
                 [extra.get(d.key, 0) + 1 for d in copies],
-                received_at,
                 timeout=self._timeout_s,
             )
-        return result, inserted
+
+        try:
+            await self._connections.run(statement)
+        except STORE_DOWN_ERRORS as e:
+            log.warning("duplicate deliveries not counted: %s", type(e).__name__)
 
     async def flush(self, batch: list[Delivery]) -> Sequence[str]:
         """Commit a batch; each delivery's outcome: queued, ignored or duplicate."""
         # Copies of one event inside the flush: the first stands for them, the rest count.
-        first: dict[tuple[str, str, str], Delivery] = {}
-        extra: dict[tuple[str, str, str], int] = {}
+        first: dict[Key, Delivery] = {}
+        extra: dict[Key, int] = {}
         for item in batch:
             if item.key in first:
                 extra[item.key] = extra.get(item.key, 0) + 1
@@ -166,41 +207,41 @@ class DeliveryStore:
         # In key order: two concurrent flushes then meet shared keys in the same order and
         # never deadlock on each other.
         rows = sorted(first.values(), key=lambda d: d.key)
-        # The raw asyncpg connection: this is the hot path of every delivery, and the ORM's
-        # wrappers around a single statement cost more than the statement here.
-        committed = False
-        try:
-            async with Tortoise.get_connection("default").acquire_connection() as conn:
-                transaction = conn.transaction()
-                await transaction.start()
-                try:
-                    result, inserted = await self._write(conn, rows, extra, batch[0].received_at)
-                except BaseException:
-                    with contextlib.suppress(Exception):  # a dead connection rolls back itself
-                        await transaction.rollback()
-                    raise
-                await commit_resolving_loss(
-                    transaction,
-                    table="webhook_deliveries",
-                    probe_id=int(result[0]["id"]) if result else None,
-                )
-                committed = True
-        except STORE_DOWN_ERRORS:
-            # Handing a dead connection back to the pool fails too: after the commit, that
-            # changes nothing of what was stored.
-            if not committed:
-                raise
+        stored: list[Any] | None = []
+
+        async def probe(conn: Any) -> bool:
+            nonlocal stored
+            stored = await self._stored(conn, rows)
+            return stored is not None
+
+        result = await resolving_loss(
+            lambda: self._insert(rows, extra),
+            probe=probe,
+            connect=self._connections.connect,
+            what="webhook_deliveries",
+        )
+        lost = result is None  # committed, told by the probe: which were new is unknown
+        found = stored if lost else result
+        assert found is not None
+        inserted = {(r["shop_domain"], r["topic"], r["event_id"]): r for r in found}
+        if not lost:
+            copies = [d for d in rows if d.key not in inserted]
+            if copies:
+                await self._count_copies(copies, extra)
         # Committed: now (and only now) the workers may hear of it.
-        pending = [(int(r["id"]), str(r["topic"])) for r in result if r["state"] == "pending"]
-        for actor, ids in group_by_actor(pending).items():
+        pending_rows = [r for r in found if r["state"] == "pending"]
+        busy = self._busy.count([r["shop_domain"] for r in pending_rows], now_s=time.monotonic())
+        busy_ids = {int(r["id"]) for r in pending_rows if r["shop_domain"] in busy}
+        pending = [(int(r["id"]), str(r["topic"])) for r in pending_rows]
+        for actor, ids in group_by_actor(pending, busy=busy_ids.__contains__).items():
             self._waker.send_ids(actor, ids)
         outcomes = []
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[Key] = set()
         for item in batch:
             row = inserted.get(item.key)
             if row is not None and item.key not in seen:
                 seen.add(item.key)
-                outcomes.append("queued" if row["state"] == "pending" else "ignored")
+                outcomes.append("ignored" if row["state"] == "ignored" else "queued")
             else:
                 outcomes.append("duplicate")
         return outcomes
@@ -210,9 +251,13 @@ def _refused(error: BaseException) -> bool:
     return isinstance(error, _ITEM_ERRORS)
 
 
-def delivery_committer(waker: Waker, *, stale_after_s: float) -> GroupCommitter[Delivery, str]:
+def delivery_committer(
+    waker: Waker, connections: CommitConnections, *, stale_after_s: float
+) -> GroupCommitter[Delivery, str]:
     """The group committer of webhook deliveries (started by the caller, closed with it)."""
-    store = DeliveryStore(waker, stale_after_s=stale_after_s, timeout_s=STORE_TIMEOUT_S)
+    store = DeliveryStore(
+        waker, connections, stale_after_s=stale_after_s, timeout_s=STORE_TIMEOUT_S
+    )
 
     async def flush(batch: list[Delivery]) -> Sequence[str]:
         try:

@@ -13,8 +13,10 @@ killed worker only delays a delivery.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import orjson
 from redis.asyncio import Redis
 from tortoise import Tortoise
@@ -23,10 +25,10 @@ from tortoise.transactions import in_transaction
 from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
 from server.config import OutboxConfig
 from server.stores import store_down
-from server.sync.cache import bump_version
-from server.sync.changes import PayloadError
+from server.sync.cache import bump_version, bump_versions
+from server.sync.changes import Change, PayloadError
 from server.webhooks.delivery import delivery_meta
-from server.webhooks.topics import TOPICS, Topic
+from server.webhooks.topics import TOPICS, BatchHandler, Topic
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,29 @@ FROM webhook_deliveries d LEFT JOIN shops s ON s.domain = d.shop_domain
 WHERE d.id = $1 AND d.state = 'pending'
 FOR UPDATE OF d SKIP LOCKED
 """
+
+# A batch of one topic table's deliveries, claimed together (SKIP LOCKED: a row another
+# worker holds is left to it).
+_CLAIM_BATCH = """
+SELECT d.id, d.shop_domain, d.topic, d.triggered_at, d.received_at, d.payload,
+       s.id AS shop_id
+FROM webhook_deliveries d LEFT JOIN shops s ON s.domain = d.shop_domain
+WHERE d.id = ANY($1::bigint[]) AND d.state = 'pending' AND d.topic = ANY($2::text[])
+ORDER BY d.id
+FOR UPDATE OF d SKIP LOCKED
+"""
+
+_DONE_BATCH = """
+UPDATE webhook_deliveries
+SET state = 'done', attempts = attempts + 1, last_error = NULL, done_at = now(),
+    next_attempt_at = NULL
+WHERE id = ANY($1::bigint[])
+"""
+
+# Deliveries one transaction applies at most.
+BATCH_DELIVERIES = 500
+# The topics whose deliveries are applied in batches.
+_BATCHED = {topic: row.batch for topic, row in TOPICS.items() if row.batch is not None}
 
 _DONE = """
 UPDATE webhook_deliveries
@@ -84,14 +109,121 @@ async def process_deliveries(
 ) -> dict[str, int]:
     """Apply each pending delivery of `ids` once; returns how many ended in each state.
 
-    A store that is down raises (the message is retried; the rows stay pending); any other
-    error is the delivery's own and is recorded on its row.
+    Topics with a batch handler (the data topics) are applied many to a transaction; the
+    rest one by one. A store that is down raises (the message is retried; the rows stay
+    pending); any other error is the delivery's own and is recorded on its row.
     """
-    outcomes: dict[str, int] = {}
+    outcomes: Counter[str] = Counter()
+    ids = [int(i) for i in ids]
+    left = set(ids)
+    if _BATCHED:
+        for start in range(0, len(ids), BATCH_DELIVERIES):
+            chunk = ids[start : start + BATCH_DELIVERIES]
+            claimed = await _process_batch(chunk, outbox=outbox, redis=redis, outcomes=outcomes)
+            left -= claimed
     for delivery_id in ids:
-        outcome = await process_delivery(int(delivery_id), outbox=outbox, redis=redis)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+        if delivery_id in left:
+            outcomes[await process_delivery(delivery_id, outbox=outbox, redis=redis)] += 1
+    return dict(outcomes)
+
+
+async def _process_batch(
+    ids: list[int], *, outbox: OutboxConfig, redis: Redis | None, outcomes: Counter[str]
+) -> set[int]:
+    """Claim the batched topics' pending deliveries of `ids` and apply them in one
+    transaction; the ids claimed (the others are left to process_delivery)."""
+    failures: dict[int, Exception] = {}
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(_CLAIM_BATCH, [ids, list(_BATCHED)])
+        if not rows:
+            return set()
+        by_topic: dict[str, list[Change]] = {}
+        for row in rows:
+            if row["payload"] is None:
+                failures[row["id"]] = PayloadError(
+                    "the payload is gone (purged after its retention)"
+                )
+                continue
+            payload = _without_nul(orjson.loads(row["payload"]), row["payload"])
+            by_topic.setdefault(row["topic"], []).append(
+                Change(
+                    delivery_id=row["id"],
+                    topic=row["topic"],
+                    shop_id=row["shop_id"],
+                    payload=payload,
+                    at=row["triggered_at"] or row["received_at"],
+                )
+            )
+        # Topics sharing a batch handler go to it together (one statement per table).
+        by_handler: dict[BatchHandler, list[Change]] = {}
+        for topic, changes in by_topic.items():
+            by_handler.setdefault(_BATCHED[topic], []).extend(changes)
+        for handler, batch in by_handler.items():
+            failures.update(await _apply_isolated(handler, batch))
+        done = [row["id"] for row in rows if row["id"] not in failures]
+        if done:
+            await conn.execute_query(_DONE_BATCH, [done])
+    outcomes["done"] += len(done)
+    for row in rows:
+        error = failures.get(row["id"])
+        if error is not None:
+            outcomes[await _failed(row, error, outbox=outbox)] += 1
+    if redis is not None:
+        # After the commit: no cached API page may show what the deliveries replaced.
+        await bump_versions(redis, {int(r["shop_id"]) for r in rows if r["shop_id"] is not None})
+    return {int(row["id"]) for row in rows}
+
+
+async def _apply_isolated(handler: BatchHandler, changes: list[Change]) -> dict[int, Exception]:
+    """The batch under one savepoint (in the claim's transaction); if a statement fails,
+    each delivery again under its own, so the one that fails fails alone."""
+    try:
+        async with in_transaction() as savepoint:
+            return await handler(savepoint, changes)
+    except Exception as e:
+        if store_down(e):
+            raise
+    failures: dict[int, Exception] = {}
+    for change in changes:
+        try:
+            async with in_transaction() as savepoint:
+                failures.update(await handler(savepoint, [change]))
+        except Exception as e:
+            if store_down(e):
+                raise
+            failures[change.delivery_id] = e
+    return failures
+
+
+def _refused_value(error: BaseException) -> bool:
+    # PostgreSQL refused a value of the delivery (out of range, malformed): no retry helps.
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, asyncpg.DataError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def _failed(row: dict[str, Any], error: Exception, *, outbox: OutboxConfig) -> str:
+    route = TOPICS.get(row["topic"])
+    permanent = (
+        isinstance(error, PayloadError)
+        or _refused_value(error)
+        or (route is not None and isinstance(error, route.permanent))
+    )
+    state = await _record_failure(row["id"], error, permanent=permanent, outbox=outbox)
+    log.warning(
+        "webhook delivery failed: %s",
+        type(error).__name__,
+        extra={
+            "delivery_id": row["id"],
+            "topic": row["topic"],
+            "shop": row["shop_domain"],
+            "state": state,
+        },
+    )
+    return "failed" if state == DELIVERY_FAILED else "retry"
 
 
 async def process_delivery(delivery_id: int, *, outbox: OutboxConfig, redis: Redis | None) -> str:

@@ -21,15 +21,64 @@ from server.billing.state import (
 )
 from server.privacy.requests import customer_data_request, redact_customer, redact_shop
 from server.shops.uninstall import uninstall_shop
-from server.sync.changes import DATA_TOPICS, PayloadError, UnknownTopicError, apply_data_change
+from server.sync.changes import (
+    DATA_TOPICS,
+    PayloadError,
+    UnknownTopicError,
+    apply_data_change,
+    apply_data_changes,
+)
+from server.webhooks.delivery import requested_at
 
 # The actors that apply deliveries (declared in actors/webhooks.py), by name: a queue each.
 PROCESS_WEBHOOKS = "process_webhooks"  # queue "webhooks"
 PROCESS_PRIVACY = "process_privacy_webhooks"  # queue "privacy"
 PROCESS_DATA = "process_data_webhooks"  # queue "sync"
+# A shop's data deliveries while it floods (a bulk edit): a queue of their own, consumed
+# beside the others, so one loud shop's backlog never stands in front of another shop's.
+PROCESS_BUSY_DATA = "process_busy_data_webhooks"  # queue "sync_busy"
 
 # (topic, shop, payload, delivery metadata)
 Handler = Callable[[str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
+# (the transaction's connection, the deliveries) -> the deliveries that failed on their own
+BatchHandler = Callable[[Any, list[Any]], Awaitable[dict[int, Exception]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionOptions:
+    """What a subscription asks Shopify to send (WebhookSubscriptionInput in 2026-10).
+
+    `filter`: Shopify's search syntax; only events matching it are delivered.
+    `include_fields`: only these payload fields are sent (empty: all of them).
+    `metafield_namespaces`: metafields of these namespaces are added to the payload.
+    The same values go into the topic's `[[webhooks.subscriptions]]` entry of
+    `shopify.app.toml` (`filter`, `include_fields`, `metafield_namespaces`); a test checks
+    the two agree.
+    """
+
+    filter: str | None = None
+    include_fields: tuple[str, ...] = ()
+    metafield_namespaces: tuple[str, ...] = ()
+
+    def graphql_input(self) -> dict[str, Any]:
+        """The option fields of a WebhookSubscriptionInput (empties clear what was set)."""
+        return {
+            "filter": self.filter or "",
+            "includeFields": list(self.include_fields),
+            "metafieldNamespaces": list(self.metafield_namespaces),
+        }
+
+    def matches(self, subscription: dict[str, Any]) -> bool:
+        """Whether a listed subscription already has these options."""
+        return (
+            (subscription.get("filter") or None) == (self.filter or None)
+            and sorted(subscription.get("includeFields") or []) == sorted(self.include_fields)
+            and sorted(subscription.get("metafieldNamespaces") or [])
+            == sorted(self.metafield_namespaces)
+        )
+
+
+NO_OPTIONS = SubscriptionOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +89,9 @@ class Topic:
     cached API pages of the shop are invalidated once the effect is committed.
     `subscribed`: by `webhookSubscriptionCreate` per shop; the mandatory privacy topics are
     not (Shopify offers no API for them: `compliance_topics` in shopify.app.toml).
+    `options`: the subscription's filter, include_fields and metafield_namespaces. None
+    are set today: the data topics' handlers read whole payloads (an include_fields list
+    must name every field server/sync/changes.py reads).
     """
 
     handler: Handler
@@ -47,10 +99,15 @@ class Topic:
     subscribed: bool = True
     permanent: tuple[type[Exception], ...] = ()
     changes_shop_data: bool = False
+    # Applies many deliveries of the topic in one transaction (server/webhooks/processing.py).
+    batch: BatchHandler | None = None
+    # The actor of a busy shop's deliveries of this topic (see BUSY_SHOP_PER_S).
+    busy_actor: str | None = None
+    options: SubscriptionOptions = NO_OPTIONS
 
 
-async def _data_change(topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]) -> None:
-    await apply_data_change(topic, shop, payload)
+async def _data_change(topic: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await apply_data_change(topic, shop, payload, at=requested_at(d))
 
 
 async def _uninstalled(_t: str, shop: str, _p: dict[str, Any], delivery: dict[str, Any]) -> None:
@@ -97,6 +154,8 @@ TOPICS: dict[str, Topic] = {
             PROCESS_DATA,
             permanent=(PayloadError, UnknownTopicError),
             changes_shop_data=True,
+            batch=apply_data_changes,
+            busy_actor=PROCESS_BUSY_DATA,
         )
         for topic in DATA_TOPICS
     },
@@ -105,6 +164,10 @@ TOPICS: dict[str, Topic] = {
 COMPLIANCE_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if not row.subscribed)
 SUBSCRIBED_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if row.subscribed)
 KNOWN_TOPICS: frozenset[str] = frozenset(TOPICS)
+# What registration asks of each subscribed topic.
+SUBSCRIPTION_OPTIONS: dict[str, SubscriptionOptions] = {
+    t: row.options for t, row in TOPICS.items() if row.subscribed
+}
 # The actor of a topic nothing handles (never sent: such deliveries are stored as ignored).
 DEFAULT_ACTOR = PROCESS_WEBHOOKS
 
@@ -122,10 +185,48 @@ def rest_topic(enum_value: str) -> str:
     return enum_value.lower()
 
 
-def group_by_actor(rows: list[tuple[int, str]]) -> dict[str, list[int]]:
-    """(delivery id, topic) pairs grouped by the name of the actor that wakes for them."""
+def group_by_actor(
+    rows: list[tuple[int, str]], *, busy: Callable[[int], bool] = lambda _i: False
+) -> dict[str, list[int]]:
+    """(delivery id, topic) pairs grouped by the name of the actor that wakes for them;
+    `busy(delivery id)`: whether its shop floods now (its topic's busy actor, if any)."""
     groups: dict[str, list[int]] = {}
     for delivery_id, topic in rows:
         row = TOPICS.get(topic)
-        groups.setdefault(row.actor if row else DEFAULT_ACTOR, []).append(delivery_id)
+        if row is None:
+            actor = DEFAULT_ACTOR
+        elif row.busy_actor is not None and busy(delivery_id):
+            actor = row.busy_actor
+        else:
+            actor = row.actor
+        groups.setdefault(actor, []).append(delivery_id)
     return groups
+
+
+# A shop whose deliveries of topics with a busy actor come faster than this (in one web
+# process) is busy for the next second: they wake the busy actor.
+BUSY_SHOP_PER_S = 50
+
+
+class BusyShops:
+    """Deliveries per shop in the current second, and the shops over BUSY_SHOP_PER_S in
+    this one or the last (one web process's view; counted at each flush)."""
+
+    def __init__(self, *, per_s: int = BUSY_SHOP_PER_S) -> None:
+        self.per_s = per_s
+        self._second = 0
+        self._counts: dict[str, int] = {}
+        self._busy: set[str] = set()
+
+    def count(self, shops: list[str], *, now_s: float) -> set[str]:
+        """Count a flush's deliveries (their shops); the shops busy now."""
+        second = int(now_s)
+        if second != self._second:
+            self._busy = {s for s, n in self._counts.items() if n > self.per_s}
+            if second != self._second + 1:
+                self._busy = set()
+            self._second, self._counts = second, {}
+        counts = self._counts
+        for shop in shops:
+            counts[shop] = counts.get(shop, 0) + 1
+        return self._busy | {s for s in set(shops) if counts[s] > self.per_s}

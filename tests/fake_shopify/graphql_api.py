@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
+from graphql.validation import NoDeprecatedCustomRule
 
 from tests.fake_shopify.billing import Billing
 from tests.fake_shopify.bulk import BulkOperations
@@ -29,6 +30,7 @@ INVALID_TOKEN_BODY = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
 }
 MAX_QUERY_COST = 1000
+DEPRECATED_HEADER = "X-Shopify-API-Deprecated-Reason"
 
 
 def _count(items: list[Node], args: dict[str, Any]) -> Node:
@@ -100,12 +102,15 @@ class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations, Billing):
         answer, record = self._run(
             shop, query, variables, version, origin=str(request.url.origin())
         )
+        record.user_id = info.user_id
         self._record(record)
         gate = shop.answer_gates.get(record.operation or "")
         if gate is not None:
             await gate.wait()
         await self.send_billing_webhooks()
-        return _json(answer)
+        # Shopify names the deprecated fields, arguments and enum values a request used.
+        headers = {DEPRECATED_HEADER: record.deprecated} if record.deprecated else None
+        return _json(answer, 200, headers)
 
     def _run(
         self, shop: FakeShop, query: str, variables: dict[str, Any], version: str, *, origin: str
@@ -124,6 +129,9 @@ class GraphQLEndpoint(WebhookSubscriptions, WebPixels, BulkOperations, Billing):
         if errors or operation is None:
             self.invalid_operations.append((query, [e.message for e in errors]))
             return {"errors": [e.formatted for e in errors]}, record
+        deprecated = validate(self.schema, document, [NoDeprecatedCustomRule])
+        if deprecated:
+            record.deprecated = " ".join(e.message for e in deprecated)
         calculator = CostCalculator(self.schema, document, variables)
         requested = calculator.operation_cost(operation)
         record.requested = requested

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 import time
 from typing import Any
@@ -16,20 +14,23 @@ from aiohttp import web
 
 from tests.fake_shopify.registry import ISSUED_SECRETS
 from tests.fake_shopify.state import FakeState, TokenInfo, _json
+from tests.shopify_signing import documented_hmac
 
 CODE_NOT_FOUND = "The authorization code was not found or was already used"
 REFRESH_INVALID = "The refresh token is invalid, expired or was already used"
 ACCESS_TOKEN_TTL_S = 3600
 REFRESH_TOKEN_TTL_S = 7_776_000
+ONLINE_TOKEN_TTL_S = 86_399  # what Shopify answers for an online token (about a day)
+# What Shopify says a staff member may do, in associated_user_scope (a subset of the app's).
+STAFF_SCOPE = "read_products,read_orders"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
 ONLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-token"
 
 
 def sign_query(params: dict[str, str], secret: str) -> str:
-    """Shopify's OAuth query HMAC: hex HMAC-SHA256 of sorted `k=v&...` without `hmac`."""
-    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    """Shopify's OAuth query HMAC, as Shopify documents it (tests/shopify_signing.py)."""
+    return documented_hmac(dict(params), secret)
 
 
 class OAuthEndpoints(FakeState):
@@ -180,4 +181,41 @@ class OAuthEndpoints(FakeState):
                 400,
             )
         scope = "read_products,read_orders,read_customers,write_pixels"
+        if body.get("requested_token_type") == ONLINE_TOKEN_TYPE:
+            return self._issue_online(shop, scope, claims)
         return _json(self._issue(shop, scope, expiring=expiring))
+
+    def _issue_online(self, shop: str, scope: str, claims: dict[str, Any]) -> web.Response:
+        """An online access token for the session token's `sub`, as Shopify answers it."""
+        try:
+            user_id = int(str(claims.get("sub")))
+        except ValueError:
+            return _json(
+                {"error": "invalid_subject_token", "error_description": "No user in token"}, 400
+            )
+        token = f"shpua_{secrets.token_hex(16)}"
+        ISSUED_SECRETS.add(token)
+        ttl_s = self.online_token_ttl_s
+        self.tokens[token] = TokenInfo(
+            shop=shop, scope=scope, expires_at=time.time() + ttl_s, user_id=user_id
+        )
+        return _json(
+            {
+                "access_token": token,
+                "scope": scope,
+                "expires_in": ttl_s,
+                "associated_user_scope": STAFF_SCOPE,
+                "session": secrets.token_hex(8),
+                "account_number": 0,
+                "associated_user": {
+                    "id": user_id,
+                    "first_name": "Staff",
+                    "last_name": "Member",
+                    "email": f"staff{user_id}@example.com",
+                    "email_verified": True,
+                    "account_owner": user_id == 1,
+                    "locale": "en",
+                    "collaborator": False,
+                },
+            }
+        )

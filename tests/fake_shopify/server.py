@@ -20,7 +20,12 @@ from aiohttp import web
 
 from tests.fake_shopify.data import generate_shop_data
 from tests.fake_shopify.graphql_api import GraphQLEndpoint
-from tests.fake_shopify.oauth import ACCESS_TOKEN_TTL_S, OAuthEndpoints, sign_query
+from tests.fake_shopify.oauth import (
+    ACCESS_TOKEN_TTL_S,
+    ONLINE_TOKEN_TTL_S,
+    OAuthEndpoints,
+    sign_query,
+)
 from tests.fake_shopify.registry import ISSUED_SECRETS
 from tests.fake_shopify.schema import admin_schema
 from tests.fake_shopify.state import Bucket, CallRecord, FakeShop, Fault, TokenInfo
@@ -54,6 +59,7 @@ class FakeShopify(OAuthEndpoints, GraphQLEndpoint):
         self.restore_rate = restore_rate
         self.bucket_max = bucket_max
         self.access_token_ttl_s = access_token_ttl_s
+        self.online_token_ttl_s = ONLINE_TOKEN_TTL_S
         self.shops: dict[str, FakeShop] = {}
         self.tokens: dict[str, TokenInfo] = {}
         self.refresh_tokens: dict[str, tuple[TokenInfo, str]] = {}  # -> (info, access token)

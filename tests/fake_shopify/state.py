@@ -51,6 +51,8 @@ class CallRecord:
     actual: int | None = None
     throttled: bool = False
     available_after: float | None = None
+    user_id: int | None = None  # the staff member of an online token; None for offline
+    deprecated: str | None = None  # the X-Shopify-API-Deprecated-Reason the fake answered
 
 
 @dataclass
@@ -61,6 +63,7 @@ class TokenInfo:
     scope: str
     expires_at: float | None
     revoked: bool = False
+    user_id: int | None = None  # online tokens: the staff member (associated_user.id)
 
     def valid(self) -> bool:
         """Neither revoked nor expired."""
@@ -136,6 +139,7 @@ class FakeState:
     restore_rate: float
     bucket_max: float
     access_token_ttl_s: int
+    online_token_ttl_s: int
     shops: dict[str, FakeShop]
     tokens: dict[str, TokenInfo]
     refresh_tokens: dict[str, tuple[TokenInfo, str]]  # -> (info, access token)

@@ -77,7 +77,7 @@ class WebhookSubscriptions(FakeState):
                     "userErrors": [{"field": ["webhookSubscription", "uri"], "message": error}],
                 }
             subscription["uri"] = subscription["callbackUrl"] = uri
-        for key in ("filter", "includeFields", "format"):
+        for key in ("filter", "includeFields", "metafieldNamespaces", "format"):
             if webhookSubscription.get(key) is not None:
                 subscription[key] = webhookSubscription[key]
         subscription["updatedAt"] = _now()

@@ -1,0 +1,110 @@
+"""The app home's GraphQL proxy: what `POST /api/graphql` sends to the Admin API, and as whom.
+
+The body is Shopify's own GraphQL request shape (`query`, `variables`, `operationName`);
+it is checked only as far as the cost estimate needs (valid JSON, a query that parses) and
+then sent as it came. The token is the staff member's online token when the app has one
+(Shopify then applies that staff member's permissions), else the shop's offline token; with
+`shopify.online_tokens` on, a staff member without one gets one by token exchange first, so
+the proxy never acts with more rights than the person using the app home.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, OperationDefinitionNode, parse
+
+from models import Shop
+from server.problem import Problem
+from server.services import ShopifyServices
+from server.shopify.transport import ShopCredentials
+
+log = logging.getLogger(__name__)
+
+MAX_OPERATION_NAME_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyRequest:
+    """One GraphQL request of the app home."""
+
+    query: str
+    variables: dict[str, Any]
+    operation_name: str | None
+
+
+def parse_proxy_request(body: bytes) -> ProxyRequest:
+    """The request's `query`, `variables` and `operationName`; Problem(400) when malformed."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Problem(400, "the body is not JSON", title="Malformed request") from None
+    if not isinstance(document, dict):
+        raise Problem(400, "the body must be a JSON object", title="Malformed request")
+    query = document.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise Problem(400, "query must be a non-empty string", title="Malformed request")
+    variables = document.get("variables")
+    if variables is None:
+        variables = {}
+    if not isinstance(variables, dict):
+        raise Problem(400, "variables must be a JSON object", title="Malformed request")
+    name = document.get("operationName")
+    if name is not None and (not isinstance(name, str) or len(name) > MAX_OPERATION_NAME_CHARS):
+        raise Problem(400, "operationName must be a short string", title="Malformed request")
+    try:
+        parsed = parse(query, no_location=True)
+    except GraphQLError as e:
+        raise Problem(
+            400, f"query is not GraphQL: {e.message}", title="Malformed request"
+        ) from None
+    except RecursionError:
+        raise Problem(400, "query nests too deeply", title="Malformed request") from None
+    names = {
+        d.name.value if d.name else None
+        for d in parsed.definitions
+        if isinstance(d, OperationDefinitionNode)
+    }
+    if not names:
+        raise Problem(400, "query has no operation", title="Malformed request")
+    if name is not None and name not in names:
+        raise Problem(
+            400, "operationName names no operation of the query", title="Malformed request"
+        )
+    return ProxyRequest(query=query, variables=variables, operation_name=name or None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyCredentials:
+    """The token a proxied call uses, and the staff member it acts as (None: the app)."""
+
+    creds: ShopCredentials
+    user_id: int | None
+
+
+async def proxy_credentials(
+    services: ShopifyServices,
+    shop: Shop,
+    *,
+    user_id: int | None,
+    session_token: str,
+    online_tokens: bool,
+) -> ProxyCredentials:
+    """The staff member's online token when there is one (after a token exchange when
+    `online_tokens` is on), else the shop's offline token. Raises OAuthError from the token
+    exchange and ShopTokenError for the offline token."""
+    tokens = services.tokens
+    if user_id is not None:
+        token = await tokens.online_access_token(shop, user_id)
+        if token is None and online_tokens:
+            grant = await services.oauth.token_exchange(shop.domain, session_token, online=True)
+            await tokens.store_online_grant(shop, grant)
+            token = grant.access_token
+            log.info("online token obtained", extra={"shop": shop.domain, "user_id": user_id})
+        if token is not None:
+            return ProxyCredentials(ShopCredentials(shop.domain, token), user_id)
+    token = await tokens.access_token(shop.domain)
+    return ProxyCredentials(ShopCredentials(shop.domain, token), None)

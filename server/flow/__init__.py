@@ -1,0 +1,1 @@
+"""Shopify Flow actions: `POST /flow/actions/{handle}`, durable like webhook deliveries."""

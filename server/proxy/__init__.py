@@ -1,0 +1,1 @@
+"""The app proxy: storefront requests Shopify forwards, signed with the `signature` query."""
