@@ -330,7 +330,7 @@ class StubWorker:
         self.config = config
         self._swapped = False
 
-    def _run(self, names: tuple[str, ...], loop: asyncio.AbstractEventLoop) -> None:
+    def _run(self, names: tuple[str, ...], loop: asyncio.AbstractEventLoop, *, only: bool) -> None:
         from actors.middleware import WorkerPools
 
         if not self._swapped:
@@ -340,7 +340,12 @@ class StubWorker:
                 if not isinstance(m, WorkerPools)
             ]
             self._swapped = True
-        worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=100)
+        worker = dramatiq.Worker(
+            self.broker,
+            queues=set(names) if only and names else None,
+            worker_threads=1,
+            worker_timeout=100,
+        )
         worker.start()
         try:
             for name in names or tuple(sorted(self.broker.get_declared_queues())):
@@ -352,14 +357,16 @@ class StubWorker:
         finally:
             worker.stop(timeout=STOP_TIMEOUT_MS)
 
-    async def drain(self, *queues: str) -> None:
+    async def drain(self, *queues: str, only: bool = False) -> None:
         """Every message on `queues` (all declared queues if none) processed, with what they
         sent on to those queues; a message that raised fails the test with its exception.
+        `only`: the worker consumes these queues alone (the others wait, as behind a busy
+        pool), so a test decides which queue's worker runs first.
 
         Dramatiq's own test pattern (a Worker, `broker.join(queue)`, `worker.join()`), run off
         the loop while the actors run on it. The worker stops before this returns: nothing
         runs in the background between two drains."""
-        await asyncio.to_thread(self._run, queues, asyncio.get_running_loop())
+        await asyncio.to_thread(self._run, queues, asyncio.get_running_loop(), only=only)
 
 
 @pytest.fixture

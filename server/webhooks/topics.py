@@ -34,6 +34,9 @@ class Topic:
     cached API pages of the shop are invalidated once the effect is committed.
     `subscribed`: by `webhookSubscriptionCreate` per shop; the mandatory privacy topics are
     not (Shopify offers no API for them: `compliance_topics` in shopify.app.toml).
+    `in_order`: the shop's lifecycle. A delivery of such a topic is applied only after every
+    delivery of these topics the intake committed before it for the same shop (by row id),
+    whichever queue's worker runs first: the worker applies a pending earlier one itself.
     """
 
     handler: Handler
@@ -41,6 +44,7 @@ class Topic:
     subscribed: bool = True
     permanent: tuple[type[Exception], ...] = ()
     changes_shop_data: bool = False
+    in_order: bool = False
 
 
 async def _data_change(topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]) -> None:
@@ -65,13 +69,13 @@ async def _shop_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str,
 
 TOPICS: dict[str, Topic] = {
     # The app's own lifecycle.
-    "app/uninstalled": Topic(_uninstalled, PROCESS_WEBHOOKS),
+    "app/uninstalled": Topic(_uninstalled, PROCESS_WEBHOOKS, in_order=True),
     # The mandatory privacy topics.
     "customers/data_request": Topic(_data_request, PROCESS_PRIVACY, subscribed=False),
     "customers/redact": Topic(
         _customer_redact, PROCESS_PRIVACY, subscribed=False, changes_shop_data=True
     ),
-    "shop/redact": Topic(_shop_redact, PROCESS_PRIVACY, subscribed=False),
+    "shop/redact": Topic(_shop_redact, PROCESS_PRIVACY, subscribed=False, in_order=True),
     # products/*, orders/*, customers/*: the sync keeps its rows fresh from these.
     **{
         topic: Topic(
@@ -87,6 +91,7 @@ TOPICS: dict[str, Topic] = {
 COMPLIANCE_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if not row.subscribed)
 SUBSCRIBED_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if row.subscribed)
 KNOWN_TOPICS: frozenset[str] = frozenset(TOPICS)
+IN_ORDER_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if row.in_order)
 # The actor of a topic nothing handles (never sent: such deliveries are stored as ignored).
 DEFAULT_ACTOR = PROCESS_WEBHOOKS
 
