@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from tortoise import Tortoise
 from models import WebhookDelivery
 from server.db import tortoise_config
 from server.embedded import free_port
-from tests.helpers import PROCESS_OUTPUTS, eventually
+from tests.helpers import PROCESS_OUTPUTS, eventually, ready_on
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -93,14 +92,6 @@ def _gone(process: psutil.Process) -> bool:
         return process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
-
-
-def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-            return int(r.status) == 200
-    except OSError:
-        return False
 
 
 def _workers_beating(var_dir: Path, processes: int) -> bool:
@@ -177,7 +168,7 @@ async def test_stops_within_the_bound_however_it_is_signalled(
     try:
         if up_line is not None:
             await eventually(
-                lambda: tree.said(up_line) and _ready(port),
+                lambda: tree.said(up_line) and ready_on(port),
                 what=f"{kind} up",
                 timeout_s=90,
                 process=tree.proc,
