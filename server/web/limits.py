@@ -1,15 +1,17 @@
 """Rate limits on every route, through the one limiter (server/ratelimit.py).
 
-| routes          | bucket key            | when Redis is down                           |
-| --------------- | --------------------- | -------------------------------------------- |
-| /auth/*         | client IP             | open: installs must not stop with a cache    |
-| /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
-| /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
-| /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
-| everything else | client IP             | open (CORS preflights included)              |
+| routes          | bucket key             |
+| --------------- | ---------------------- |
+| /auth/*         | client IP              |
+| /api/*          | shop (session token)   |
+| /webhooks       | shop (verified HMAC)   |
+| /pixel/events   | IP, then shop (events) |
+| everything else | client IP              |
 
-Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
-costs one failed call per process, not one per request.
+When Redis is down, every limit holds per process (the limiter's own buckets, for
+`ratelimit.DOWN_FOR_S` after a Redis error, so an outage costs one failed call per process
+and `ratelimit.REDIS_TIMEOUT_S` at most, not one per request): nothing is refused because
+Redis is gone, and nothing goes unlimited.
 
 /webhooks charges only deliveries whose HMAC verified (anyone can forge the shop header, so
 charging before would let a stranger spend a shop's budget): a delivery is refused with 429
@@ -18,34 +20,27 @@ when this process already knows the shop is over its ceiling, before anything is
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from server.config import Config
 from server.metrics import Metrics
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited, RateLimiter
 from server.security.hmac import normalize_shop
-from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
 
 log = logging.getLogger(__name__)
 
-DOWN_BACKOFF_S = 5.0
-REDIS_TIMEOUT_S = 0.5
 WEBHOOK_PATH = "/webhooks"
 SHOP_HEADER = "X-Shopify-Shop-Domain"
 # The pixel has its own limits (and its own answer when Redis is down) in its handler.
 _OWN_LIMITS = frozenset({"/pixel/events"})
-_LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
 
 
 def client_address(request: web.Request, *, trust_forwarded_for: bool) -> str:
@@ -73,7 +68,7 @@ def too_many_requests(scope: str, retry_after_s: int) -> Problem:
 
 
 class EdgeLimits:
-    """The route limits of one web process (fail-open, see the module docstring)."""
+    """The route limits of one web process (per process while Redis is down: see above)."""
 
     def __init__(self, config: Config, redis: Redis, metrics: Metrics) -> None:
         limits = config.rate_limits
@@ -90,7 +85,6 @@ class EdgeLimits:
         self.other_ip = Rate("ip", limits.ip_per_s, limits.ip_burst)
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
-        self._down_until = 0.0
 
     def refused(self, scope: str, retry_after_s: int) -> Problem:
         """Count a 429 and build it."""
@@ -98,24 +92,17 @@ class EdgeLimits:
         return too_many_requests(scope, retry_after_s)
 
     async def take(self, rate: Rate, key: str) -> None:
-        """Spend one token or raise the 429; a Redis that is down lets the request pass."""
+        """Spend one token or raise the 429 (per process while Redis is down)."""
         if self.limiter.spend_leased(rate, key):
-            return  # the common case: no Redis call, so no timeout to arm
-        if time.monotonic() < self._down_until:
-            return
+            return  # the common case: no Redis call, nothing awaited
+        errors = self.limiter.store_errors
         try:
-            async with asyncio.timeout(REDIS_TIMEOUT_S):
-                await self.limiter.take(rate, key)
+            await self.limiter.take(rate, key)
         except RateLimited as e:
             raise self.refused(e.scope, e.retry_after_s) from None
-        except _LIMITER_ERRORS as e:
-            self._down_until = time.monotonic() + DOWN_BACKOFF_S
-            self._metrics.rate_limit_unavailable.inc()
-            log.warning(
-                "rate limit store unavailable (%s); limits open for %.0f s",
-                type(e).__name__,
-                DOWN_BACKOFF_S,
-            )
+        finally:
+            if self.limiter.store_errors != errors:
+                self._metrics.rate_limit_unavailable.inc()
 
     async def charge_after(self, rate: Rate, key: str) -> None:
         """Spend one token for work already done: over the limit only blocks what follows."""
