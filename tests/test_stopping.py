@@ -233,3 +233,95 @@ async def test_stops_within_the_bound_however_it_is_signalled(
             again.proc.send_signal(signal.SIGTERM)
             again.proc.wait(BOUND_S + 60)
             again.output()
+
+
+async def test_a_message_still_running_at_the_bound_is_cut_off_and_redone(base_env, db, tmp_path):
+    """A delivery that cannot finish (its write waits on a lock) when the pool is stopped:
+    the worker process exits at the bound, and the delivery, rolled back with its
+    connection, is applied once by the next pool."""
+    import asyncpg
+
+    from server.config import load_config
+    from tests.helpers import install_shop
+
+    shop = "stuck-store.myshopify.com"
+    await install_shop(load_config(base_env), shop)
+    now = datetime.now(UTC)
+    delivery = await WebhookDelivery.create(
+        shop_domain=shop,
+        topic="app/uninstalled",
+        event_id="stuck",
+        received_at=now,
+        state="pending",
+        payload="{}",
+        next_attempt_at=now - timedelta(seconds=1),
+    )
+    env = {
+        **os.environ,
+        **base_env,
+        "CONFIG_FILE": str(_config_file(tmp_path)),
+        "VAR_DIR": str(tmp_path / "var"),
+        "WORKER_PROCESSES": "1",
+        "WORKER_THREADS": "1",
+        "OUTBOX_SWEEP_INTERVAL_S": "1",
+        "OUTBOX_STALE_AFTER_S": "2",
+        "SYNC_INTERVAL_S": "86400",  # the installed shop is due no sync here
+    }
+    dsn = base_env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+    blocker = await asyncpg.connect(dsn)
+    watcher = await asyncpg.connect(dsn)  # inside a transaction pg_stat_activity is a snapshot
+    holding = blocker.transaction()
+    await holding.start()
+    await blocker.execute("LOCK TABLE shops IN SHARE ROW EXCLUSIVE MODE")
+    # Only the queue of app/uninstalled: the one worker thread is there for it.
+    tree = Tree(["worker", "-Q", "webhooks"], env, tmp_path / "tree.log")
+    try:
+
+        async def stuck() -> bool:
+            waiting = await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND application_name LIKE '%worker%'"
+            )
+            assert waiting >= 1, f"{waiting} waiting"
+            return True
+
+        await eventually(stuck, what="the worker inside the delivery", process=tree.proc)
+        processes = tree.processes()
+        started = time.monotonic()
+        os.killpg(tree.proc.pid, signal.SIGTERM)
+
+        def all_gone() -> bool:
+            alive = [p.pid for p in processes if not _gone(p)]
+            assert not alive, f"still running: {alive}"
+            return True
+
+        await eventually(all_gone, what="the pool gone", timeout_s=BOUND_S + 60)
+        took_s = time.monotonic() - started
+        output = tree.output()
+        assert took_s <= BOUND_S, f"stopped in {took_s:.1f} s\n{output[-3000:]}"
+        assert "worker process still stopping" in output, output[-3000:]
+        assert tree.proc.wait(5) != 0  # cut off, and it says so
+    finally:
+        if tree.proc.poll() is None:
+            tree.kill()
+        await holding.rollback()
+        await blocker.close()
+        await watcher.close()
+    await delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("pending", 0)  # rolled back, not lost
+
+    again = Tree(["worker", "-Q", "webhooks"], env, tmp_path / "again.log")
+    try:
+
+        async def applied() -> bool:
+            await delivery.refresh_from_db()
+            assert (delivery.state, delivery.attempts) == ("done", 1)
+            return True
+
+        await eventually(
+            applied, what="the delivery applied once", timeout_s=60, process=again.proc
+        )
+    finally:
+        again.proc.send_signal(signal.SIGTERM)
+        again.proc.wait(BOUND_S + 60)
+        again.output()
