@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -134,6 +135,37 @@ async def db(base_env):
     await Tortoise.close_connections()
 
 
+async def _next_pool(
+    argv: list[str], env: dict[str, str], log: Path, check: Any, what: str
+) -> None:
+    """A fresh pool, as an orchestrator starts after a stop: `check` holds within 120 s."""
+    again = Tree(argv, env, log)
+    try:
+        await eventually(check, what=what, timeout_s=120, process=again.proc)
+    finally:
+        again.proc.send_signal(signal.SIGTERM)
+        again.proc.wait(BOUND_S + 60)
+        again.output()
+
+
+async def _signal_and_time(tree: Tree, signum: int, *, group: bool) -> float:
+    """Send the stop signal; seconds until every process of the tree has exited."""
+    processes = tree.processes()
+    started = time.monotonic()
+    if group:
+        os.killpg(tree.proc.pid, signum)
+    else:
+        tree.proc.send_signal(signum)
+
+    def all_gone() -> bool:
+        alive = [p.pid for p in processes if not _gone(p)]
+        assert not alive, f"still running: {alive}"
+        return True
+
+    await eventually(all_gone, what="every process gone", timeout_s=BOUND_S + 60)
+    return time.monotonic() - started
+
+
 KINDS = {
     # argv, what it says once it is up (None: nothing), worker processes?
     "worker": (["worker"], None, True),
@@ -186,22 +218,8 @@ async def test_stops_within_the_bound_however_it_is_signalled(
 
             # Mid-work: the sweepers handed the deliveries out, some are applied already.
             await eventually(some_applied, what="deliveries applied", process=tree.proc)
-        processes = tree.processes()
-        assert len(processes) >= (4 if kind == "all-in-one" else 3)
-
-        started = time.monotonic()
-        if target == "group":
-            os.killpg(tree.proc.pid, signum)
-        else:
-            tree.proc.send_signal(signum)
-
-        def all_gone() -> bool:
-            alive = [p.pid for p in processes if not _gone(p)]
-            assert not alive, f"still running: {alive}"
-            return True
-
-        await eventually(all_gone, what=f"every process of the {kind} gone", timeout_s=BOUND_S + 60)
-        took_s = time.monotonic() - started
+        assert len(tree.processes()) >= (4 if kind == "all-in-one" else 3)
+        took_s = await _signal_and_time(tree, signum, group=target == "group")
         code = tree.proc.wait(5)
         output = tree.output()
         assert took_s <= BOUND_S, f"stopped in {took_s:.1f} s (bound {BOUND_S} s)\n{output[-3000:]}"
@@ -218,21 +236,13 @@ async def test_stops_within_the_bound_however_it_is_signalled(
     if workers:
         # Nothing lost: what the stopped pool had not applied (or was cut off in) is applied
         # by the next pool, once its sweeper finds it due.
-        again = Tree(["worker"], env, tmp_path / "again.log")
-        try:
 
-            async def all_applied() -> dict[str, int]:
-                states = await _states()
-                assert states == {"done": DELIVERIES}, states
-                return states
+        async def all_applied() -> dict[str, int]:
+            states = await _states()
+            assert states == {"done": DELIVERIES}, states
+            return states
 
-            await eventually(
-                all_applied, what="every delivery applied", timeout_s=120, process=again.proc
-            )
-        finally:
-            again.proc.send_signal(signal.SIGTERM)
-            again.proc.wait(BOUND_S + 60)
-            again.output()
+        await _next_pool(["worker"], env, tmp_path / "again.log", all_applied, "all applied")
 
 
 async def test_a_message_still_running_at_the_bound_is_cut_off_and_redone(base_env, db, tmp_path):
@@ -286,17 +296,7 @@ async def test_a_message_still_running_at_the_bound_is_cut_off_and_redone(base_e
             return True
 
         await eventually(stuck, what="the worker inside the delivery", process=tree.proc)
-        processes = tree.processes()
-        started = time.monotonic()
-        os.killpg(tree.proc.pid, signal.SIGTERM)
-
-        def all_gone() -> bool:
-            alive = [p.pid for p in processes if not _gone(p)]
-            assert not alive, f"still running: {alive}"
-            return True
-
-        await eventually(all_gone, what="the pool gone", timeout_s=BOUND_S + 60)
-        took_s = time.monotonic() - started
+        took_s = await _signal_and_time(tree, signal.SIGTERM, group=True)
         output = tree.output()
         assert took_s <= BOUND_S, f"stopped in {took_s:.1f} s\n{output[-3000:]}"
         assert "worker process still stopping" in output, output[-3000:]
@@ -310,18 +310,11 @@ async def test_a_message_still_running_at_the_bound_is_cut_off_and_redone(base_e
     await delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("pending", 0)  # rolled back, not lost
 
-    again = Tree(["worker", "-Q", "webhooks"], env, tmp_path / "again.log")
-    try:
+    async def applied() -> bool:
+        await delivery.refresh_from_db()
+        assert (delivery.state, delivery.attempts) == ("done", 1)
+        return True
 
-        async def applied() -> bool:
-            await delivery.refresh_from_db()
-            assert (delivery.state, delivery.attempts) == ("done", 1)
-            return True
-
-        await eventually(
-            applied, what="the delivery applied once", timeout_s=60, process=again.proc
-        )
-    finally:
-        again.proc.send_signal(signal.SIGTERM)
-        again.proc.wait(BOUND_S + 60)
-        again.output()
+    await _next_pool(
+        ["worker", "-Q", "webhooks"], env, tmp_path / "again.log", applied, "applied once"
+    )
