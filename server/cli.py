@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import date
@@ -438,23 +439,49 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
             preexec_fn=die_with_parent(signal.SIGKILL),  # noqa: PLW1509  (see server/processes.py)
             stdin=subprocess.DEVNULL,
         )
-        stack.callback(_stop_worker, worker, timeout_s=config.app.shutdown_timeout_s + 5)
+        # The pool stops beside the web processes, from the same signal: the whole tree is
+        # down within app.shutdown_timeout_s + 5 s (the stores, which both need, last).
+        pool = WorkerPoolStop(worker, timeout_s=config.app.shutdown_timeout_s + 5)
+        stack.callback(pool.wait)
 
         def ready(url: str) -> None:
             print(f"Shopify app backend running at {url} (Ctrl-C to stop)", flush=True)  # noqa: T201
 
         from server.web.serve import serve, web_processes
 
-        return serve(config, processes=web_processes(config), on_ready=ready, env=worker_env)
+        return serve(
+            config,
+            processes=web_processes(config),
+            on_ready=ready,
+            on_stop=pool.begin,
+            env=worker_env,
+        )
 
 
-def _stop_worker(worker: subprocess.Popen[bytes], *, timeout_s: float) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
+class WorkerPoolStop:
+    """The all-in-one's worker pool: SIGTERM once (`begin`, from the web's stop signal, or
+    `wait` if nothing called it), then at most `timeout_s` from then before SIGKILL."""
+
+    def __init__(self, worker: subprocess.Popen[bytes], *, timeout_s: float) -> None:
+        self.worker = worker
+        self.timeout_s = timeout_s
+        self._deadline: float | None = None
+
+    def begin(self) -> None:
+        """Ask the pool to stop (safe in a signal handler; a repeat does nothing)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.timeout_s
+            if self.worker.poll() is None:
+                self.worker.send_signal(signal.SIGTERM)
+
+    def wait(self) -> None:
+        """Until the pool has stopped; killed (its whole group) at the deadline."""
+        self.begin()
+        assert self._deadline is not None
         try:
-            worker.wait(timeout_s)
+            self.worker.wait(max(0.0, self._deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             log.warning("worker pool did not stop in time; killing it")
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(5)
-    log.info("worker pool stopped", extra={"exit_code": worker.returncode})
+            os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait(5)
+        log.info("worker pool stopped", extra={"exit_code": self.worker.returncode})

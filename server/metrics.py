@@ -201,7 +201,14 @@ class Metrics:
         )
         self.rate_limit_unavailable = Counter(
             "http_rate_limit_store_errors",
-            "Times the rate limit store (Redis) failed; fail-open routes then pass unlimited",
+            "Times the rate limit store (Redis) failed; limits are then per process for 5 s",
+            registry=self.registry,
+        )
+        self.redis_fallbacks = Counter(
+            "redis_fallbacks",
+            "Work done without Redis, by use: rate_limit (a request limited per process),"
+            " wake (a wake-up left to the sweeper), cache (an API page read from PostgreSQL)",
+            ["use"],
             registry=self.registry,
         )
         self.dramatiq = DramatiqCollector()

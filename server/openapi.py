@@ -259,7 +259,10 @@ PATHS: dict[str, Any] = {
     "/readyz": {
         "get": {
             "summary": "Readiness: database, Redis and broker",
-            "responses": {"200": _json("ready"), "503": PROBLEM},
+            "responses": {
+                "200": _json("ready, or degraded (Redis or the broker down)"),
+                "503": PROBLEM,
+            },
         }
     },
     "/metrics": {

@@ -16,6 +16,8 @@ from typing import Any
 
 import dramatiq
 
+from server import fallbacks
+
 log = logging.getLogger(__name__)
 
 # Sends waiting for the thread beyond this are dropped: the sweeper covers them, and a
@@ -82,6 +84,7 @@ class Waker:
         except Exception as e:
             # The work is committed; only the wake-up is lost (the sweeper resends it).
             log.warning("could not wake %s: %s", actor, type(e).__name__)
+            fallbacks.count(fallbacks.WAKE)
             return False
         return True
 

@@ -342,7 +342,7 @@ class StubWorker:
             self._swapped = True
         worker = dramatiq.Worker(
             self.broker,
-            queues=set(names) if only else None,
+            queues=set(names) if only and names else None,
             worker_threads=1,
             worker_timeout=100,
         )
@@ -360,7 +360,8 @@ class StubWorker:
     async def drain(self, *queues: str, only: bool = False) -> None:
         """Every message on `queues` (all declared queues if none) processed, with what they
         sent on to those queues; a message that raised fails the test with its exception.
-        `only`: the worker consumes those queues alone (the others wait).
+        `only`: the worker consumes these queues alone (the others wait, as behind a busy
+        pool), so a test decides which queue's worker runs first.
 
         Dramatiq's own test pattern (a Worker, `broker.join(queue)`, `worker.join()`), run off
         the loop while the actors run on it. The worker stops before this returns: nothing

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -277,6 +278,15 @@ def run_cli(
         timeout=timeout_s,
         check=False,
     )
+
+
+def ready_on(port: int) -> bool:
+    """GET /readyz on loopback `port` answers 200 (False while nothing listens there)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            return int(r.status) == 200
+    except OSError:
+        return False
 
 
 def all_in_one_env(var_dir: Path, port: int) -> dict[str, str]:

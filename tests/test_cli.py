@@ -151,9 +151,9 @@ async def test_serve_finishes_in_flight_requests_on_sigterm(base_env, redis_url)
             await asyncio.wait_for(accepted.wait(), 10)  # the request is now waiting on Redis
             proc.send_signal(signal.SIGTERM)
             response = await asyncio.wait_for(in_flight, 20)
-            assert response.status == 503
+            assert response.status == 200  # Redis is only a helper: degraded, still ready
             body = await response.json(content_type=None)
-            assert body["checks"]["redis"] == "failed: timed out"
+            assert body["checks"]["redis"] == "degraded: timed out"
             response.release()
         code = await asyncio.wait_for(proc.wait(), 30)
         assert code == 0

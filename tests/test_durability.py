@@ -56,6 +56,13 @@ class Stores:
         shutil.rmtree(self.redis.data_dir, ignore_errors=True)
         self.redis.start(port=self.redis_port)
 
+    def stop_redis(self) -> None:
+        self.redis.stop()
+
+    def start_redis_empty(self) -> None:
+        shutil.rmtree(self.redis.data_dir, ignore_errors=True)
+        self.redis.start(port=self.redis_port)
+
     def restart_postgres(self) -> None:
         self.pg.stop()
         self.pg.start(port=self.pg_port)
@@ -306,6 +313,49 @@ async def _under_load_with(
 async def test_redis_restarted_empty_under_load_loses_nothing(app, fault_env, stores, start_worker):
     worker = start_worker(fault_env, threads=4)
     await _under_load_with(app, worker, stores.restart_redis_empty, "Redis restarted empty")
+
+
+REDIS_OUTAGE_S = 4.0
+
+
+async def test_a_redis_outage_alone_refuses_no_post_and_loses_nothing(
+    app, fault_env, stores, start_worker
+):
+    """Redis is only a helper: while it is down (seconds of load), every webhook is answered
+    200 and every pixel post 202 after its commit (limits per process, wake-ups left to the
+    sweeper), /readyz stays 200 (degraded) and /metrics counts the fallbacks; once it is
+    back (empty), everything taken is applied once."""
+    client, config = app
+    worker = start_worker(fault_env, threads=4)
+    pixel = await _setup_shops(config)
+    during: dict[str, Any] = {}
+
+    async def outage() -> None:
+        await asyncio.to_thread(stores.stop_redis)
+        await asyncio.sleep(REDIS_OUTAGE_S)  # the load goes on without Redis
+        ready = await client.get("/readyz")
+        during["readyz"] = (ready.status, await ready.json())
+        during["metrics"] = await (await client.get("/metrics")).text()
+        await asyncio.to_thread(stores.start_redis_empty)
+
+    load = await _run_with_fault(client, config, pixel, outage)
+    counts = await _assert_nothing_lost(load, pixel)
+    statuses = {s for _, s in load.webhooks.values()} | set(load.pixel.values())
+    refused = [s for _, s in load.webhooks.values() if s != 200]
+    refused += [s for s in load.pixel.values() if s != 202]
+    print(load.report("Redis down for 4 s"), counts, f"{len(refused)} refused")
+    assert not refused, load.report("posts refused while Redis was down")
+    assert statuses == {200, 202} and load.errors == 0
+    status, body = during["readyz"]
+    assert status == 200 and body["status"] == "degraded", body
+    assert body["checks"]["database"] == "ok" and body["checks"]["redis"].startswith("degraded")
+    fallbacks = {
+        line.split('"')[1]: float(line.rsplit(" ", 1)[1])
+        for line in during["metrics"].splitlines()
+        if line.startswith("redis_fallbacks_total{")
+    }
+    assert fallbacks["rate_limit"] > 0 and fallbacks["wake"] > 0, fallbacks
+    assert worker.alive()
 
 
 async def test_postgres_restarted_under_load_applies_no_5xx_and_loses_no_2xx(

@@ -295,6 +295,26 @@ async def test_broker_down_is_still_202_with_every_event_stored(
         broker.close()
 
 
+async def test_redis_down_is_still_202_limited_per_process_and_counted(
+    make_client, make_config, stub_broker
+):
+    config = make_config(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    client = await make_client(config)
+    shop, pixel = await pixel_shop(config)
+    for _ in range(3):
+        response = await _post(client, pixel.ingest_key, [envelope(), envelope()])
+        assert response.status == 202, await response.text()
+    assert await PixelEvent.filter(shop_id=shop.id).count() == 6
+    metrics = await (await client.get("/metrics")).text()
+    assert 'redis_fallbacks_total{use="rate_limit"}' in metrics
+    fallbacks = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('redis_fallbacks_total{use="rate_limit"}')
+    ]
+    assert fallbacks and fallbacks[0] >= 6  # per request: the IP's limit and the shop's
+
+
 async def test_database_down_is_503_and_accepts_nothing(client, config, clean_database):
     from tests.helpers import DatabaseDown
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -16,7 +15,7 @@ import pytest
 
 from server.embedded import free_port
 from server.processes import AlreadyRunning, InstanceLock
-from tests.helpers import all_in_one_env, embedded_base_dir, wait_until
+from tests.helpers import all_in_one_env, embedded_base_dir, ready_on, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,14 +96,6 @@ def test_a_child_dies_with_a_parent_killed_by_sigkill():
     _wait_gone({child}, 10, "the child gone with its SIGKILLed parent")
 
 
-def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-            return int(r.status) == 200
-    except OSError:
-        return False
-
-
 def _start_all_in_one(env: dict[str, str]) -> subprocess.Popen[str]:
     # Its own session and process group, as a shell gives a foreground job.
     return subprocess.Popen(
@@ -120,7 +111,7 @@ def _start_all_in_one(env: dict[str, str]) -> subprocess.Popen[str]:
 
 def _wait_ready(proc: subprocess.Popen[str], port: int) -> set[int]:
     wait_until(
-        lambda: _ready(port),
+        lambda: ready_on(port),
         what="the all-in-one ready",
         timeout_s=90,
         interval_s=0.25,

@@ -33,3 +33,24 @@ async def test_a_key_over_its_limit_is_not_spent_locally(redis_client):
         await limiter.take(rate, "k")
     assert not limiter.spend_leased(rate, "k")
     assert limiter.blocked_for(rate, "k") is not None
+
+
+async def test_a_redis_that_is_down_limits_per_process_and_stops_asking(redis_client):
+    from redis.asyncio import Redis
+
+    from server.embedded import free_port
+
+    async with Redis.from_url(f"redis://127.0.0.1:{free_port()}/0") as down:
+        limiter = RateLimiter(down, lease_s=0.1, prefix=f"test-rl:{uuid.uuid4().hex}")
+        rate = Rate("unit", per_s=1, burst=3)
+        # Taken, not refused for want of Redis: the process's own bucket of the same rate.
+        for _ in range(3):
+            await limiter.take(rate, "k")
+        assert limiter.redis_down and limiter.store_errors == 1
+        with pytest.raises(RateLimited) as over:
+            await limiter.take(rate, "k")
+        assert over.value.retry_after_s >= 1
+        # Another key has its own bucket; Redis is not asked again while it is down.
+        await limiter.take(rate, "other")
+        assert limiter.store_errors == 1
+        assert limiter.fallbacks == 5

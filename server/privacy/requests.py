@@ -246,7 +246,9 @@ async def redact_shop(
     async with in_transaction() as conn:
         await lock_shop(conn, domain)
         shop = await Shop.filter(domain=domain).using_db(conn).first()
-        if shop is not None and _reinstalled_since(shop, at):
+        if shop is not None and _reinstalled_since(
+            shop, await _uninstall_followed(conn, domain, delivery) or at - SHOP_REDACT_DELAY
+        ):
             # The merchant came back after the uninstall this redaction follows.
             await record_audit(
                 conn,
@@ -286,9 +288,29 @@ async def redact_shop(
     return counts
 
 
-def _reinstalled_since(shop: Shop, at: datetime) -> bool:
-    return (
-        shop.installed
-        and shop.installed_at is not None
-        and (shop.installed_at > at - SHOP_REDACT_DELAY)
-    )
+# The uninstall a redaction follows: the shop's last app/uninstalled the intake committed
+# before it (ids follow the commit order). Its earlier lifecycle deliveries are applied by
+# then (server/webhooks/topics.py, `in_order`), or failed for good.
+_UNINSTALL_FOLLOWED = """
+SELECT triggered_at, received_at FROM webhook_deliveries
+WHERE shop_domain = $1 AND topic = 'app/uninstalled' AND id < $2
+ORDER BY id DESC LIMIT 1
+"""
+
+
+async def _uninstall_followed(
+    conn: BaseDBAsyncClient, domain: str, delivery: dict[str, Any]
+) -> datetime | None:
+    """When the uninstall this redaction follows happened; None when it is not on record
+    (then Shopify's rule stands in: the redaction comes 48 hours after the uninstall)."""
+    if delivery.get("id") is None:
+        return None
+    rows = await conn.execute_query_dict(_UNINSTALL_FOLLOWED, [domain, int(delivery["id"])])
+    if not rows:
+        return None
+    return rows[0]["triggered_at"] or rows[0]["received_at"]  # type: ignore[no-any-return]
+
+
+def _reinstalled_since(shop: Shop, uninstalled_at: datetime) -> bool:
+    """An install was committed after the uninstall: the merchant came back."""
+    return shop.installed and shop.installed_at is not None and shop.installed_at > uninstalled_at

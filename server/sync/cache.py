@@ -15,6 +15,8 @@ from collections.abc import Iterable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from server import fallbacks
+
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +55,7 @@ class PageCache:
             raw = await self.redis.get(version_key(shop_id))
         except RedisError as e:
             log.warning("cache unavailable: %s", type(e).__name__)
+            fallbacks.count(fallbacks.CACHE)  # the page is read from PostgreSQL
             return None
         return int(raw) if raw is not None else 0
 

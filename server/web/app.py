@@ -16,6 +16,7 @@ from aiohttp_session import session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
+from server import fallbacks
 from server.admin.http import frame_ancestors
 from server.billing.http import billing_gate
 from server.config import Config
@@ -114,6 +115,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
     )
     app[keys.CONFIG] = config
     app[keys.METRICS] = Metrics()
+    fallbacks.bind(app[keys.METRICS].redis_fallbacks)
     app.cleanup_ctx.extend(
         [
             pools_ctx,

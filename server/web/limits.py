@@ -1,13 +1,13 @@
 """Rate limits on every route, through the one limiter (server/ratelimit.py).
 
-| routes          | bucket key            | when Redis is down                           |
-| --------------- | --------------------- | -------------------------------------------- |
-| /auth/*         | client IP             | open: installs must not stop with a cache    |
-| /api/*          | shop (session token)  | open: the merchant's admin keeps working     |
-| /webhooks       | shop (verified HMAC)  | open: Shopify's deliveries are never refused |
-| /pixel/events   | IP, then shop (events)| closed: 503 + Retry-After (server/pixel)     |
-| /proxy/ /ext/ /flow/ | verified shop (*)  | open (see below)                           |
-| everything else | client IP             | open (CORS preflights included)              |
+| routes          | bucket key             |
+| --------------- | ---------------------- |
+| /auth/*         | client IP              |
+| /api/*          | shop (session token)   |
+| /webhooks       | shop (verified HMAC)   |
+| /pixel/events   | IP, then shop (events) |
+| /proxy/ /ext/ /flow/ | verified shop (*) |
+| everything else | client IP              |
 
 (*) charged by the handler (`limit_verified_shop`) once the signature or token named the
 shop. As on /webhooks, a request refused 401 spends nothing: per IP would let one
@@ -15,8 +15,10 @@ stranger's forgeries block every shop behind a load balancer (and all app proxy 
 calls come from Shopify's servers), per named shop would let them spend its budget. A path
 under these prefixes that no route matches is limited per IP.
 
-Fail-open skips the limiter for `DOWN_BACKOFF_S` after a Redis error, so a Redis outage
-costs one failed call per process, not one per request.
+When Redis is down, every limit holds per process (the limiter's own buckets, for
+`ratelimit.DOWN_FOR_S` after a Redis error, so an outage costs one failed call per process
+and `ratelimit.REDIS_TIMEOUT_S` at most, not one per request): nothing is refused because
+Redis is gone, and nothing goes unlimited.
 
 /webhooks charges only deliveries whose HMAC verified (anyone can forge the shop header, so
 charging before would let a stranger spend a shop's budget): a delivery is refused with 429
@@ -28,34 +30,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from server.config import Config
 from server.metrics import Metrics
 from server.problem import Problem
 from server.ratelimit import Rate, RateLimited, RateLimiter
-from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
 
 log = logging.getLogger(__name__)
 
-DOWN_BACKOFF_S = 5.0
-REDIS_TIMEOUT_S = 0.5
 WEBHOOK_PATH = "/webhooks"
 # The intake lanes charge their own limits in their handlers (server/web/lanes.py): the
-# pixel's (with its own answer when Redis is down) and the webhooks' per-shop ceiling.
+# pixel's and the webhooks' per-shop ceiling.
 _OWN_LIMITS = frozenset({"/pixel/events", WEBHOOK_PATH})
 # Signed surfaces: the shop is known only once the signature or token verified, and all of
 # a proxy's storefront calls come from Shopify's servers (a per-IP bucket would be shared by
 # every shop), so the handler charges the verified shop's bucket.
 _VERIFIED_SHOP_PREFIXES = ("/proxy/", "/ext/", "/flow/")
-_LIMITER_ERRORS: tuple[type[BaseException], ...] = (RedisError, *STORE_DOWN_ERRORS)
 
 
 def client_address(request: web.BaseRequest, *, trust_forwarded_for: bool) -> str:
@@ -83,7 +79,7 @@ def too_many_requests(scope: str, retry_after_s: int) -> Problem:
 
 
 class EdgeLimits:
-    """The route limits of one web process (fail-open, see the module docstring)."""
+    """The route limits of one web process (per process while Redis is down: see above)."""
 
     def __init__(self, config: Config, redis: Redis, metrics: Metrics) -> None:
         limits = config.rate_limits
@@ -105,7 +101,6 @@ class EdgeLimits:
         }
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
-        self._down_until = 0.0
         self._charging: set[asyncio.Task[None]] = set()
 
     def refused(self, scope: str, retry_after_s: int) -> Problem:
@@ -114,24 +109,17 @@ class EdgeLimits:
         return too_many_requests(scope, retry_after_s)
 
     async def take(self, rate: Rate, key: str) -> None:
-        """Spend one token or raise the 429; a Redis that is down lets the request pass."""
+        """Spend one token or raise the 429 (per process while Redis is down)."""
         if self.limiter.spend_leased(rate, key):
-            return  # the common case: no Redis call, so no timeout to arm
-        if time.monotonic() < self._down_until:
-            return
+            return  # the common case: no Redis call, nothing awaited
+        errors = self.limiter.store_errors
         try:
-            async with asyncio.timeout(REDIS_TIMEOUT_S):
-                await self.limiter.take(rate, key)
+            await self.limiter.take(rate, key)
         except RateLimited as e:
             raise self.refused(e.scope, e.retry_after_s) from None
-        except _LIMITER_ERRORS as e:
-            self._down_until = time.monotonic() + DOWN_BACKOFF_S
-            self._metrics.rate_limit_unavailable.inc()
-            log.warning(
-                "rate limit store unavailable (%s); limits open for %.0f s",
-                type(e).__name__,
-                DOWN_BACKOFF_S,
-            )
+        finally:
+            if self.limiter.store_errors != errors:
+                self._metrics.rate_limit_unavailable.inc()
 
     async def charge_after(self, rate: Rate, key: str) -> None:
         """Spend one token for work already done: over the limit only blocks what follows."""

@@ -54,18 +54,29 @@ async def _timed(check: Awaitable[None]) -> str | None:
     return None
 
 
+# Redis and the broker are helpers: without them deliveries and events are still taken
+# (rate limits per process, wake-ups left to the sweeper, pages read from PostgreSQL), so a
+# load balancer must keep the process. Only the database makes it unready.
+_HELPERS = ("redis", "broker")
+
+
 async def readyz(request: web.Request) -> web.Response:
-    """Ready: the database, Redis and the broker each answer; 503 names what failed."""
+    """Ready: the database answers (else 503). Redis or the broker not answering is 200
+    with status "degraded" and the check's detail."""
     names = ("database", "redis", "broker")
     results = await asyncio.gather(
         _timed(_check_db()), _timed(_check_redis(request)), _timed(_check_broker(request))
     )
-    checks = {
-        name: ("ok" if err is None else f"failed: {err}")
-        for name, err in zip(names, results, strict=True)
-    }
+    checks = {}
+    for name, err in zip(names, results, strict=True):
+        if err is None:
+            checks[name] = "ok"
+        elif name in _HELPERS:
+            checks[name] = f"degraded: {err}"
+        else:
+            checks[name] = f"failed: {err}"
     failed = [name for name, err in zip(names, results, strict=True) if err is not None]
-    if failed:
+    if "database" in failed:
         log.warning("not ready: %s", ", ".join(failed), extra={"checks": checks})
         return problem_response(
             503,
@@ -74,6 +85,9 @@ async def readyz(request: web.Request) -> web.Response:
             headers=retry_after_header(RETRY_AFTER_S),
             checks=checks,
         )
+    if failed:
+        log.warning("degraded: %s", ", ".join(failed), extra={"checks": checks})
+        return json_response({"status": "degraded", "checks": checks})
     return json_response({"status": "ok", "checks": checks})
 
 

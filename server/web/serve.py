@@ -75,8 +75,15 @@ class JsonAccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
 
-async def run_web(config: Config, *, on_ready: Any = None, reuse_port: bool = False) -> int:
-    """Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pools."""
+async def run_web(
+    config: Config,
+    *,
+    on_ready: Any = None,
+    on_stop: Callable[[], None] | None = None,
+    reuse_port: bool = False,
+) -> int:
+    """Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pools.
+    `on_stop` is called as the signal arrives (the all-in-one stops its workers then)."""
     app = create_app(config)
     runner = make_runner(
         app,
@@ -95,8 +102,14 @@ async def run_web(config: Config, *, on_ready: Any = None, reuse_port: bool = Fa
     url = f"http://{config.app.host}:{port}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        if on_stop is not None:
+            on_stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     log.info("serving on %s", url, extra={"url": url})
     if on_ready is not None:
         on_ready(url)
@@ -132,9 +145,11 @@ def serve(
     *,
     processes: int,
     on_ready: Callable[[str], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
-    """Serve with `processes` processes (see the module docstring); returns the exit code."""
+    """Serve with `processes` processes (see the module docstring); returns the exit code.
+    `on_stop` is called when the stop signal arrives."""
     import uvloop
 
     environ = os.environ if env is None else env
@@ -148,15 +163,23 @@ def serve(
 
         return uvloop.run(run_web(config, on_ready=tell_parent, reuse_port=True))
     if processes <= 1:
-        return uvloop.run(run_web(config, on_ready=on_ready))
-    return Supervisor(config, processes, environ).run(on_ready)
+        return uvloop.run(run_web(config, on_ready=on_ready, on_stop=on_stop))
+    return Supervisor(config, processes, environ, on_stop=on_stop).run(on_ready)
 
 
 class Supervisor:
     """N web processes on one port; see the module docstring."""
 
-    def __init__(self, config: Config, processes: int, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        processes: int,
+        env: Mapping[str, str],
+        *,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
         self.config = config
+        self.on_stop = on_stop
         self.processes = processes
         self.env = dict(env)
         self.children: list[subprocess.Popen[bytes]] = []
@@ -178,7 +201,7 @@ class Supervisor:
             try:
                 self.children = [self._spawn(write_end) for _ in range(self.processes)]
                 if not self._wait_ready(read_end):
-                    return 1
+                    return 0 if self._stopping else 1  # stopped while starting: a clean stop
                 # Children started from now on do not report: only the first start waits.
             finally:
                 os.close(write_end)
@@ -271,6 +294,8 @@ class Supervisor:
 
     def _stop(self, _signum: int, _frame: Any) -> None:
         self._stopping = True
+        if self.on_stop is not None:
+            self.on_stop()
 
     def _stop_children(self) -> None:
         for child in self.children:

@@ -20,6 +20,7 @@ import asyncpg  # type: ignore[import-untyped]
 import orjson
 from redis.asyncio import Redis
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
@@ -28,7 +29,7 @@ from server.stores import store_down
 from server.sync.cache import bump_version, bump_versions
 from server.sync.changes import Change, PayloadError
 from server.webhooks.delivery import delivery_meta
-from server.webhooks.topics import TOPICS, BatchHandler, Topic
+from server.webhooks.topics import IN_ORDER_TOPICS, TOPICS, BatchHandler, Topic
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,24 @@ UPDATE webhook_deliveries SET
 WHERE id = $1 AND state = 'pending'
 RETURNING state
 """
+
+
+# A lifecycle delivery's earlier ones (same shop, in-order topics, lower id) still pending,
+# oldest first. FOR UPDATE waits for one a worker is applying right now: it comes back once
+# that worker is done only if it is still pending. Waits only go from a later id to an
+# earlier one, never back, so two workers never wait on each other.
+_EARLIER_IN_ORDER = """
+SELECT id, shop_domain, topic, event_id, webhook_id, triggered_at, received_at, payload
+FROM webhook_deliveries
+WHERE shop_domain = $1 AND topic = ANY($2::text[]) AND id < $3 AND state = 'pending'
+ORDER BY id
+FOR UPDATE
+"""
+
+
+class EarlierDeliveryPending(Exception):
+    """A delivery of the shop's lifecycle committed before this one could not be applied yet,
+    so this one waits (it is retried; the earlier one keeps its own retries)."""
 
 
 def _strip_nul(value: Any) -> Any:
@@ -240,11 +259,9 @@ async def process_delivery(delivery_id: int, *, outbox: OutboxConfig, redis: Red
             if route is None:  # a route removed between deploys: nothing handles it now
                 await conn.execute_query(_DONE, [delivery_id, "ignored", None])
                 return "ignored"
-            if row["payload"] is None:
-                raise PayloadError("the payload is gone (purged after its retention)")
-            payload = _without_nul(orjson.loads(row["payload"]), row["payload"])
-            await route.handler(row["topic"], row["shop_domain"], payload, delivery_meta(row))
-            await conn.execute_query(_DONE, [delivery_id, DELIVERY_DONE, None])
+            if route.in_order:
+                await _apply_earlier(conn, row)
+            await _apply(conn, row, route)
     except Exception as e:
         if store_down(e) or row is None:
             raise
@@ -267,6 +284,31 @@ async def process_delivery(delivery_id: int, *, outbox: OutboxConfig, redis: Red
         # After the commit: no cached API page may show what the delivery replaced.
         await bump_version(redis, int(row["shop_id"]))
     return "done"
+
+
+async def _apply(conn: BaseDBAsyncClient, row: dict[str, Any], route: Topic) -> None:
+    """Run a claimed delivery's handler and mark it done, in the caller's transaction."""
+    if row["payload"] is None:
+        raise PayloadError("the payload is gone (purged after its retention)")
+    payload = _without_nul(orjson.loads(row["payload"]), row["payload"])
+    await route.handler(row["topic"], row["shop_domain"], payload, delivery_meta(row))
+    await conn.execute_query(_DONE, [row["id"], DELIVERY_DONE, None])
+
+
+async def _apply_earlier(conn: BaseDBAsyncClient, row: dict[str, Any]) -> None:
+    """Apply, first, the shop's lifecycle deliveries committed before `row` and still pending."""
+    earlier = await conn.execute_query_dict(
+        _EARLIER_IN_ORDER, [row["shop_domain"], list(IN_ORDER_TOPICS), row["id"]]
+    )
+    for first in earlier:
+        try:
+            await _apply(conn, first, TOPICS[first["topic"]])
+        except Exception as e:
+            # Store errors stay store errors (store_down follows the cause).
+            raise EarlierDeliveryPending(
+                f"delivery {first['id']} ({first['topic']}) before it is not applied yet:"
+                f" {type(e).__name__}"
+            ) from e
 
 
 async def _record_failure(

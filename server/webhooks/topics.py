@@ -92,6 +92,9 @@ class Topic:
     `options`: the subscription's filter, include_fields and metafield_namespaces. None
     are set today: the data topics' handlers read whole payloads (an include_fields list
     must name every field server/sync/changes.py reads).
+    `in_order`: the shop's lifecycle. A delivery of such a topic is applied only after every
+    delivery of these topics the intake committed before it for the same shop (by row id),
+    whichever queue's worker runs first: the worker applies a pending earlier one itself.
     """
 
     handler: Handler
@@ -104,6 +107,7 @@ class Topic:
     # The actor of a busy shop's deliveries of this topic (see BUSY_SHOP_PER_S).
     busy_actor: str | None = None
     options: SubscriptionOptions = NO_OPTIONS
+    in_order: bool = False
 
 
 async def _data_change(topic: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
@@ -135,7 +139,7 @@ async def _billing(topic: str, shop: str, payload: dict[str, Any], _d: dict[str,
 
 TOPICS: dict[str, Topic] = {
     # The app's own lifecycle.
-    "app/uninstalled": Topic(_uninstalled, PROCESS_WEBHOOKS),
+    "app/uninstalled": Topic(_uninstalled, PROCESS_WEBHOOKS, in_order=True),
     # Billing: the charges' status (server/billing/state.py).
     **{
         topic: Topic(_billing, PROCESS_WEBHOOKS, permanent=(BillingPayloadError,))
@@ -146,7 +150,7 @@ TOPICS: dict[str, Topic] = {
     "customers/redact": Topic(
         _customer_redact, PROCESS_PRIVACY, subscribed=False, changes_shop_data=True
     ),
-    "shop/redact": Topic(_shop_redact, PROCESS_PRIVACY, subscribed=False),
+    "shop/redact": Topic(_shop_redact, PROCESS_PRIVACY, subscribed=False, in_order=True),
     # products/*, orders/*, customers/*: the sync keeps its rows fresh from these.
     **{
         topic: Topic(
@@ -168,6 +172,7 @@ KNOWN_TOPICS: frozenset[str] = frozenset(TOPICS)
 SUBSCRIPTION_OPTIONS: dict[str, SubscriptionOptions] = {
     t: row.options for t, row in TOPICS.items() if row.subscribed
 }
+IN_ORDER_TOPICS: tuple[str, ...] = tuple(t for t, row in TOPICS.items() if row.in_order)
 # The actor of a topic nothing handles (never sent: such deliveries are stored as ignored).
 DEFAULT_ACTOR = PROCESS_WEBHOOKS
 
