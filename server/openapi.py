@@ -190,7 +190,9 @@ PATHS: dict[str, Any] = {
     },
     "/webhooks": {
         "post": {
-            "summary": "Shopify webhook delivery (HMAC over the raw body; dedup on event id)",
+            "summary": "Shopify webhook delivery (HMAC over the raw body; dedup on event id). "
+            "Each header may also come without the X- prefix (Shopify-Topic, ...), "
+            "under the same rules",
             "parameters": [
                 {"name": h, "in": "header", "required": req, "schema": {"type": "string"}}
                 for h, req in (

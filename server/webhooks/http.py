@@ -86,7 +86,7 @@ async def read_limited_body(request: web.BaseRequest, limit: int) -> bytes:
 def _header(headers: Any, name: str, *, max_chars: int) -> str:
     value = _get(headers, name)
     if not value:
-        raise Problem(400, f"the {name} header is required", title="Missing header")
+        raise Problem(400, f"the {name} (or {name[2:]}) header is required", title="Missing header")
     if len(value) > max_chars or not value.isprintable():
         raise Problem(400, f"the {name} header is not valid", title="Invalid header")
     return value
