@@ -94,8 +94,10 @@ FROM (
 WHERE d.id = c.id
 """
 
-# Group commit: a flush waits this long for company, and carries at most this much.
-FLUSH_INTERVAL_S = 0.002
+# Group commit: a flush waits this long for company, and carries at most this much. No
+# wait: what arrives while a flush runs goes in the next one (measured against 2 ms in one
+# A/B run: 2,361 vs 2,109 and 3,079 vs 2,514 deliveries/s at 64 connections).
+FLUSH_INTERVAL_S = 0.0
 MAX_BATCH_DELIVERIES = 256
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_CONCURRENT_FLUSHES = 2
