@@ -224,9 +224,9 @@ async def test_stops_within_the_bound_however_it_is_signalled(
         output = tree.output()
         assert took_s <= BOUND_S, f"stopped in {took_s:.1f} s (bound {BOUND_S} s)\n{output[-3000:]}"
         assert "Killing worker process" not in output, output[-3000:]
-        if kind == "worker" and target == "group" and signum == signal.SIGTERM:
-            # Each worker process got it twice (the group's, the main process's forward).
-            assert "already stopping: SIGTERM ignored" in output, output[-3000:]
+        # A group SIGTERM reaches each worker process twice (the group's, the main process's
+        # forward) unless it has finished stopping before the forward: the second one is then
+        # "already stopping: SIGTERM ignored", never the kill path above.
         assert code == 0, output[-3000:]
     finally:
         if tree.proc.poll() is None:

@@ -83,7 +83,10 @@ async def test_every_topic_end_to_end_with_a_real_worker(
         process=worker,
     )
     assert await PrivacyAudit.filter(topic="customers/redact").count() == 1
-    assert (await WebhookDelivery.get(event_id=redact.event_id)).duplicates == 4
+    # A copy whose row the worker held is counted once the worker lets go.
+    await eventually(
+        lambda: _duplicates(redact.event_id, 4), what="the copies counted", process=worker
+    )
     who = CustomerIdentity.from_payload({"customer": JOHN}, orders_key="none")
     shop_row = await Shop.get(domain=SHOP)
     for model, rule in privacy_models():
@@ -147,3 +150,7 @@ async def test_registration_twice_changes_nothing_and_fixes_drift(shop_client, s
     assert third.update == (some_id,) and len(third.create) == 1
     assert {s["uri"] for s in fake.shop(SHOP).webhooks.values()} == {f"{app_url}/webhooks"}
     assert len(fake.shop(SHOP).webhooks) == len(SUBSCRIBED_TOPICS)
+
+
+async def _duplicates(event_id: str, expected: int) -> bool:
+    return (await WebhookDelivery.get(event_id=event_id)).duplicates == expected

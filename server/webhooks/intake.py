@@ -13,6 +13,7 @@ commits (then it is a duplicate) or rolls back (then it is the first).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 
 from server.groupcommit import (
@@ -80,8 +82,9 @@ JOIN webhook_deliveries w
   ON w.shop_domain = u.shop AND w.topic = u.topic AND w.event_id = u.event_id
 """
 
-# Copies of stored events are counted, best effort: a row a worker holds right now is
-# skipped rather than waited for (the flush must not wait on a delivery being applied).
+# Copies of stored events are counted: a row a worker holds right now is skipped rather than
+# waited for (the flush must not wait on a delivery being applied); those are counted by a
+# task of their own that waits (_COUNT_HELD_SQL), after the answers went out.
 _COUNT_DUPLICATES_SQL = """
 UPDATE webhook_deliveries d SET duplicates = d.duplicates + c.n, last_duplicate_at = now()
 FROM (
@@ -92,7 +95,15 @@ FROM (
     FOR UPDATE OF w SKIP LOCKED
 ) c
 WHERE d.id = c.id
+RETURNING d.shop_domain, d.topic, d.event_id
 """
+_COUNT_HELD_SQL = """
+UPDATE webhook_deliveries d SET duplicates = d.duplicates + u.n, last_duplicate_at = now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS u(shop, topic, event_id, n)
+WHERE d.shop_domain = u.shop AND d.topic = u.topic AND d.event_id = u.event_id
+"""
+# How long the count of a copy whose row a worker holds may wait for it.
+HELD_COUNT_TIMEOUT_S = 30.0
 
 # Group commit: a flush waits this long for company, and carries at most this much. No
 # wait: what arrives while a flush runs goes in the next one (measured against 2 ms in one
@@ -148,6 +159,7 @@ class DeliveryStore:
         self._stale_after_s = stale_after_s
         self._timeout_s = timeout_s
         self._busy = BusyShops()
+        self._counting: set[asyncio.Task[None]] = set()
 
     async def _insert(self, rows: list[Delivery], extra: dict[Key, int]) -> list[Any]:
         async def statement(conn: Any) -> list[Any]:
@@ -180,20 +192,39 @@ class DeliveryStore:
         return list(found) if len(found) == len(rows) else None
 
     async def _count_copies(self, copies: list[Delivery], extra: dict[Key, int]) -> None:
-        # Best effort, after the insert (a count, not the delivery): never fails the flush.
-        async def statement(conn: Any) -> None:
-            await conn.execute(
-                _COUNT_DUPLICATES_SQL,
-                [d.shop for d in copies],
-                [d.topic for d in copies],
-                [d.event_id for d in copies],
-                [extra.get(d.key, 0) + 1 for d in copies],
-                timeout=self._timeout_s,
+        # After the insert (a count, not the delivery): never fails the flush.
+        def arrays(items: list[Delivery]) -> list[Any]:
+            return [
+                [d.shop for d in items],
+                [d.topic for d in items],
+                [d.event_id for d in items],
+                [extra.get(d.key, 0) + 1 for d in items],
+            ]
+
+        async def statement(conn: Any) -> list[Any]:
+            return list(
+                await conn.fetch(_COUNT_DUPLICATES_SQL, *arrays(copies), timeout=self._timeout_s)
             )
 
         try:
-            await self._connections.run(statement)
+            counted = {
+                (r["shop_domain"], r["topic"], r["event_id"])
+                for r in await self._connections.run(statement)
+            }
         except STORE_DOWN_ERRORS as e:
+            log.warning("duplicate deliveries not counted: %s", type(e).__name__)
+            return
+        held = [d for d in copies if d.key not in counted]
+        if held:  # rows a worker holds: counted once it lets go, without holding up the flush
+            task = asyncio.get_running_loop().create_task(self._count_held(arrays(held)))
+            self._counting.add(task)
+            task.add_done_callback(self._counting.discard)
+
+    async def _count_held(self, params: list[Any]) -> None:
+        try:
+            async with asyncio.timeout(HELD_COUNT_TIMEOUT_S):
+                await Tortoise.get_connection("default").execute_query(_COUNT_HELD_SQL, params)
+        except DB_DOWN_ERRORS as e:
             log.warning("duplicate deliveries not counted: %s", type(e).__name__)
 
     async def flush(self, batch: list[Delivery]) -> Sequence[str]:
