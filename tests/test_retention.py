@@ -14,8 +14,8 @@ from tortoise import Tortoise
 
 from actors.sweeper import apply_retention
 from models import ComplianceRequest, PixelDayClient, PixelEvent, SyncTombstone
-from server.db import MIGRATIONS_DIR, apply_migrations, ensure_pixel_partitions
-from server.pixel.partitions import existing_days, partition_name
+from server.db import MIGRATIONS_DIR, apply_migrations
+from server.pixel.partitions import ensure_pixel_partitions, existing_days, partition_name
 from tests.helpers import bearer, install_shop
 from tests.pixel_helpers import envelope, pixel_shop
 

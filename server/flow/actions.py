@@ -22,16 +22,17 @@ from typing import Any
 
 import orjson
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.flow import FLOW_RUN_DONE, FLOW_RUN_FAILED, FLOW_RUN_PENDING
+from server.actor_names import APPLY_FLOW_ACTIONS
 from server.config import OutboxConfig
 from server.registry import HandlerRegistry
-from server.stores import store_down
+from server.store_errors import store_down
+from server.sweep import RESEND_STEPS, RETENTION_STEPS, Message, Retention, claim_due, in_batches
 
 log = logging.getLogger(__name__)
-
-APPLY_ACTOR = "apply_flow_actions"
 
 
 class FlowActionError(Exception):
@@ -147,8 +148,8 @@ async def _record_failure(run_id: int, error: BaseException, *, outbox: OutboxCo
     return str(rows[0]["state"]) if rows else FLOW_RUN_PENDING
 
 
-# The sweeper's part (actors/sweeper.py): runs still pending past their due time.
-DUE_RUNS_SQL = """
+# The sweeper's part (server/sweep.py): runs still pending past their due time.
+_DUE_RUNS = """
 UPDATE flow_action_runs SET next_attempt_at = now() + make_interval(secs => $2)
 WHERE id IN (
     SELECT id FROM flow_action_runs
@@ -160,9 +161,9 @@ WHERE id IN (
 RETURNING id
 """
 
-# Retention (the sweeper, once a minute): finished runs past `outbox.dedup_retention_s`, the
-# same bound as webhook delivery rows (Flow resends a run well within it).
-PURGE_RUNS_SQL = """
+# Retention: finished runs past `outbox.dedup_retention_s`, the same bound as webhook
+# delivery rows (Flow resends a run well within it).
+_PURGE_RUNS = """
 DELETE FROM flow_action_runs
 WHERE id IN (
     SELECT id FROM (
@@ -171,3 +172,20 @@ WHERE id IN (
     WHERE received_at < now() - make_interval(secs => $2) AND state <> 'pending'
 )
 """
+
+
+@RESEND_STEPS.register("flow action runs")
+async def due_runs(connection: BaseDBAsyncClient, outbox: OutboxConfig) -> list[Message]:
+    """Claim the overdue runs: one message of their ids."""
+    rows = await claim_due(connection, _DUE_RUNS, stale_after_s=outbox.stale_after_s)
+    return [(APPLY_FLOW_ACTIONS, ([int(r["id"]) for r in rows],))] if rows else []
+
+
+@RETENTION_STEPS.register("flow action runs")
+async def purge_runs(connection: BaseDBAsyncClient, keep: Retention) -> dict[str, int]:
+    """Finished runs past their retention."""
+    return {
+        "flow_runs_deleted": await in_batches(
+            connection, _PURGE_RUNS, keep.outbox.dedup_retention_s
+        )
+    }

@@ -17,10 +17,14 @@ import time
 from collections import defaultdict
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.pixel import PIPELINE_FAILED
-from server.stores import store_down
+from server.actor_names import AGGREGATE_PIXEL_INBOX
+from server.config import OutboxConfig
+from server.store_errors import store_down
+from server.sweep import RESEND_STEPS, Message
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +176,7 @@ async def _fold_one_by_one(outcomes: dict[str, int]) -> None:
 
 # The sweeper's question: is there owed work that no wake-up reached in time? (The oldest
 # pending row is the lowest id: one index probe, whatever the table holds.)
-STALE_INBOX_SQL = """
+_STALE_INBOX = """
 SELECT coalesce((
     SELECT created_at < now() - make_interval(secs => $1)
     FROM pixel_pending WHERE state = 'pending' ORDER BY id LIMIT 1
@@ -185,3 +189,10 @@ SELECT (("timestamp" AT TIME ZONE 'UTC')::date) AS day, name,
        count(*) AS count, count(DISTINCT client_id) AS clients
 FROM pixel_events WHERE shop_id = $1 GROUP BY 1, 2
 """
+
+
+@RESEND_STEPS.register("pixel inbox")
+async def stale_inbox(connection: BaseDBAsyncClient, outbox: OutboxConfig) -> list[Message]:
+    """A wake-up of the pipeline when pending work waited past `outbox.stale_after_s`."""
+    rows = await connection.execute_query_dict(_STALE_INBOX, [outbox.stale_after_s])
+    return [(AGGREGATE_PIXEL_INBOX, ())] if rows[0]["stale"] else []

@@ -20,6 +20,8 @@ from tortoise.transactions import in_transaction
 
 from models import ComplianceRequest, PrivacyAudit, Shop
 from models.compliance import COMPLIANCE_DEADLINE_DAYS
+from server.actor_names import PROCESS_PRIVACY_WEBHOOKS
+from server.page_cache import bump_version
 from server.privacy.rules import (
     CustomerIdentity,
     build_export,
@@ -33,8 +35,8 @@ from server.privacy.rules import (
     shop_filter,
     utcnow,
 )
-from server.sync.cache import bump_version
-from server.webhooks.delivery import requested_at
+from server.sweep import RETENTION_STEPS, Retention
+from server.webhook_topics import Topic, register_topics, requested_at
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +292,7 @@ async def redact_shop(
 
 # The uninstall a redaction follows: the shop's last app/uninstalled the intake committed
 # before it (ids follow the commit order). Its earlier lifecycle deliveries are applied by
-# then (server/webhooks/topics.py, `in_order`), or failed for good.
+# then (server/webhook_topics.py, `in_order`), or failed for good.
 _UNINSTALL_FOLLOWED = """
 SELECT triggered_at, received_at FROM webhook_deliveries
 WHERE shop_domain = $1 AND topic = 'app/uninstalled' AND id < $2
@@ -314,3 +316,42 @@ async def _uninstall_followed(
 def _reinstalled_since(shop: Shop, uninstalled_at: datetime) -> bool:
     """An install was committed after the uninstall: the merchant came back."""
     return shop.installed and shop.installed_at is not None and shop.installed_at > uninstalled_at
+
+
+async def _data_request(_t: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await customer_data_request(shop, payload, d)
+
+
+async def _customer_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await redact_customer(shop, payload, d)
+
+
+async def _shop_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await redact_shop(shop, payload, d)
+
+
+# The mandatory privacy topics (not subscribed by API: shopify.app.toml's compliance_topics).
+register_topics(
+    {
+        "customers/data_request": Topic(_data_request, PROCESS_PRIVACY_WEBHOOKS, subscribed=False),
+        "customers/redact": Topic(
+            _customer_redact, PROCESS_PRIVACY_WEBHOOKS, subscribed=False, changes_shop_data=True
+        ),
+        "shop/redact": Topic(
+            _shop_redact, PROCESS_PRIVACY_WEBHOOKS, subscribed=False, in_order=True
+        ),
+    }
+)
+
+
+_EXPIRE_EXPORTS = """
+UPDATE compliance_requests SET export = NULL, status = 'expired'
+WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1)
+"""
+
+
+@RETENTION_STEPS.register("privacy exports")
+async def expire_exports(connection: BaseDBAsyncClient, keep: Retention) -> dict[str, int]:
+    """Completed exports past `retention.privacy_exports_days` are emptied and expired."""
+    expired, _ = await connection.execute_query(_EXPIRE_EXPORTS, [keep.days.privacy_exports_days])
+    return {"exports_expired": int(expired)}

@@ -18,7 +18,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from server.logs import masker, request_id_var, shop_var
 from server.problem import Problem
-from server.stores import store_down, store_down_problem
+from server.store_errors import store_down, store_down_problem
 from server.web import keys
 from server.web.edge import bad_request_problem
 from server.web.responses import problem_response, render

@@ -23,6 +23,7 @@ from server.security.hmac import normalize_shop, verify_webhook_hmac
 from server.wake import Waker
 from server.web import keys
 from server.web.limits import EDGE_LIMITS
+from server.webhook_topics import TOPICS
 from server.webhooks.intake import (
     DB_DOWN_ERRORS,
     STORE_TIMEOUT_S,
@@ -30,7 +31,6 @@ from server.webhooks.intake import (
     DeliveryRefused,
     delivery_committer,
 )
-from server.webhooks.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
