@@ -2,7 +2,7 @@
 
 Lists answer `{"items": [...], "next_cursor": "<opaque>" | null}` (server/sync/queries.py
 reads them). Pages are cached in Redis per shop under a version every write bumps
-(server/sync/cache.py).
+(server/page_cache.py).
 """
 
 from __future__ import annotations
