@@ -195,5 +195,3 @@ def close_if_unread(request: web.BaseRequest, response: web.StreamResponse) -> N
         and not request.content.is_eof()
     ):
         response.force_close()
-
-
