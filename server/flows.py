@@ -2,7 +2,8 @@
 shared registries, whatever was imported before.
 
 The registries live below the flows (server/webhook_topics.py: TOPICS;
-server/uninstall_steps.py: UNINSTALL_STEPS; server/sweep.py: RESEND_STEPS,
+server/uninstall_steps.py: UNINSTALL_STEPS; server/redact_steps.py:
+CUSTOMER_REDACT_STEPS; server/sweep.py: RESEND_STEPS,
 RETENTION_STEPS; server/db.py: AFTER_MIGRATIONS; server/registry.py's handler registries
 of the proxy, extension and Flow surfaces); each flow fills them in at import, and no flow
 imports another. The entry points import this module first: the app factory

@@ -35,6 +35,7 @@ from server.privacy.rules import (
     shop_filter,
     utcnow,
 )
+from server.redact_steps import CUSTOMER_REDACT_STEPS, RedactedCustomer
 from server.sweep import RETENTION_STEPS, Retention
 from server.webhook_topics import Topic, register_topics, requested_at
 
@@ -151,8 +152,17 @@ async def redact_customer(
                 counts[model._meta.db_table] = await rows.update(**rule.anonymise)
         if shop is not None:
             await remember_redacted(conn, shop, who, linked)
-            counts.update(await redact_pixel_clients(conn, shop.pk, linked))
-        counts["webhook_deliveries"] = await redact_webhook_payloads(conn, domain, who)
+        customer = RedactedCustomer(
+            domain=domain,
+            shop_id=shop.pk if shop is not None else None,
+            id=who.id,
+            email=who.email,
+            phone=who.phone,
+            order_ids=who.order_ids,
+            linked=frozenset(linked),
+        )
+        for step in CUSTOMER_REDACT_STEPS.handlers():
+            counts.update(await step(conn, customer))
         await record_audit(
             conn,
             domain=domain,
@@ -166,75 +176,6 @@ async def redact_customer(
         await bump_version(redis, shop.pk)
     log.info("customer redacted", extra={"shop": domain, "rows": sum(counts.values())})
     return counts
-
-
-# Stored webhook payloads of the shop that name the customer: purged, and a pending one is
-# never applied (it would bring the customer back). Matched in the raw JSON text, by e-mail
-# (case-insensitive), phone, the customer's id or an order to redact; a false match only
-# purges a payload early. The customers/redact delivery's own payload is among them.
-_REDACT_PAYLOADS = """
-UPDATE webhook_deliveries SET
-    payload = NULL,
-    last_error = NULL,
-    state = CASE WHEN state = 'pending' AND topic <> 'customers/redact'
-                 THEN 'redacted' ELSE state END
-WHERE shop_domain = $1 AND payload IS NOT NULL
-  AND (topic LIKE 'customers/%' OR topic LIKE 'orders/%')
-  AND (
-    ($2::text IS NOT NULL AND strpos(lower(payload), $2) > 0)
-    OR ($3::text IS NOT NULL AND strpos(payload, $3) > 0)
-    OR ($4::text IS NOT NULL AND payload ~ ('"id"\\s*:\\s*"?(' || $4 || ')([^0-9]|$)'))
-  )
-"""
-
-
-# The first-seen rows are found through their key's hash index (migrations/models/5_*), one
-# probe per (day, name, client): every first-seen row was inserted by the statement that
-# counted it into the aggregate row of its (shop, day, name), so the shop's aggregate rows,
-# from the oldest day first-seen still holds, list every (day, name) its rows can have.
-_REDACT_DAY_CLIENTS = """
-DELETE FROM pixel_day_clients d
-USING pixel_daily_aggregates a, unnest($2::text[]) AS c(client_id)
-WHERE a.shop_id = $1 AND a.day >= (SELECT min(day) FROM pixel_day_clients)
-  AND d.shop_id::text || ' ' || (d.day - DATE '2000-01-01')::text || ' '
-      || length(d.name)::text || ' ' || d.name || d.client_id
-    = $1::bigint::text || ' ' || (a.day - DATE '2000-01-01')::text || ' '
-      || length(a.name)::text || ' ' || a.name || c.client_id
-"""
-
-
-async def redact_pixel_clients(
-    conn: BaseDBAsyncClient, shop_id: int, linked: set[tuple[str, str]]
-) -> dict[str, int]:
-    """The customer's browsers leave the pipeline's tables too: the first-seen clients
-    (their counts stay: they are not the customer's) and the summaries not yet folded."""
-    clients = [value for kind, value in linked if kind == "client_id"]
-    if not clients:
-        return {}
-    seen, _ = await conn.execute_query(_REDACT_DAY_CLIENTS, [shop_id, clients])
-    pending, _ = await conn.execute_query(
-        "UPDATE pixel_pending SET client_id = NULL WHERE shop_id = $1"
-        " AND client_id = ANY($2::text[])",
-        [shop_id, clients],
-    )
-    return {"pixel_day_clients": int(seen), "pixel_pending": int(pending)}
-
-
-async def redact_webhook_payloads(
-    conn: BaseDBAsyncClient, domain: str, who: CustomerIdentity
-) -> int:
-    """Purge the shop's stored webhook payloads that name the customer; how many."""
-    ids = [str(i) for i in (who.id, *who.order_ids) if i is not None]
-    count, _ = await conn.execute_query(
-        _REDACT_PAYLOADS,
-        [
-            domain,
-            who.email.lower() if who.email else None,
-            who.phone or None,
-            "|".join(ids) or None,
-        ],
-    )
-    return int(count)
 
 
 async def redact_shop(

@@ -1,4 +1,5 @@
-"""The webhook flow's sweeper steps (server/sweep.py): deliveries owed, and retention.
+"""The webhook flow's part in shared steps: the sweeper's (server/sweep.py: deliveries
+owed, retention) and customers/redact's (server/redact_steps.py: payloads naming them).
 
 A delivery still pending past its due time (its wake-up was lost, or its last try failed
 and its backoff ran out) is sent again to its topic's actor. Payloads go after
@@ -11,6 +12,7 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server.config import OutboxConfig
+from server.redact_steps import CUSTOMER_REDACT_STEPS, RedactedCustomer
 from server.sweep import (
     RESEND_STEPS,
     RETENTION_STEPS,
@@ -77,3 +79,41 @@ async def purge_deliveries(connection: BaseDBAsyncClient, keep: Retention) -> di
             connection, _PURGE_DELIVERIES, keep.outbox.dedup_retention_s
         ),
     }
+
+
+# Stored webhook payloads of the shop that name the customer: purged, and a pending one is
+# never applied (it would bring the customer back). Matched in the raw JSON text, by e-mail
+# (case-insensitive), phone, the customer's id or an order to redact; a false match only
+# purges a payload early. The customers/redact delivery's own payload is among them.
+_REDACT_PAYLOADS = """
+UPDATE webhook_deliveries SET
+    payload = NULL,
+    last_error = NULL,
+    state = CASE WHEN state = 'pending' AND topic <> 'customers/redact'
+                 THEN 'redacted' ELSE state END
+WHERE shop_domain = $1 AND payload IS NOT NULL
+  AND (topic LIKE 'customers/%' OR topic LIKE 'orders/%')
+  AND (
+    ($2::text IS NOT NULL AND strpos(lower(payload), $2) > 0)
+    OR ($3::text IS NOT NULL AND strpos(payload, $3) > 0)
+    OR ($4::text IS NOT NULL AND payload ~ ('"id"\\s*:\\s*"?(' || $4 || ')([^0-9]|$)'))
+  )
+"""
+
+
+@CUSTOMER_REDACT_STEPS.register("webhook payloads")
+async def redact_webhook_payloads(
+    conn: BaseDBAsyncClient, customer: RedactedCustomer
+) -> dict[str, int]:
+    """Purge the shop's stored webhook payloads that name the customer."""
+    ids = [str(i) for i in (customer.id, *customer.order_ids) if i is not None]
+    count, _ = await conn.execute_query(
+        _REDACT_PAYLOADS,
+        [
+            customer.domain,
+            customer.email.lower() if customer.email else None,
+            customer.phone or None,
+            "|".join(ids) or None,
+        ],
+    )
+    return {"webhook_deliveries": int(count)}
