@@ -44,10 +44,6 @@ ENTRY_MODULES = {
 CORE_MODULES = {"server/shops/tokens.py", "server/services.py"}
 CORE_PACKAGES = {"shopify", "security"}
 
-# Imports the floors refuse that stay for now, each with why. They live in files being
-# rewritten elsewhere (the hot paths), and go once those files take the change.
-ALLOWED: dict[tuple[str, str], str] = {}
-
 
 def _sources(*folders: str) -> list[Path]:
     return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py"))
@@ -119,11 +115,7 @@ def _offenders(check) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in _sources("server", "actors", "models"):
         rel = _rel(path)
-        bad = sorted(
-            target
-            for target in _app_imports(path)
-            if check(rel, target) and (rel, target) not in ALLOWED
-        )
+        bad = sorted(target for target in _app_imports(path) if check(rel, target))
         if bad:
             found[rel] = bad
     return found
@@ -170,12 +162,6 @@ def test_each_floor_imports_only_its_own_floor_or_below():
 
 def test_no_flow_imports_another():
     assert _offenders(_crosses) == {}
-
-
-def test_every_allowed_exception_is_still_needed():
-    # An exception left behind once the import went would hide the next one like it.
-    for rel, target in ALLOWED:
-        assert target in _app_imports(ROOT / rel), f"{rel} no longer imports {target}"
 
 
 def test_the_floors_cover_every_file():
@@ -249,7 +235,8 @@ def test_the_registered_names_are_those_of_actor_names(stub_broker):
     assert {a.actor_name for a in iter_actors()} == set(_actor_names().values())
 
 
-# Actor names typed as strings in files being rewritten elsewhere (the hot paths).
+# Actor names typed as strings in files being rewritten elsewhere (the hot paths); the
+# test fails once one goes, so the exception goes with it.
 NAME_STRINGS_ALLOWED = {
     # PIPELINE_ACTOR = "aggregate_pixel_inbox": to become actor_names.AGGREGATE_PIXEL_INBOX.
     ("server/pixel/ingest.py", "aggregate_pixel_inbox"),
