@@ -41,6 +41,7 @@ from server.shopify import (
 from server.shops.tokens import ShopTokenError
 from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
+from server.web.bodies import read_capped
 from server.web.limits import client_address, too_many_requests
 from server.web.responses import json_response
 from server.web.session_auth import token_problem
@@ -93,15 +94,9 @@ async def _take(ingest: PixelIngest, metrics: Metrics, rate: Rate, key: str, cos
 
 
 async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
-    too_big = f"Request body is larger than {limit} bytes"
-    if request.content_length is not None and request.content_length > limit:
-        raise Problem(413, too_big)
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge as e:
-        raise Problem(413, too_big) from e
-    if len(body) > limit:
-        raise Problem(413, too_big)
+    body = await read_capped(request, limit)
+    if body is None:
+        raise Problem(413, f"Request body is larger than {limit} bytes")
     return body
 
 
