@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.config import ENV_OVERRIDES, SETTINGS
+from cryptography.fernet import Fernet
+
+from server.config import ENV_OVERRIDES, SETTINGS, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -36,6 +38,17 @@ def test_nothing_points_outside_the_repository():
 def test_env_example_lists_exactly_the_names_the_app_reads():
     names = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert names == set(ENV_OVERRIDES) | {"CONFIG_FILE"}
+
+
+def test_env_example_values_pass_the_declared_checks(tmp_path):
+    text = (ROOT / ".env.example").read_text()
+    env = dict(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=(.+)$", text, re.M))
+    env.pop("CONFIG_FILE")
+    key = Fernet.generate_key().decode()  # the example leaves the Fernet keys to be made
+    config = load_config(
+        {**env, "VAR_DIR": str(tmp_path), "TOKEN_ENCRYPTION_KEYS": key, "SESSION_SECRET": key}
+    )
+    assert config.app.production
 
 
 def test_every_env_name_in_the_readme_table_is_read_by_the_app():
