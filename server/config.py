@@ -248,11 +248,11 @@ class _Reader:
     def secret(self, section: str, key: str) -> Secret | None:
         """A secret string; an optional one that is empty is None."""
         value = self.str_(section, key, required=False)
-        if self.required(section, key) and not value:
+        if value:
+            return Secret(value)
+        if self.required(section, key):
             raise ConfigError(f"{_where(section, key)}: required in production mode")
-        if not value and not self.required(section, key):
-            return None
-        return Secret(value)
+        return None
 
     def fernet_keys(self, section: str, key: str) -> tuple[Secret, ...]:
         keys = self.items(section, key, array=True)
