@@ -158,6 +158,11 @@ class DatabaseConfig:
     url: str = field(repr=False)
     pool_min: int
     pool_max: int
+    # PostgreSQL ends a session whose client host stopped answering (power lost, network
+    # cut) after about this long, rolling back its transaction: what it had claimed
+    # (FOR UPDATE) is free again. Without it, TCP keeps such a session for 15 min to 2 h.
+    # 0: the app sets nothing (the server's or a pooler's own settings apply).
+    dead_peer_timeout_s: int
 
     @property
     def display_url(self) -> str:
@@ -556,6 +561,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
             url=r.url("database", "url", schemes={"postgres", "postgresql"}, required=False),
             pool_min=r.int_("database", "pool_min", minimum=1),
             pool_max=r.int_("database", "pool_max", minimum=1),
+            dead_peer_timeout_s=r.int_("database", "dead_peer_timeout_s", minimum=0),
         ),
         redis=RedisConfig(
             url=r.url("redis", "url", schemes={"redis", "rediss", "unix"}, required=False)

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from tests.helpers import PROCESS_OUTPUTS, spawn
+
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "mh"  # every namespace of ours: mh<pid>x<hex>-<host>
 _NAME = re.compile(rf"^{PREFIX}(\d+)x[0-9a-f]+-")
@@ -124,21 +126,23 @@ class Host:
         prefix = ["ip", "netns", "exec", self.ns]
         if user is not None:
             prefix += ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
-        proc = subprocess.Popen(
-            [*prefix, *argv],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = spawn([*prefix, *argv], env=env, log=log)
         self.processes.append(proc)
         return proc
 
     def pids(self) -> list[int]:
         """Every process running in this host."""
         return [int(p) for p in _ip("netns", "pids", self.ns, check=False).stdout.split()]
+
+    def cut_off(self) -> None:
+        """The host's link goes down: nothing it sends arrives anywhere (not even the FIN
+        of a connection its processes close), as when it loses power or the network
+        partitions."""
+        _ip("-n", self.ns, "link", "set", "eth0", "down")
+
+    def reconnect(self) -> None:
+        """The host's link is up (again)."""
+        _ip("-n", self.ns, "link", "set", "eth0", "up")
 
     def kill(self) -> None:
         """The host dies: every process in it SIGKILLed, nothing stopped cleanly."""
@@ -395,7 +399,8 @@ class AppHost:
         return self.launch().wait_started()
 
     def launch(self) -> AppHost:
-        """Start the command (without waiting for it)."""
+        """Start the command (without waiting for it), the host's link up."""
+        self.host.reconnect()
         with self.log_path.open("ab") as log:
             self.proc = self.host.popen(
                 [sys.executable, "-m", "server", *self.argv], env=self.env, log=log
@@ -511,7 +516,141 @@ def cluster(
                 stores_log.close()
     finally:
         # The session checks every process's output for secrets (tests/conftest.py).
-        from tests.helpers import PROCESS_OUTPUTS
-
         PROCESS_OUTPUTS.extend(p.read_text(errors="replace") for p in base.glob("*.log"))
         shutil.rmtree(base, ignore_errors=True)
+
+
+def config_file(path: Path, values: dict[str, float]) -> Path:
+    """The repository's config.toml with `values` set (each key once in the file)."""
+    text = (ROOT / "config.toml").read_text()
+    for key, value in values.items():
+        text, n = re.subn(rf"^{key} = [0-9.]+", f"{key} = {value}", text, flags=re.M)
+        if n != 1:
+            raise ValueError(f"config.toml has {n} lines for {key}")
+    path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------------ wrk through the hosts
+
+
+def _app_env(var: Path, gateway: str, values: dict[str, float]) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        "APP_ENV": "production",
+        "SHOPIFY_API_KEY": "multihost-bench",
+        "SHOPIFY_API_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SESSION_SECRET": Fernet.generate_key().decode(),
+        "SHOPIFY_APP_URL": "https://app.example.test",
+        "SHOPIFY_ADMIN_ORIGIN": f"http://{gateway}:9/{{shop}}",  # nothing there
+        "CONFIG_FILE": str(config_file(var / "config.toml", values)),
+        "WEB_PROCESSES": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def measure(argv: list[str]) -> int:
+    """`python -m tests.multihost wrk`: each path through one web host, then through both
+    (the same connections, half to each), with bench/wrk/post.lua; a markdown table."""
+    import argparse
+    import asyncio
+    import statistics
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.run import WEBHOOK_SHOPS, ensure_wrk, pixel_data, quiet, run_wrk, seed, webhook_data
+
+    parser = argparse.ArgumentParser(prog="python -m tests.multihost wrk")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--duration-s", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--paths", nargs="+", default=["webhooks", "pixel1", "pixel20"])
+    args = parser.parse_args(argv)
+    wrk = ensure_wrk()
+    big = 10**9
+    lifted = {"shop_events_per_s": big, "shop_burst_events": big}
+    lifted |= {"ip_requests_per_s": big, "ip_burst_requests": big}
+    var = Path(tempfile.mkdtemp(prefix="multihost-wrk-"))
+    shops = [f"bench-{n}.myshopify.com" for n in range(WEBHOOK_SHOPS)]
+    rows = []
+    started = time.time()
+    secret: dict[str, str] = {}
+
+    def env(gateway: str) -> dict[str, str]:
+        made = _app_env(var, gateway, lifted)
+        secret["value"] = made["SHOPIFY_API_SECRET"]
+        return made
+
+    try:
+        with cluster(env) as hosts:
+            key = asyncio.run(seed(hosts.database_url, shops))
+            webhook_data(var / "webhooks.lua", secret=secret["value"], shops=shops)
+            pixel_data(var / "pixel.lua", key=key)
+            web1, web2 = hosts.webs
+
+            def once(path: str, targets: list[AppHost], prefix: str) -> tuple[float, float, int]:
+                data = var / ("webhooks.lua" if path == "webhooks" else "pixel.lua")
+                each = args.connections // len(targets)
+                with ThreadPoolExecutor(len(targets)) as pool:
+                    runs = list(
+                        pool.map(
+                            lambda t: run_wrk(
+                                wrk,
+                                None,
+                                url=t[1].url,
+                                path=path,
+                                connections=each,
+                                duration_s=args.duration_s,
+                                data_file=data,
+                                prefix=f"{prefix}-{t[0]}-",
+                            ),
+                            enumerate(targets),
+                        )
+                    )
+                rate = sum(r.rate(path) for r in runs)
+                p99 = max(r.p99_ms for r in runs)
+                bad = sum(n for r in runs for s, n in r.statuses.items() if not s.startswith("2"))
+                return rate, p99, bad
+
+            for path in args.paths:
+                figures: dict[int, list[tuple[float, float, int]]] = {1: [], 2: []}
+                for n in range(args.runs):
+                    for count, targets in ((1, [web1]), (2, [web1, web2])):
+                        asyncio.run(quiet(hosts.database_url))
+                        prefix = f"{path}-{count}-{n}-{uuid.uuid4().hex[:6]}"
+                        figures[count].append(once(path, targets, prefix))
+                        print(f"{path}, {count} web host(s): {figures[count][-1]}", file=sys.stderr)
+                medians = {c: statistics.median(r for r, _, _ in f) for c, f in figures.items()}
+                rows.append(
+                    (
+                        path,
+                        *(
+                            f"{medians[c]:,.0f} ({min(r for r, _, _ in f):,.0f}-"
+                            f"{max(r for r, _, _ in f):,.0f}), p99 "
+                            f"{statistics.median(p for _, p, _ in f):.0f} ms, "
+                            f"non-2xx {sum(b for _, _, b in f)}"
+                            for c, f in figures.items()
+                        ),
+                        f"{medians[2] / medians[1]:.2f}x",
+                    )
+                )
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+    load = os.getloadavg()[0]
+    print(
+        f"{time.strftime('%Y-%m-%d', time.gmtime(started))}, {os.cpu_count()} cores, "
+        f"{args.connections} connections, {args.runs} runs of {args.duration_s:g} s, "
+        f"load average {load:.1f} at the end\n"
+    )
+    print("| path | one web host | two web hosts | two ÷ one |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["wrk"]:
+        raise SystemExit("usage: python -m tests.multihost wrk [--connections N] ...")
+    raise SystemExit(measure(sys.argv[2:]))

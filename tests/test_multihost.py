@@ -54,18 +54,18 @@ from server.config import Config, load_config
 from server.db import tortoise_config
 from tests.fake_shopify import FakeShopify, Fault, WebhookSender
 from tests.helpers import bearer, eventually, install_shop
-from tests.multihost import AppHost, Cluster, NetnsUnavailableError, cluster
+from tests.multihost import AppHost, Cluster, NetnsUnavailableError, cluster, config_file
 from tests.pixel_helpers import envelope
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
-ROOT = Path(__file__).resolve().parent.parent
 # The shops' pixel limit (events): both web hosts together may accept at most the burst
 # plus the rate times the time they took.
 SHOP_EVENTS_PER_S = 100
 SHOP_BURST_EVENTS = 100
 PIXEL_SHOPS = 40  # the load's events spread over these, each well under its limit
 EVENTS_PER_POST = 10
+DEAD_PEER_TIMEOUT_S = 5  # a silent host's sessions end after about this (30 s in production)
 STALE_AFTER_S = 2.0  # a claimed delivery's lease (60 s in production)
 SWEEP_INTERVAL_S = 0.5
 SYNC_LEASE_S = 3  # a sync's lease (120 s in production)
@@ -84,17 +84,16 @@ PAGE_OPERATIONS = {
 def _config_file(path: Path) -> Path:
     """config.toml with the shops' pixel limit above; the per-IP one lifted (the load
     comes from one address, as from behind a balancer)."""
-    text = (ROOT / "config.toml").read_text()
-    for key, value in {
-        "shop_events_per_s": SHOP_EVENTS_PER_S,
-        "shop_burst_events": SHOP_BURST_EVENTS,
-        "ip_requests_per_s": 1_000_000,
-        "ip_burst_requests": 1_000_000,
-    }.items():
-        text, n = re.subn(rf"^{key} = [0-9.]+", f"{key} = {value}", text, flags=re.M)
-        assert n == 1, key
-    path.write_text(text)
-    return path
+    return config_file(
+        path,
+        {
+            "shop_events_per_s": SHOP_EVENTS_PER_S,
+            "shop_burst_events": SHOP_BURST_EVENTS,
+            "ip_requests_per_s": 1_000_000,
+            "ip_burst_requests": 1_000_000,
+            "dead_peer_timeout_s": DEAD_PEER_TIMEOUT_S,
+        },
+    )
 
 
 def _free_port(ip: str) -> int:
@@ -595,4 +594,81 @@ async def test_two_web_and_two_worker_hosts_lose_nothing_when_one_of_each_is_kil
     print(
         f"{len(accepted)} deliveries and {len(total.events)} events accepted, each applied once; "
         f"the survivor resumed the sync {waited_s:.1f} s after the kill; periods {len(periods)}"
+    )
+
+
+async def test_a_worker_host_cut_off_the_network_gives_its_claimed_deliveries_back(hosts, db):
+    """A worker host that loses power or its network sends nothing more, not even the FIN
+    that tells PostgreSQL its sessions are gone: their transactions (the deliveries they
+    claimed, locked) must still end, so that the other host applies those deliveries soon
+    after, once each."""
+    config = hosts.config
+    raw = db
+    await raw.execute("CREATE EXTENSION IF NOT EXISTS pgrowlocks")
+    shop = "mh-cut.myshopify.com"
+    await install_shop(config, shop)
+    await Shop.filter(domain=shop).update(needs_reauth=True)
+    victim, survivor = hosts.workers
+    blocker = await asyncpg.connect(
+        hosts.cluster.database_url.replace("postgres://", "postgresql://", 1)
+    )
+    lock = blocker.transaction()
+    await lock.start()
+    await blocker.execute("LOCK TABLE products IN SHARE ROW EXCLUSIVE MODE")
+    accepted: dict[str, int] = {}
+    try:
+        async with aiohttp.ClientSession() as session:
+            sender = WebhookSender(session, secret=config.shopify.api_secret.reveal())
+            web_host = hosts.webs[1]
+
+            async def victim_holds_deliveries() -> list[int]:
+                for product_id in range(len(accepted) + 1, len(accepted) + 21):
+                    now = datetime.now(UTC).isoformat()
+                    payload = {
+                        "id": product_id,
+                        "title": "t",
+                        "created_at": now,
+                        "updated_at": now,
+                        "variants": [],
+                    }
+                    delivery, response = await sender.send(
+                        f"{web_host.url}/webhooks", "products/create", shop, payload
+                    )
+                    assert response.status == 200
+                    accepted[delivery.event_id] = product_id
+                held = await _held_by(raw, "webhook_deliveries", victim.ip)
+                assert held and await _blocked(raw, victim.ip) > 0, f"holds {len(held)}"
+                return held
+
+            held = await eventually(
+                victim_holds_deliveries, what="the victim inside its transactions", timeout_s=30
+            )
+            victim.host.cut_off()
+            cut_at = time.monotonic()
+            await asyncio.to_thread(victim.kill)
+    finally:
+        await lock.rollback()
+        await blocker.close()
+
+    async def applied() -> bool:
+        done = await WebhookDelivery.filter(event_id__in=list(accepted), state="done").count()
+        assert done == len(accepted), f"{done} of {len(accepted)} applied"
+        return True
+
+    # PostgreSQL ends the silent host's sessions (their claims roll back), then the sweeper
+    # sends the deliveries again: about the dead-peer timeout, plus their lease and a sweep.
+    await eventually(
+        applied,
+        what="the cut-off host's deliveries applied by the other",
+        timeout_s=DEAD_PEER_TIMEOUT_S * 3 + STALE_AFTER_S + 15,
+        interval_s=0.5,
+        process=survivor.proc,
+    )
+    took_s = time.monotonic() - cut_at
+    attempts = await WebhookDelivery.filter(event_id__in=list(accepted)).values_list(
+        "attempts", flat=True
+    )
+    assert set(attempts) == {1}, Counter(attempts)
+    print(
+        f"{len(held)} deliveries claimed by the cut-off host applied by the other {took_s:.1f} s after the cut"
     )
