@@ -14,11 +14,15 @@ and fake Shopify on another.
   sync ran on one host at a time (the dead host's lease held the other off until it
   expired, then the other finished the run), and each sync period was scheduled by one
   worker host only.
+- A worker host cut off the network (its link down, then its processes killed: no FIN
+  reaches PostgreSQL) gives back the deliveries it had claimed within the dead-peer
+  timeout: the other host applies them, once each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import re
@@ -119,7 +123,7 @@ class Hosts:
 
 @pytest.fixture(scope="module")
 def hosts(secrets_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosts]:
-    config_file = _config_file(tmp_path_factory.mktemp("multihost") / "config.toml")
+    settings = _config_file(tmp_path_factory.mktemp("multihost") / "config.toml")
     ports: dict[str, int] = {}
 
     def env(gateway: str) -> dict[str, str]:
@@ -127,7 +131,7 @@ def hosts(secrets_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         return {
             **secrets_env,
             "APP_ENV": "production",
-            "CONFIG_FILE": str(config_file),
+            "CONFIG_FILE": str(settings),
             "SHOPIFY_APP_URL": "https://app.example.test",
             "SHOPIFY_ADMIN_ORIGIN": f"http://{gateway}:{ports['fake']}/{{shop}}",
             "BROKER_NAMESPACE": "multihost",
@@ -139,16 +143,13 @@ def hosts(secrets_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
             "SYNC_INTERVAL_S": str(SYNC_INTERVAL_S),
         }
 
-    try:
-        made = cluster(env, worker_argv=("-p", "1", "-t", "4"))
-        running = made.__enter__()
-    except NetnsUnavailableError as e:
-        pytest.skip(f"cannot make network namespaces here, so no hosts to test on: {e}")
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            running = stack.enter_context(cluster(env, worker_argv=("-p", "1", "-t", "4")))
+        except NetnsUnavailableError as e:
+            pytest.skip(f"cannot make network namespaces here, so no hosts to test on: {e}")
         config = load_config({**running.env, "VAR_DIR": str(running.base / "test-var")})
         yield Hosts(running, config, ports["fake"])
-    finally:
-        made.__exit__(None, None, None)
 
 
 @pytest.fixture
