@@ -12,13 +12,12 @@ from models.privacy import PrivacyRule
 
 # A delivery's life: pending (committed, waiting for a worker; retried while it fails) ->
 # done (its effect committed), or failed (gave up; `deliveries retry` replays it).
-# ignored: a topic nothing handles. redacted: a customers/redact or shop/redact reached
-# it while pending, so it is never applied.
+# Two more are written by SQL only: ignored (a topic nothing handles: the intake and
+# server/webhooks/processing.py) and redacted (a customers/redact reached it while pending,
+# so it is never applied: server/privacy/requests.py).
 DELIVERY_PENDING = "pending"
 DELIVERY_DONE = "done"
 DELIVERY_FAILED = "failed"
-DELIVERY_IGNORED = "ignored"
-DELIVERY_REDACTED = "redacted"
 
 
 class WebhookDelivery(Model):
@@ -59,8 +58,10 @@ class WebhookDelivery(Model):
         table = "webhook_deliveries"
         table_description = "Every webhook delivery received: the dedup key and the outbox."
         unique_together = (("shop_domain", "topic", "event_id"),)
+        # No (shop, received_at) index: a shop's deliveries are found through the dedup key's
+        # (shop, topic) prefix (redaction, the uninstall a redaction follows), retention goes
+        # by id; each index is paid by every delivery the intake takes (migration 9).
         indexes = (
-            ("shop_domain", "received_at"),
             # The sweeper's and the metrics' reads: small, whatever the table holds.
             PostgreSQLIndex(
                 fields=("next_attempt_at",),

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import contextvars
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +24,11 @@ MIGRATIONS_DIR = ROOT / "migrations"
 # (and bench/run.py) tells the web processes' sessions from the workers' and the CLI's.
 APPLICATION_NAMES = {"web": "shopify-app web", "worker": "shopify-app worker"}
 DEFAULT_APPLICATION_NAME = "shopify-app cli"
+
+# What must exist once the schema is migrated and that no migration can make once for all
+# (the pixel's daily partitions: server/pixel/partitions.py). A flow appends its step at
+# import; server/flows.py imports every flow.
+AFTER_MIGRATIONS: list[Callable[[], Awaitable[None]]] = []
 
 
 def dead_peer_settings(timeout_s: int) -> dict[str, str]:
@@ -137,20 +142,9 @@ async def _apply_migrations(database_url: str, location: Path) -> list[str]:
     )
     async with command:
         applied: list[str] = await command.upgrade(run_in_transaction=True)
-        await ensure_pixel_partitions()
+        for step in AFTER_MIGRATIONS:
+            await step()
     return applied
-
-
-async def ensure_pixel_partitions() -> None:
-    """The daily partitions of pixel_events every accepted event can land in, from today."""
-    from datetime import UTC, datetime
-
-    from tortoise.transactions import in_transaction
-
-    from server.pixel.partitions import ensure_partitions, needed_days
-
-    async with in_transaction() as transaction:
-        await ensure_partitions(transaction, needed_days(datetime.now(UTC).date()))
 
 
 def __getattr__(name: str) -> Any:

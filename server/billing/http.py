@@ -19,17 +19,12 @@ from server.problem import Problem
 from server.security.hmac import normalize_shop
 from server.shopify import (
     ShopCredentials,
-    ShopifyAuthError,
-    ShopifyConnectionError,
     ShopifyError,
-    ShopifyServerError,
-    ShopifyThrottledError,
-    ShopifyUserError,
 )
 from server.shops.tokens import ShopTokenError
 from server.web import keys
 from server.web.responses import json_response
-from server.web.session_auth import API_PREFIX, RETRY_HEADER, token_problem
+from server.web.session_auth import API_PREFIX, shopify_problem, token_problem
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +34,12 @@ MAX_CHARGE_ID_CHARS = 128
 
 
 def billing_problem(error: ShopifyError) -> Problem:
-    """Shopify's answer to a billing call as our problem: userErrors 422 naming the field,
-    Shopify down 503 with Retry-After, a refused token 401."""
-    if isinstance(error, ShopifyUserError):
-        errors = [
-            {"field": e.get("field"), "message": e.get("message")}
-            for e in error.user_errors
-            if isinstance(e, dict)
-        ]
-        named = "; ".join(
-            f"{'.'.join(e['field'] or []) or 'charge'}: {e['message']}" for e in errors
-        )
-        return Problem(
-            422,
-            f"Shopify refused the charge: {named}",
-            title="Shopify user error",
-            user_errors=errors,
-        )
-    if isinstance(error, ShopifyAuthError):
-        return Problem(
-            401,
-            "Shopify rejected the app's access token; the shop must authorise the app again",
-            headers={RETRY_HEADER: "1"},
-        )
-    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
-        return Problem.unavailable("Shopify is unavailable; nothing was charged. Retry later")
-    return Problem(502, "Shopify answered the billing call with an error")
+    """Shopify's answer to a billing call as our problem (see shopify_problem)."""
+    return shopify_problem(
+        error,
+        what="the charge",
+        unavailable="Shopify is unavailable; nothing was charged. Retry later",
+    )
 
 
 async def _credentials(request: web.Request, shop: str) -> ShopCredentials:

@@ -15,8 +15,8 @@ import orjson
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
-from actors.shops import shop_installed
 from models import Shop
+from server.actor_names import SHOP_INSTALLED
 from server.config import Config
 from server.logs import shop_var
 from server.problem import RETRY_AFTER_S, Problem
@@ -212,7 +212,7 @@ async def _store_and_follow_up(
         )
     await request.app[keys.SHOP_TOKENS].store_grant(shop, grant, installing=installing)
     # What follows an install runs in workers (webhook registration, first sync).
-    await enqueue_or_503(shop_installed, shop)
+    await enqueue_or_503(SHOP_INSTALLED, shop)
     log.info(
         "shop authorized", extra={"shop": shop, "via": "oauth" if installing else "token_exchange"}
     )

@@ -2,7 +2,7 @@
 
 Lists answer `{"items": [...], "next_cursor": "<opaque>" | null}` (server/sync/queries.py
 reads them). Pages are cached in Redis per shop under a version every write bumps
-(server/sync/cache.py).
+(server/page_cache.py).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import orjson
 from aiohttp import web
 from tortoise.exceptions import OperationalError
 
-from actors.sync import sync_shop
 from models import Shop
+from server.actor_names import SYNC_SHOP
+from server.page_cache import PageCache
 from server.pagination import InvalidCursorError
 from server.problem import Problem
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 from server.sync import RESOURCES, Resource, columns, queries, runs
-from server.sync.cache import PageCache
 from server.sync.queries import Position, decode_position
 from server.tasks import BrokerUnavailableError, enqueue
 from server.web import keys
@@ -195,7 +195,7 @@ async def start_sync(request: web.Request) -> web.Response:
     )
     run_ids = [r.id for r in started]
     try:
-        await enqueue(sync_shop, shop.domain, kind, "api", run_ids)
+        await enqueue(SYNC_SHOP, shop.domain, kind, "api", run_ids)
     except BrokerUnavailableError:
         created = [r.id for r in started if r.created]
         await _store_call(lambda: runs.cancel_runs(created, "the job queue was unavailable"))

@@ -7,8 +7,8 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models import shopdata
-from server.openapi import ITEM_SCHEMAS
 from server.sync import columns
+from server.web.openapi import ITEM_SCHEMAS
 
 _SQL_TYPES: dict[type[fields.Field], str] = {  # type: ignore[type-arg]
     fields.BigIntField: "bigint",
