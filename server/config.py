@@ -390,6 +390,11 @@ class DatabaseConfig:
     )
     pool_min: int = setting(ge=1)
     pool_max: int = setting(ge=1)
+    # PostgreSQL ends a session whose client host stopped answering (power lost, network
+    # cut) after about this long, rolling back its transaction: what it had claimed
+    # (FOR UPDATE) is free again. Without it, TCP keeps such a session for 15 min to 2 h.
+    # 0: the app sets nothing (the server's or a pooler's own settings apply).
+    dead_peer_timeout_s: int = setting(ge=0)
 
     @property
     def display_url(self) -> str:
