@@ -15,6 +15,7 @@ from server.billing.plans import app_in_admin_url, managed_pricing_url
 from server.billing.state import ChargeOwnerError, has_active_plan, reconcile
 from server.billing.view import describe
 from server.config import BillingConfig
+from server.inputs import Body, Field, Parameters, Str
 from server.problem import Problem
 from server.security.hmac import normalize_shop
 from server.shopify import (
@@ -66,21 +67,55 @@ async def get_billing(request: web.Request) -> web.Response:
     return json_response(await describe(shop, config.billing))
 
 
+# POST /api/billing/subscribe's body; under managed pricing the plan may be left out.
+SUBSCRIBE_BODY = Body(
+    (Field("plan", Str(), "plan must be a plan's handle (a string)", required=True),),
+    expected='expected {"plan": "<handle>"}',
+)
+
+
 async def _plan_from_body(request: web.Request, *, required: bool) -> str:
     if not request.can_read_body:
         if required:
-            raise Problem(400, 'expected {"plan": "<handle>"}', title="Invalid body")
+            raise Problem(400, SUBSCRIBE_BODY.expected, title=SUBSCRIBE_BODY.title)
         return ""
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         raise Problem(400, "the body is not valid JSON", title="Invalid body") from None
-    if not isinstance(body, dict) or set(body) - {"plan"}:
-        raise Problem(400, 'expected {"plan": "<handle>"}', title="Invalid body")
-    plan = body.get("plan", None if required else "")
-    if not isinstance(plan, str) or (required and not plan):
-        raise Problem(400, "plan must be a plan's handle (a string)", title="Invalid body")
+    plan: str = SUBSCRIBE_BODY.parse(body, partial=not required)["plan"] or ""
     return plan
+
+
+def _shop_domain(value: str) -> str:
+    shop = normalize_shop(value)
+    if shop is None:
+        raise ValueError(value)
+    return shop
+
+
+def _charge_id(value: str) -> str:
+    if not charges.charge_gids(value[:MAX_CHARGE_ID_CHARS]):
+        raise ValueError(value)
+    return value
+
+
+# GET /billing/return's query (Shopify's redirect; other parameters are let through).
+RETURN_QUERY = Parameters(
+    (
+        Field(
+            "shop", Str(), "shop must be a *.myshopify.com domain", required=True, then=_shop_domain
+        ),
+        Field(
+            "charge_id",
+            Str(),
+            "charge_id must be Shopify's charge id",
+            required=True,
+            then=_charge_id,
+        ),
+    ),
+    closed=False,
+)
 
 
 async def subscribe(request: web.Request) -> web.Response:
@@ -129,12 +164,8 @@ async def billing_return(request: web.Request) -> web.StreamResponse:
     query) and stored only if active; then the merchant goes back into the app.
     """
     config = request.app[keys.CONFIG]
-    shop_domain = normalize_shop(request.query.get("shop"))
-    if shop_domain is None:
-        raise Problem(400, "shop must be a *.myshopify.com domain", title="Invalid query")
-    charge_id = request.query.get("charge_id", "")
-    if not charges.charge_gids(charge_id[:MAX_CHARGE_ID_CHARS]):
-        raise Problem(400, "charge_id must be Shopify's charge id", title="Invalid query")
+    given = RETURN_QUERY.parse(request.query)
+    shop_domain, charge_id = given["shop"], given["charge_id"]
     shop = await Shop.get_or_none(domain=shop_domain)
     if shop is None or not shop.installed:
         raise Problem(400, f"{shop_domain} has not installed the app", title="Unknown shop")
