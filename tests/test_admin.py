@@ -130,6 +130,7 @@ async def test_shopify_signed_links_are_checked(client, config):
     _assert_framable_by(response, "other-store.myshopify.com")
 
 
+@pytest.mark.slow  # fault injection: the database refuses connections
 async def test_a_database_that_is_down_is_an_html_503(client, clean_database):
     async with DatabaseDown(clean_database):
         response = await client.get("/", params={"shop": SHOP, "embedded": "1"})
