@@ -17,7 +17,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from server import fallbacks
-from server.admin.http import frame_ancestors
+from server.admin.http import frame_ancestors, setup_templates
 from server.billing.http import billing_gate
 from server.config import Config
 from server.flow.http import flow_committer_ctx
@@ -128,6 +128,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         ]
     )
     setup_routes(app)
+    setup_templates(app)
     app[keys.DISPATCH] = Lanes(app, LANES).dispatcher
     setup_cors(app, config)
     # Every HTML answer (the app home, its error pages) says who may frame it.
