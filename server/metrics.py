@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import os
 import time
 from collections.abc import Iterator
@@ -29,6 +30,29 @@ def heartbeat_key(namespace: str) -> str:
     """Where worker processes beat (actors/heartbeat.py): a sorted set of "host:pid" scored
     by the last beat; per broker namespace, like the queues the workers serve."""
     return f"{namespace}:workers:heartbeat"
+
+
+def _observe_many(histogram: Any, values: list[float]) -> None:
+    """`histogram.observe(v)` for each value, one `inc` per bucket and one for the sum.
+
+    prometheus_client has no batch observe; its histogram child keeps one value per bucket
+    (`_buckets`, non-cumulative: a value goes in the first bucket whose bound holds it) and
+    `_sum`, the same in multiprocess mode. If a release changes that, each value is
+    observed the public way (tests/test_monitoring.py checks the counts either way)."""
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(histogram, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values:
+            histogram.observe(value)
+        return
+    counts = [0] * len(bounds)
+    for value in values:
+        counts[bisect.bisect_left(bounds, value)] += 1
+    for bucket, n in zip(buckets, counts, strict=True):
+        if n:
+            bucket.inc(n)
+    total.inc(sum(values))
 
 
 @dataclass
@@ -218,6 +242,8 @@ class Metrics:
         self.deprecated_calls = DeprecatedCallsCollector()
         self.registry.register(self.deprecated_calls)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._tallied: dict[tuple[str, str, int], list[float]] = {}
+        self._tally_scheduled = False
 
     def children(self, route: str, method: str, status: int) -> tuple[Any, Any]:
         """The request counter and latency histogram of one (route, method, status).
@@ -234,6 +260,28 @@ class Metrics:
             )
             self._children[key] = found
         return found
+
+    def tally(self, route: str, method: str, status: int, elapsed_s: float) -> None:
+        """Count and time one request, added to the counter and the histogram once per turn
+        of the event loop for all the requests of that turn (the intake lanes' metrics: a
+        `labels` child's `inc` and `observe` take a lock each, per request otherwise)."""
+        key = (route, method, status)
+        waiting = self._tallied.get(key)
+        if waiting is None:
+            waiting = self._tallied[key] = []
+        waiting.append(elapsed_s)
+        if not self._tally_scheduled:
+            self._tally_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush_tally)
+
+    def flush_tally(self) -> None:
+        """Add what `tally` gathered to the request counter and latency histogram."""
+        self._tally_scheduled = False
+        tallied, self._tallied = self._tallied, {}
+        for (route, method, status), times in tallied.items():
+            counter, histogram = self.children(route, method, status)
+            counter.inc(len(times))
+            _observe_many(histogram, times)
 
     def exposition_registry(self) -> CollectorRegistry:
         """What /metrics renders: this registry; or, when the web processes share their

@@ -135,6 +135,21 @@ async def test_metrics_count_requests_by_route_and_status(client):
     assert 'http_requests_total{method="GET",route="/healthz",status="200"} 2.0' in text
     assert 'http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
     assert "http_request_duration_seconds_bucket" in text
+
+
+async def test_metrics_count_and_time_the_intake_lanes_requests(client):
+    # The lanes add their counts once per turn of the loop (Metrics.tally): each request is
+    # in /metrics once its answer is out, in the counter and in the histogram alike.
+    for _ in range(3):
+        refused = await client.post("/webhooks", data=b"{}")
+        assert refused.status == 401
+    text = await (await client.get("/metrics")).text()
+    assert 'http_requests_total{method="POST",route="/webhooks",status="401"} 3.0' in text
+    assert 'http_request_duration_seconds_count{method="POST",route="/webhooks"} 3.0' in text
+    assert (
+        'http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/webhooks"} 3.0'
+        in text
+    )
     assert "dramatiq_queue_messages" in text
 
 

@@ -130,7 +130,7 @@ async def test_the_migration_moves_existing_events_into_partitions(empty_databas
     before = tmp_path / "migrations"
     (before / "models").mkdir(parents=True)
     for path in sorted((MIGRATIONS_DIR / "models").glob("*.py")):
-        if not path.name.startswith(("4_", "5_")):
+        if int(path.name.split("_", 1)[0]) < 4:  # the versions before partitioning
             shutil.copy(path, before / "models" / path.name)
     await apply_migrations(empty_database, location=Path(before))
     db = await asyncpg.connect(_pg(empty_database))

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from redis.exceptions import RedisError
 from tortoise.exceptions import OperationalError
 
 from models import Shop, WebPixel
@@ -41,6 +40,7 @@ from server.shopify import (
 from server.shops.tokens import ShopTokenError
 from server.stores import STORE_DOWN_ERRORS
 from server.web import keys
+from server.web.bodies import read_capped
 from server.web.limits import client_address, too_many_requests
 from server.web.responses import json_response
 from server.web.session_auth import token_problem
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 MAX_KEY_CHARS = 64
 # What a store call can raise when the store is down or unreachable.
 _STORE_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
-_LIMIT_ERRORS: tuple[type[BaseException], ...] = (RedisError, *_STORE_ERRORS)
 # What makes a flush fail for every request in it: 503, nothing accepted.
 _COMMIT_ERRORS: tuple[type[BaseException], ...] = (*_STORE_ERRORS, ShuttingDownError)
 
@@ -81,27 +80,17 @@ async def _take(ingest: PixelIngest, metrics: Metrics, rate: Rate, key: str, cos
     if ingest.limiter.spend_leased(rate, key, cost):
         return  # the common case: this process's lease covers it, nothing awaited
     try:
+        # Redis down is not an error here: the limiter falls back to this process's buckets.
         await ingest.limiter.take(rate, key, cost)
     except RateLimited as e:
         metrics.rate_limited.labels(f"pixel-{e.scope}").inc()
         raise too_many_requests(f"pixel {e.scope}", e.retry_after_s) from e
-    except _LIMIT_ERRORS as e:
-        log.warning("rate limit store unavailable: %s", type(e).__name__)
-        raise Problem(
-            503, "Rate limiting is unavailable; retry later", retry_after=ingest.retry_after
-        ) from e
 
 
 async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
-    too_big = f"Request body is larger than {limit} bytes"
-    if request.content_length is not None and request.content_length > limit:
-        raise Problem(413, too_big)
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge as e:
-        raise Problem(413, too_big) from e
-    if len(body) > limit:
-        raise Problem(413, too_big)
+    body = await read_capped(request, limit)
+    if body is None:
+        raise Problem(413, f"Request body is larger than {limit} bytes")
     return body
 
 

@@ -102,6 +102,8 @@ class EdgeLimits:
         self.trust_forwarded_for = config.pixel.trust_forwarded_for
         self._metrics = metrics
         self._charging: set[asyncio.Task[None]] = set()
+        # Charges for work already done, waiting on the one take running for their key.
+        self._owed: dict[tuple[str, str], int] = {}
 
     def refused(self, scope: str, retry_after_s: int) -> Problem:
         """Count a 429 and build it."""
@@ -127,12 +129,39 @@ class EdgeLimits:
             await self.take(rate, key)
 
     def charge_stored(self, rate: Rate, key: str) -> None:
-        """charge_after without waiting: the lease covers it, or the take runs on its own."""
+        """charge_after without waiting: the lease covers it, or a take runs on its own.
+        While one runs for the key, later charges are added to it (one task and one Redis
+        call for all of them, not one each)."""
         if self.limiter.spend_leased(rate, key):
             return
-        task = asyncio.get_running_loop().create_task(self.charge_after(rate, key))
+        slot = (rate.scope, key)
+        owed = self._owed.get(slot)
+        self._owed[slot] = (owed or 0) + 1
+        if owed is not None:
+            return  # the running charge takes this one too
+        task = asyncio.get_running_loop().create_task(self._charge_owed(rate, key, slot))
         self._charging.add(task)
         task.add_done_callback(self._charging.discard)
+
+    async def _charge_owed(self, rate: Rate, key: str, slot: tuple[str, str]) -> None:
+        try:
+            while (owed := self._owed.get(slot, 0)) > 0:
+                with contextlib.suppress(Problem, RateLimited):
+                    if not self.limiter.spend_leased(rate, key, owed):
+                        errors = self.limiter.store_errors
+                        try:
+                            await self.limiter.take(rate, key, owed)
+                        finally:
+                            if self.limiter.store_errors != errors:
+                                self._metrics.rate_limit_unavailable.inc()
+                # What was charged is settled; what arrived meanwhile goes round again.
+                left = self._owed.get(slot, 0) - owed
+                if left > 0:
+                    self._owed[slot] = left
+                else:
+                    self._owed.pop(slot, None)
+        finally:
+            self._owed.pop(slot, None)
 
 
 EDGE_LIMITS = web.AppKey("edge_limits", EdgeLimits)

@@ -31,6 +31,7 @@ from server.config import Config
 from server.logs import write_clean
 from server.web.app import create_app
 from server.web.edge import make_runner
+from server.web.lanes import ACCESS_LOGGER, LOGGED
 from server.web.routes import LANES
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class JsonAccessLogger(AbstractAccessLogger):
         # An intake lane's request is served before any route matching (server/web/lanes.py):
         # its path is one of the lanes' own, clean by construction.
         lane = request.method == "POST" and request.path in LANE_PATHS
+        if lane and response.get(LOGGED):
+            return  # its lane wrote the line (server/web/lanes.py)
         info = None if lane else getattr(request, "match_info", None)
         route = getattr(info, "route", None)
         fields = {
@@ -89,7 +92,7 @@ async def run_web(
         app,
         config.limits,
         access_log_class=JsonAccessLogger,
-        access_log=logging.getLogger("server.access") if config.logging.access_log else None,
+        access_log=logging.getLogger(ACCESS_LOGGER) if config.logging.access_log else None,
         shutdown_timeout=config.app.shutdown_timeout_s,
         handle_signals=False,
     )

@@ -22,6 +22,7 @@ from server.problem import Problem
 from server.security.hmac import normalize_shop, verify_webhook_hmac
 from server.wake import Waker
 from server.web import keys
+from server.web.bodies import read_capped
 from server.web.limits import EDGE_LIMITS
 from server.webhooks.intake import (
     DB_DOWN_ERRORS,
@@ -67,20 +68,10 @@ def _too_large(limit: int) -> Problem:
 
 async def read_limited_body(request: web.BaseRequest, limit: int) -> bytes:
     """The raw body, read once; 413 as soon as it is over `limit` bytes."""
-    length = request.content_length
-    if length is not None:
-        if length > limit:
-            raise _too_large(limit)
-        # The common case (Shopify sends Content-Length): one read, no chunk loop.
-        return await request.read()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await read_capped(request, limit)
+    if body is None:
+        raise _too_large(limit)
+    return body
 
 
 def _header(headers: Any, name: str, *, max_chars: int) -> str:
