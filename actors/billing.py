@@ -17,8 +17,10 @@ import dramatiq
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
 from models import Shop
+from server import actor_names
 from server.billing.usage import charge_usage, shops_to_bill, yesterday
 from server.shops.tokens import ReauthRequiredError, ShopNotInstalledError
+from server.tasks import send
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +31,26 @@ class UsageLeftPendingError(Exception):
     """Shopify did not take every pending usage charge: retried with a backoff."""
 
 
-@dramatiq.actor(queue_name=BILLING_QUEUE, max_retries=0, time_limit=300_000)
+@dramatiq.actor(
+    actor_name=actor_names.SCHEDULE_BILLING,
+    queue_name=BILLING_QUEUE,
+    max_retries=0,
+    time_limit=300_000,
+)
 async def schedule_billing(period: int) -> None:
     """The scheduler's tick: a billing run for every shop that has something to bill."""
     shops = [s.domain for s in await shops_to_bill()]
 
     def send_all() -> None:
         for shop in shops:
-            bill_shop.send(shop)
+            send(actor_names.BILL_SHOP, shop)
 
     await asyncio.to_thread(send_all)  # send is blocking I/O
     log.info("scheduled billing", extra={"period": period, "shops": len(shops)})
 
 
 @dramatiq.actor(
+    actor_name=actor_names.BILL_SHOP,
     queue_name=BILLING_QUEUE,
     max_retries=8,
     min_backoff=10_000,

@@ -15,6 +15,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
+import server.flows  # noqa: F401  (every flow registers its part before an actor runs)
 from actors.encoder import OrjsonEncoder
 from actors.heartbeat import WorkerHeartbeat
 from actors.middleware import ActorMetrics, OrphanGuard, WorkerPools

@@ -6,12 +6,14 @@ import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from server.actor_names import APPLY_FLOW_ACTIONS
 from server.flow.actions import apply_runs
 
 
 # A message that could not claim its runs (the database is down) is retried a few times;
 # past that the sweeper sends the still-pending ids again.
 @dramatiq.actor(
+    actor_name=APPLY_FLOW_ACTIONS,
     queue_name="webhooks",
     max_retries=5,
     min_backoff=1_000,

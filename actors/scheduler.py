@@ -16,14 +16,11 @@ import dramatiq
 import redis
 
 from actors.middleware import BackgroundThread
+from server.actor_names import SCHEDULED
 from server.config import Config
+from server.tasks import send
 
 log = logging.getLogger(__name__)
-
-SCHEDULE_ACTOR = "schedule_incremental_syncs"
-# Each period's winner sends these (by name): the syncs, and billing's reconciliation and
-# usage run (actors/billing.py).
-SCHEDULED_ACTORS = (SCHEDULE_ACTOR, "schedule_billing")
 
 
 def schedule_key(period: int) -> str:
@@ -61,7 +58,7 @@ class SyncScheduler(BackgroundThread):
         period = int((time.time() if now_s is None else now_s) // self.interval_s)
         won = client.set(schedule_key(period), os.getpid(), nx=True, ex=self.interval_s * 2 + 60)
         if won:
-            for name in SCHEDULED_ACTORS:
-                broker.get_actor(name).send(period)
+            for name in SCHEDULED:
+                send(name, period, broker=broker)
             log.info("sync period %s scheduled", period)
         return bool(won)

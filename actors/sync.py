@@ -15,9 +15,11 @@ import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from server import actor_names
 from server.shops.tokens import ReauthRequiredError, ShopNotInstalledError
 from server.sync import runs
 from server.sync.engine import LeaseLostError, SyncContext, run_sync
+from server.tasks import send
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +34,15 @@ def _context() -> SyncContext:
 async def _send_runs(run_ids: list[int]) -> None:
     def send_all() -> None:
         for run_id in run_ids:
-            sync_resource.send(run_id)
+            send(actor_names.SYNC_RESOURCE, run_id)
 
     # send is blocking I/O: off the event loop, all messages in one thread hop.
     await asyncio.to_thread(send_all)
 
 
-@dramatiq.actor(queue_name=SYNC_QUEUE, max_retries=5, time_limit=60_000)
+@dramatiq.actor(
+    actor_name=actor_names.SYNC_SHOP, queue_name=SYNC_QUEUE, max_retries=5, time_limit=60_000
+)
 async def sync_shop(
     shop: str, kind: str = "incremental", trigger: str = "manual", run_ids: list[int] | None = None
 ) -> None:
@@ -58,6 +62,7 @@ async def sync_shop(
 
 
 @dramatiq.actor(
+    actor_name=actor_names.SYNC_RESOURCE,
     queue_name=SYNC_QUEUE,
     max_retries=5,
     time_limit=6 * 3600 * 1000,
@@ -72,7 +77,12 @@ async def sync_resource(run_id: int) -> None:
     log.info("sync_resource %s: %s", run_id, outcome)
 
 
-@dramatiq.actor(queue_name=SYNC_QUEUE, max_retries=0, time_limit=300_000)
+@dramatiq.actor(
+    actor_name=actor_names.SCHEDULE_INCREMENTAL_SYNCS,
+    queue_name=SYNC_QUEUE,
+    max_retries=0,
+    time_limit=300_000,
+)
 async def schedule_incremental_syncs(period: int) -> None:
     """The scheduler's tick: an incremental sync for every installed, usable shop.
 

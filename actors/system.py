@@ -11,9 +11,10 @@ from tortoise import Tortoise
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
 from models import Shop
+from server.actor_names import PING
 
 
-@dramatiq.actor(queue_name="default", max_retries=3, time_limit=30_000)
+@dramatiq.actor(actor_name=PING, queue_name="default", max_retries=3, time_limit=30_000)
 async def ping(reply_key: str) -> None:
     """Answer on a Redis list with this worker's pid and what it sees of the database."""
     connection = Tortoise.get_connection("default")

@@ -1,7 +1,7 @@
-"""The actors that apply stored webhook deliveries: one per queue, named in the topic table.
+"""The actors that apply stored webhook deliveries: one per queue.
 
-The work itself is server/webhooks/processing.py; which topic wakes which actor is
-server/webhooks/topics.py (these names must match its PROCESS_* constants; a test checks).
+The work itself is server/webhooks/processing.py; which topic wakes which actor is each
+topic's row in server/webhook_topics.py, by the names of server/actor_names.py.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import dramatiq
 
 import actors.broker  # noqa: F401  (the broker must exist before any actor is declared)
 from actors.resources import resources
+from server import actor_names
 from server.webhooks.processing import process_deliveries
 
 # A message that could not claim its deliveries (the database is down) is retried by
@@ -29,25 +30,32 @@ async def _process(ids: list[int]) -> None:
     await process_deliveries(ids, outbox=current.config.outbox, redis=current.redis)
 
 
-@dramatiq.actor(queue_name="webhooks", **_PROCESS_OPTIONS)
-async def process_webhooks(ids: list[int]) -> None:
-    """Apply pending deliveries of app/uninstalled (and anything else on this queue)."""
+@dramatiq.actor(
+    actor_name=actor_names.PROCESS_LIFECYCLE_WEBHOOKS, queue_name="webhooks", **_PROCESS_OPTIONS
+)
+async def process_lifecycle_webhooks(ids: list[int]) -> None:
+    """Apply pending deliveries of the shop's lifecycle and billing topics (app/uninstalled,
+    app_subscriptions/*, app_purchases_one_time/update)."""
     await _process(ids)
 
 
-@dramatiq.actor(queue_name="privacy", **_PROCESS_OPTIONS)
+@dramatiq.actor(
+    actor_name=actor_names.PROCESS_PRIVACY_WEBHOOKS, queue_name="privacy", **_PROCESS_OPTIONS
+)
 async def process_privacy_webhooks(ids: list[int]) -> None:
     """Apply pending deliveries of the mandatory privacy topics."""
     await _process(ids)
 
 
-@dramatiq.actor(queue_name="sync", **_PROCESS_OPTIONS)
+@dramatiq.actor(actor_name=actor_names.PROCESS_DATA_WEBHOOKS, queue_name="sync", **_PROCESS_OPTIONS)
 async def process_data_webhooks(ids: list[int]) -> None:
     """Apply pending products/orders/customers deliveries to the synced rows."""
     await _process(ids)
 
 
-@dramatiq.actor(queue_name="sync_busy", **_PROCESS_OPTIONS)
+@dramatiq.actor(
+    actor_name=actor_names.PROCESS_BUSY_DATA_WEBHOOKS, queue_name="sync_busy", **_PROCESS_OPTIONS
+)
 async def process_busy_data_webhooks(ids: list[int]) -> None:
     """The same, for a shop that floods (a bulk edit): its own queue, consumed beside the
     others, so the flood never stands in front of another shop's deliveries."""

@@ -12,13 +12,12 @@ from models.privacy import PrivacyRule
 
 # A delivery's life: pending (committed, waiting for a worker; retried while it fails) ->
 # done (its effect committed), or failed (gave up; `deliveries retry` replays it).
-# ignored: a topic nothing handles. redacted: a customers/redact or shop/redact reached
-# it while pending, so it is never applied.
+# Two more are written by SQL only: ignored (a topic nothing handles: the intake and
+# server/webhooks/processing.py) and redacted (a customers/redact reached it while pending,
+# so it is never applied: server/privacy/requests.py).
 DELIVERY_PENDING = "pending"
 DELIVERY_DONE = "done"
 DELIVERY_FAILED = "failed"
-DELIVERY_IGNORED = "ignored"
-DELIVERY_REDACTED = "redacted"
 
 
 class WebhookDelivery(Model):

@@ -227,11 +227,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _migrate(config: Config) -> int:
+    _migrate_database(config.database.url)
+    return 0
+
+
+def _migrate_database(database_url: str) -> None:
+    """Apply pending migrations, then what each flow adds after them (AFTER_MIGRATIONS)."""
+    import server.flows  # noqa: F401  (the flows register their steps after migrations)
     from server.db import apply_migrations
 
-    applied = asyncio.run(apply_migrations(config.database.url))
+    applied = asyncio.run(apply_migrations(database_url))
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
-    return 0
 
 
 def _rotate_keys(config: Config) -> int:
@@ -258,7 +264,7 @@ def _deliveries(config: Config, args: argparse.Namespace) -> int:
     import orjson
 
     from server.db import database
-    from server.outbox import KINDS, list_work, retry_failed
+    from server.deliveries_command import KINDS, list_work, retry_failed
 
     async def run() -> int:
         async with database(config):
@@ -395,7 +401,6 @@ def _serve(config: Config) -> int:
 
 def _all_in_one(config: Config, env: dict[str, str]) -> int:
 
-    from server.db import apply_migrations
     from server.embedded import EmbeddedPostgres, EmbeddedRedis
     from server.processes import AlreadyRunning, InstanceLock, die_with_parent
 
@@ -423,8 +428,7 @@ def _all_in_one(config: Config, env: dict[str, str]) -> int:
         if not redis_url:
             redis_url = stack.enter_context(EmbeddedRedis(var_dir)).url
         config = config.with_stores(database_url=database_url, redis_url=redis_url)
-        applied = asyncio.run(apply_migrations(database_url))
-        log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+        _migrate_database(database_url)
 
         worker_env = {**env, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
         worker = subprocess.Popen(

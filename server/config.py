@@ -1,4 +1,17 @@
-"""Typed, frozen configuration: defaults from config.toml, overridden by environment variables."""
+"""Typed, frozen configuration: defaults from config.toml, overridden by environment variables.
+
+Each setting is declared once, as a field of its section's dataclass below:
+`port: int = setting(env="PORT", le=65535)` says its type (which says how it is read), its
+environment name if it has one, and its bounds. `ENV_OVERRIDES`, the reading and every
+error message ("PORT (app.port): must be between 0 and 65535, got 70000") follow from that
+declaration. Its default lives in config.toml; tests/test_docs.py checks config.toml,
+README's table and .env.example against the declaration.
+
+How a field is read, by its type: `int` is a whole number `>= ge` (0 unless given) and
+`<= le` when given; `float` is a number > 0; `bool` is true/false (also 1/0, yes/no,
+on/off); `str` is non-empty unless `required=False`, one of `choices`, matching `pattern`,
+or a URL of one of `schemes`. Anything else names its reader (`read=`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +19,11 @@ import os
 import re
 import secrets
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, Final, Literal, get_type_hints
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -18,56 +31,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = ROOT / "config.toml"
 MASK = "**********"
-
-# env name -> (section, key). DESIGN.md's names are a contract; the others are ours.
-ENV_OVERRIDES: dict[str, tuple[str, str]] = {
-    "APP_ENV": ("app", "env"),
-    "HOST": ("app", "host"),
-    "PORT": ("app", "port"),
-    "SHOPIFY_APP_URL": ("app", "url"),
-    "VAR_DIR": ("app", "var_dir"),
-    "WEB_PROCESSES": ("app", "web_processes"),
-    "SHOPIFY_API_KEY": ("shopify", "api_key"),
-    "SHOPIFY_API_SECRET": ("shopify", "api_secret"),
-    "SHOPIFY_PREVIOUS_API_SECRET": ("shopify", "previous_api_secret"),
-    "SCOPES": ("shopify", "scopes"),
-    "SHOPIFY_API_VERSION": ("shopify", "api_version"),
-    "SHOPIFY_ADMIN_ORIGIN": ("shopify", "admin_origin"),
-    "SHOPIFY_ONLINE_TOKENS": ("shopify", "online_tokens"),
-    "DATABASE_URL": ("database", "url"),
-    "REDIS_URL": ("redis", "url"),
-    "BROKER_URL": ("broker", "url"),
-    "WORKER_PROCESSES": ("broker", "processes"),
-    "WORKER_THREADS": ("broker", "threads"),
-    "WORKER_QUEUES": ("broker", "queues"),
-    "BROKER_NAMESPACE": ("broker", "namespace"),
-    "TOKEN_ENCRYPTION_KEYS": ("security", "token_encryption_keys"),
-    "SESSION_SECRET": ("security", "session_secret"),
-    "SYNC_INTERVAL_S": ("sync", "interval_s"),
-    "SYNC_OVERLAP_S": ("sync", "overlap_s"),
-    "SYNC_BULK_THRESHOLD": ("sync", "bulk_threshold"),
-    "SYNC_LEASE_S": ("sync", "lease_s"),
-    "OUTBOX_STALE_AFTER_S": ("outbox", "stale_after_s"),
-    "OUTBOX_SWEEP_INTERVAL_S": ("outbox", "sweep_interval_s"),
-    "OUTBOX_MAX_ATTEMPTS": ("outbox", "max_attempts"),
-    "WEBHOOK_PAYLOAD_RETENTION_S": ("outbox", "payload_retention_s"),
-    "WEBHOOK_DEDUP_RETENTION_S": ("outbox", "dedup_retention_s"),
-    "PIXEL_EVENTS_RETENTION_DAYS": ("retention", "pixel_events_days"),
-    "PRIVACY_EXPORTS_RETENTION_DAYS": ("retention", "privacy_exports_days"),
-    "SYNC_TOMBSTONES_RETENTION_DAYS": ("retention", "sync_tombstones_days"),
-    "PIXEL_TRUST_FORWARDED_FOR": ("pixel", "trust_forwarded_for"),
-    "CORS_API_ORIGINS": ("cors", "api_origins"),
-    "LOG_LEVEL": ("logging", "level"),
-    "LOG_FILE": ("logging", "file"),
-    "LOG_FILE_MAX_BYTES": ("logging", "file_max_bytes"),
-    "LOG_FILE_BACKUP_COUNT": ("logging", "file_backup_count"),
-    "BILLING_REQUIRED": ("billing", "required"),
-    "BILLING_TEST": ("billing", "test"),
-    "BILLING_MODE": ("billing", "mode"),
-    "BILLING_APP_HANDLE": ("billing", "app_handle"),
-}
-_ENV_BY_KEY = {v: k for k, v in ENV_OVERRIDES.items()}
-_S = TypeVar("_S")
+PRODUCTION: Final = "production"  # `required=PRODUCTION`: required in production mode only
 
 
 class ConfigError(Exception):
@@ -112,52 +76,325 @@ def mask_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+# ---------------------------------------------------------------- the declaration
+
+Reader = Callable[["_Reader", str, str], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """What a config field declares besides its type (see the module docstring)."""
+
+    env: str | None = None
+    ge: int = 0
+    le: int | None = None
+    required: bool | Literal["production"] = True
+    choices: tuple[str, ...] = ()
+    pattern: tuple[re.Pattern[str], str] | None = None  # (regex, message; {value} is the value)
+    schemes: tuple[str, ...] = ()
+    read: Reader | None = None
+
+
+def setting(
+    *,
+    env: str | None = None,
+    ge: int = 0,
+    le: int | None = None,
+    required: bool | Literal["production"] = True,
+    choices: tuple[str, ...] = (),
+    pattern: tuple[str, str] | None = None,
+    schemes: tuple[str, ...] = (),
+    read: Reader | None = None,
+    repr: bool = True,
+) -> Any:
+    """Declare one setting: a dataclass field carrying its env name, bounds and reader."""
+    compiled = (re.compile(pattern[0]), pattern[1]) if pattern else None
+    meta = Setting(env, ge, le, required, choices, compiled, schemes, read)
+    return field(repr=repr, metadata={"setting": meta})
+
+
+_HTTP = ("http", "https")
+
+
+def _where(section: str, key: str) -> str:
+    declared = _BY_KEY.get((section, key))
+    env = declared.setting.env if declared else None
+    return f"{env} ({section}.{key})" if env else f"{section}.{key}"
+
+
+def _one_of(choices: tuple[str, ...]) -> str:
+    if len(choices) == 2:
+        return f"{choices[0]} or {choices[1]}"
+    return "one of " + ", ".join(sorted(choices))
+
+
+def _url_problem(value: str, schemes: tuple[str, ...]) -> str | None:
+    """Why `value` is not a URL of one of `schemes`, or None when it is."""
+    parts = urlsplit(value)
+    host_optional = parts.scheme == "unix"
+    if parts.scheme not in schemes or not (parts.hostname or host_optional):
+        allowed = ", ".join(sorted(f"{s}://" for s in schemes))
+        return f"not a valid URL (expected {allowed}...)"
+    try:
+        _ = parts.port
+    except ValueError:
+        return "not a valid URL (bad port)"
+    return None
+
+
+class _Reader:
+    """Reads typed values out of the merged raw settings, naming the key in every error."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]]) -> None:
+        self.raw = raw
+        self.production = False  # known once [app] is read
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        return self.raw.get(section, {}).get(key, default)
+
+    def required(self, section: str, key: str) -> bool:
+        wanted = _BY_KEY[(section, key)].setting.required
+        return self.production if wanted == PRODUCTION else bool(wanted)
+
+    def declared(self, item: Declared) -> Any:
+        """One declared setting, read by its reader or by its type."""
+        section, key, meta = item.section, item.key, item.setting
+        if meta.read is not None:
+            return meta.read(self, section, key)
+        if item.kind is bool:
+            return self.bool_(section, key)
+        if item.kind is int:
+            return self.int_(section, key, minimum=meta.ge, maximum=meta.le)
+        if item.kind is float:
+            return self.float_(section, key)
+        if item.kind is str:
+            return self.text(section, key, meta)
+        raise TypeError(f"{item.name}: declare how it is read (read=...)")
+
+    def text(self, section: str, key: str, meta: Setting) -> str:
+        value = self.str_(section, key, required=self.required(section, key))
+        if not value:
+            return value
+        if meta.choices and value not in meta.choices:
+            raise ConfigError(
+                f"{_where(section, key)}: must be {_one_of(meta.choices)}, got {value!r}"
+            )
+        if meta.pattern and not meta.pattern[0].match(value):
+            raise ConfigError(f"{_where(section, key)}: {meta.pattern[1].format(value=value)}")
+        problem = _url_problem(value, meta.schemes) if meta.schemes else None
+        if problem:
+            raise ConfigError(f"{_where(section, key)}: {problem}")
+        return value
+
+    def str_(self, section: str, key: str, *, required: bool = True) -> str:
+        value = self.get(section, key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"{_where(section, key)}: expected a string")
+        value = value.strip()
+        if required and not value:
+            raise ConfigError(f"{_where(section, key)}: required but empty")
+        return value
+
+    def int_(self, section: str, key: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+        value = self.get(section, key)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{_where(section, key)}: expected an integer, got {value!r}"
+            ) from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            raise ConfigError(f"{_where(section, key)}: must be {bounds}, got {number}")
+        return number
+
+    def float_(self, section: str, key: str) -> float:
+        value = self.get(section, key)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{_where(section, key)}: expected a number, got {value!r}") from None
+        if number <= 0:
+            raise ConfigError(f"{_where(section, key)}: must be > 0")
+        return number
+
+    def bool_(self, section: str, key: str) -> bool:
+        value = self.get(section, key)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise ConfigError(f"{_where(section, key)}: expected true or false, got {value!r}")
+
+    def url(self, section: str, key: str) -> str:
+        """A required http(s) URL."""
+        value = self.str_(section, key)
+        problem = _url_problem(value, _HTTP)
+        if problem:
+            raise ConfigError(f"{_where(section, key)}: {problem}")
+        return value
+
+    def items(self, section: str, key: str, *, array: bool = False) -> tuple[str, ...]:
+        """A comma-separated string (or, with `array`, a TOML array), empty items dropped."""
+        value = self.get(section, key, "")
+        if array:
+            parts = value if isinstance(value, list) else str(value).split(",")
+        else:
+            parts = self.str_(section, key, required=self.required(section, key)).split(",")
+        return tuple(item for item in (str(p).strip() for p in parts) if item)
+
+    def secret(self, section: str, key: str) -> Secret | None:
+        """A secret string; an optional one that is empty is None."""
+        value = self.str_(section, key, required=False)
+        if value:
+            return Secret(value)
+        if self.required(section, key):
+            raise ConfigError(f"{_where(section, key)}: required in production mode")
+        return None
+
+    def fernet_keys(self, section: str, key: str) -> tuple[Secret, ...]:
+        keys = self.items(section, key, array=True)
+        if self.required(section, key) and not keys:
+            raise ConfigError(f"{_where(section, key)}: required in production mode")
+        for index, item in enumerate(keys, start=1):
+            try:
+                Fernet(item.encode())
+            except (ValueError, TypeError):
+                raise ConfigError(
+                    f"{_where(section, key)}: item {index} is not a valid Fernet key "
+                    "(32 url-safe base64-encoded bytes)"
+                ) from None
+        return tuple(Secret(k) for k in keys)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_SCOPE_RE = re.compile(r"^[a-z_]+$")
+
+
+def _base_url(r: _Reader, section: str, key: str) -> str:
+    return r.url(section, key).rstrip("/")
+
+
+def _under_root(r: _Reader, section: str, key: str) -> Path:
+    path = Path(r.str_(section, key))
+    return path if path.is_absolute() else ROOT / path
+
+
+def _scopes(r: _Reader, section: str, key: str) -> tuple[str, ...]:
+    scopes = r.items(section, key)
+    bad = [s for s in scopes if not _SCOPE_RE.match(s)]
+    if bad:
+        raise ConfigError(f"{_where(section, key)}: not a valid scope: {bad[0]!r}")
+    return scopes
+
+
+def _admin_origin(r: _Reader, section: str, key: str) -> str:
+    origin = r.str_(section, key)
+    if "{shop}" not in origin:
+        raise ConfigError(f"{_where(section, key)}: must contain {{shop}}")
+    problem = _url_problem(origin.replace("{shop}", "x.myshopify.com"), _HTTP)
+    if problem:
+        raise ConfigError(f"{_where(section, key)}: {problem}")
+    return origin
+
+
+def _session_secret(r: _Reader, section: str, key: str) -> Secret:
+    keys = r.fernet_keys(section, key)
+    if len(keys) > 1:
+        raise ConfigError(f"{_where(section, key)}: expected one Fernet key")
+    return keys[0] if keys else Secret("")
+
+
+def _log_level(r: _Reader, section: str, key: str) -> str:
+    level = r.str_(section, key).upper()
+    if level not in _LEVELS:
+        raise ConfigError(f"{_where(section, key)}: must be {_one_of(_LEVELS)}")
+    return level
+
+
+def _origins(r: _Reader, section: str, key: str) -> tuple[str, ...]:
+    origins = tuple(item.rstrip("/") for item in r.items(section, key, array=True))
+    for item in origins:
+        parts = urlsplit(item)
+        if parts.scheme not in _HTTP or not parts.hostname or parts.path:
+            raise ConfigError(
+                f"{_where(section, key)}: {item!r} is not an origin (https://host[:port])"
+            )
+    return origins
+
+
+def _billing_plans(r: _Reader, section: str, key: str) -> tuple[BillingPlan, ...]:
+    return _plans(r.get(section, key, []))
+
+
 @dataclass(frozen=True, slots=True)
 class AppConfig:
-    env: str
-    host: str
-    port: int
-    url: str
-    var_dir: Path
-    shutdown_timeout_s: float
-    web_processes: int  # 0: one per core in production, one in development
+    env: str = setting(env="APP_ENV", choices=("development", PRODUCTION))
+    host: str = setting(env="HOST")
+    port: int = setting(env="PORT", le=65535)
+    url: str = setting(env="SHOPIFY_APP_URL", read=_base_url)
+    var_dir: Path = setting(env="VAR_DIR", read=_under_root)
+    shutdown_timeout_s: float = setting()
+    # 0: one per core in production, one in development
+    web_processes: int = setting(env="WEB_PROCESSES", le=256)
 
     @property
     def production(self) -> bool:
-        return self.env == "production"
+        return self.env == PRODUCTION
 
 
 @dataclass(frozen=True, slots=True)
 class ShopifyConfig:
-    api_key: str
-    api_secret: Secret
-    previous_api_secret: Secret | None
-    scopes: tuple[str, ...]
-    api_version: str
-    admin_origin: str
-    request_timeout_s: float
+    api_key: str = setting(env="SHOPIFY_API_KEY")
+    api_secret: Secret = setting(env="SHOPIFY_API_SECRET", read=_Reader.secret)
+    # Accepted on signatures during a secret rotation.
+    previous_api_secret: Secret | None = setting(
+        env="SHOPIFY_PREVIOUS_API_SECRET", required=False, read=_Reader.secret
+    )
+    scopes: tuple[str, ...] = setting(env="SCOPES", read=_scopes)
+    api_version: str = setting(
+        env="SHOPIFY_API_VERSION",
+        pattern=(r"^(\d{4}-(01|04|07|10)|unstable)$", "expected YYYY-MM, got {value!r}"),
+    )
+    admin_origin: str = setting(env="SHOPIFY_ADMIN_ORIGIN", read=_admin_origin)
+    request_timeout_s: float = setting()
     # Token exchange gets staff members' online tokens by default, and the GraphQL proxy
     # gets one for a staff member who has none (it then always acts as that staff member).
-    online_tokens: bool
+    online_tokens: bool = setting(env="SHOPIFY_ONLINE_TOKENS")
+    # What signatures from Shopify may be made with, made once: checked on every request.
+    _signing_secrets: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        values = [self.api_secret.reveal()]
+        if self.previous_api_secret:
+            values.append(self.previous_api_secret.reveal())
+        object.__setattr__(self, "_signing_secrets", tuple(values))
 
     def shop_origin(self, shop: str) -> str:
         """The origin of one shop's admin, e.g. https://x.myshopify.com."""
         return self.admin_origin.replace("{shop}", shop).rstrip("/")
 
-    def api_secrets(self) -> list[str]:
+    def api_secrets(self) -> tuple[str, ...]:
         """What signatures from Shopify may be made with: the secret, then the previous one
         (accepted during a secret rotation)."""
-        values = [self.api_secret.reveal()]
-        if self.previous_api_secret:
-            values.append(self.previous_api_secret.reveal())
-        return values
+        return self._signing_secrets
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseConfig:
-    url: str = field(repr=False)
-    pool_min: int
-    pool_max: int
+    url: str = setting(
+        env="DATABASE_URL", required=False, schemes=("postgres", "postgresql"), repr=False
+    )
+    pool_min: int = setting(ge=1)
+    pool_max: int = setting(ge=1)
+    # PostgreSQL ends a session whose client host stopped answering (power lost, network
+    # cut) after about this long, rolling back its transaction: what it had claimed
+    # (FOR UPDATE) is free again. Without it, TCP keeps such a session for 15 min to 2 h.
+    # 0: the app sets nothing (the server's or a pooler's own settings apply).
+    dead_peer_timeout_s: int = setting(ge=0)
 
     @property
     def display_url(self) -> str:
@@ -166,7 +403,9 @@ class DatabaseConfig:
 
 @dataclass(frozen=True, slots=True)
 class RedisConfig:
-    url: str = field(repr=False)
+    url: str = setting(
+        env="REDIS_URL", required=False, schemes=("redis", "rediss", "unix"), repr=False
+    )
 
     @property
     def display_url(self) -> str:
@@ -175,12 +414,20 @@ class RedisConfig:
 
 @dataclass(frozen=True, slots=True)
 class BrokerConfig:
-    url: str = field(repr=False)
-    processes: int
-    threads: int
-    queues: tuple[str, ...]
+    url: str = setting(
+        env="BROKER_URL",
+        required=False,
+        schemes=("redis", "rediss", "amqp", "amqps"),
+        repr=False,
+    )
+    processes: int = setting(env="WORKER_PROCESSES", ge=1)
+    threads: int = setting(env="WORKER_THREADS", ge=1)
+    queues: tuple[str, ...] = setting(env="WORKER_QUEUES", required=False, read=_Reader.items)
     # Redis broker key prefix: several deployments (or test runs) can share one Redis.
-    namespace: str
+    namespace: str = setting(
+        env="BROKER_NAMESPACE",
+        pattern=(r"^[A-Za-z0-9_.:-]{1,64}$", "letters, digits, _ . : - only"),
+    )
 
     @property
     def display_url(self) -> str:
@@ -189,123 +436,145 @@ class BrokerConfig:
 
 @dataclass(frozen=True, slots=True)
 class SecurityConfig:
-    token_encryption_keys: tuple[Secret, ...]
-    session_secret: Secret
-    oauth_timestamp_window_s: int
-    proxy_timestamp_window_s: int  # app proxy requests older (or newer) than this are refused
+    token_encryption_keys: tuple[Secret, ...] = setting(
+        env="TOKEN_ENCRYPTION_KEYS", required=PRODUCTION, read=_Reader.fernet_keys
+    )
+    session_secret: Secret = setting(
+        env="SESSION_SECRET", required=PRODUCTION, read=_session_secret
+    )
+    oauth_timestamp_window_s: int = setting(ge=1)
+    # app proxy requests older (or newer) than this are refused
+    proxy_timestamp_window_s: int = setting(ge=1)
 
 
 @dataclass(frozen=True, slots=True)
 class PixelConfig:
-    max_event_bytes: int
-    max_request_bytes: int
-    max_events_per_request: int
-    max_string_chars: int
-    max_future_skew_s: int
-    key_cache_ttl_s: float
-    flush_interval_ms: int
-    flush_max_events: int
-    flush_max_bytes: int
-    commit_timeout_s: float  # a database that takes longer to commit a flush counts as down (503)
-    retry_after_s: int
-    shop_events_per_s: int
-    shop_burst_events: int
-    ip_requests_per_s: int
-    ip_burst_requests: int
-    rate_lease_s: float
+    max_event_bytes: int = setting(ge=1)
+    max_request_bytes: int = setting(ge=1)
+    max_events_per_request: int = setting(ge=1)
+    max_string_chars: int = setting(ge=16)
+    max_future_skew_s: int = setting()
+    key_cache_ttl_s: float = setting()
+    flush_interval_ms: int = setting(le=1000)
+    flush_max_events: int = setting(ge=1)
+    flush_max_bytes: int = setting(ge=1024)
+    # a database that takes longer to commit a flush counts as down (503)
+    commit_timeout_s: float = setting()
+    retry_after_s: int = setting(ge=1)
+    shop_events_per_s: int = setting(ge=1)
+    shop_burst_events: int = setting(ge=1)
+    ip_requests_per_s: int = setting(ge=1)
+    ip_burst_requests: int = setting(ge=1)
+    rate_lease_s: float = setting()
     # Behind a load balancer every request comes from it: trust the client address it
     # appends to X-Forwarded-For (the right-most entry) for the per-IP limit.
-    trust_forwarded_for: bool
+    trust_forwarded_for: bool = setting(env="PIXEL_TRUST_FORWARDED_FOR")
+
+
+_LEVELS = ("CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING")
 
 
 @dataclass(frozen=True, slots=True)
 class LoggingConfig:
-    level: str
-    file: str
-    file_max_bytes: int
-    file_backup_count: int
-    access_log: bool
-    background: bool  # the web process logs through a listener thread (see config.toml)
+    level: str = setting(env="LOG_LEVEL", read=_log_level)
+    file: str = setting(env="LOG_FILE", required=False)
+    file_max_bytes: int = setting(env="LOG_FILE_MAX_BYTES", ge=1024)
+    file_backup_count: int = setting(env="LOG_FILE_BACKUP_COUNT", ge=1)
+    access_log: bool = setting()
+    background: bool = setting()  # the web process logs through a listener thread (see config.toml)
 
 
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
-    max_body_bytes: int
-    webhook_max_body_bytes: int
-    graphql_max_body_bytes: int  # POST /api/graphql (the app home's queries)
-    header_timeout_s: float  # a started request must finish its headers within this
-    body_timeout_s: float  # ...and its body within this after the headers
-    keepalive_timeout_s: float  # an idle connection is closed after this
-    max_line_bytes: int  # request line
-    max_field_bytes: int  # one header
-    max_headers: int
+    max_body_bytes: int = setting(ge=1024)
+    webhook_max_body_bytes: int = setting(ge=1024)
+    graphql_max_body_bytes: int = setting(ge=1024)  # POST /api/graphql (the app home's queries)
+    header_timeout_s: float = setting()  # a started request must finish its headers within this
+    body_timeout_s: float = setting()  # ...and its body within this after the headers
+    keepalive_timeout_s: float = setting()  # an idle connection is closed after this
+    max_line_bytes: int = setting(ge=1024)  # request line
+    max_field_bytes: int = setting(ge=1024)  # one header
+    max_headers: int = setting(ge=16)
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitsConfig:
     """Per-route token buckets (see server/ratelimit.py); the pixel's are in PixelConfig."""
 
-    auth_ip_per_s: int
-    auth_ip_burst: int
-    api_shop_per_s: int
-    api_shop_burst: int
-    webhook_shop_per_s: int
-    webhook_shop_burst: int
-    proxy_shop_per_s: int  # /proxy/*: per shop, after the signature verified
-    proxy_shop_burst: int
-    ext_shop_per_s: int  # /ext/*: per shop, after the session token verified
-    ext_shop_burst: int
-    flow_shop_per_s: int  # /flow/actions/*: per shop, after the HMAC verified
-    flow_shop_burst: int
-    ip_per_s: int  # every other route (health, metrics, OpenAPI, unknown paths), per client IP
-    ip_burst: int
-    lease_s: float
+    auth_ip_per_s: int = setting(ge=1)
+    auth_ip_burst: int = setting(ge=1)
+    api_shop_per_s: int = setting(ge=1)
+    api_shop_burst: int = setting(ge=1)
+    webhook_shop_per_s: int = setting(ge=1)
+    webhook_shop_burst: int = setting(ge=1)
+    proxy_shop_per_s: int = setting(ge=1)  # /proxy/*: per shop, after the signature verified
+    proxy_shop_burst: int = setting(ge=1)
+    ext_shop_per_s: int = setting(ge=1)  # /ext/*: per shop, after the session token verified
+    ext_shop_burst: int = setting(ge=1)
+    flow_shop_per_s: int = setting(ge=1)  # /flow/actions/*: per shop, after the HMAC verified
+    flow_shop_burst: int = setting(ge=1)
+    # every other route (health, metrics, OpenAPI, unknown paths), per client IP
+    ip_per_s: int = setting(ge=1)
+    ip_burst: int = setting(ge=1)
+    lease_s: float = setting()
 
 
 @dataclass(frozen=True, slots=True)
 class CorsConfig:
     """Origins /api/* answers cross-origin (besides Shopify's extension CDN and the app's own)."""
 
-    api_origins: tuple[str, ...]
+    api_origins: tuple[str, ...] = setting(env="CORS_API_ORIGINS", read=_origins)
 
 
 @dataclass(frozen=True, slots=True)
 class SyncConfig:
     """Per-shop data sync: schedule, watermark overlap, bulk threshold, page sizes, leases."""
 
-    interval_s: int  # periodic incremental sync of every installed shop
-    overlap_s: int  # incremental syncs start this long before the last watermark
-    bulk_threshold: int  # a full sync of more objects than this uses a bulk operation
-    products_page_size: int
-    orders_page_size: int
-    customers_page_size: int
-    write_batch: int  # rows per upsert statement on the bulk path
-    lease_s: int  # a sync's lock lease, renewed at every checkpoint
-    bulk_timeout_s: int
-    bulk_poll_interval_s: float
-    cache_ttl_s: int  # API list pages in Redis (versioned per shop; the TTL only frees memory)
+    # periodic incremental sync of every installed shop
+    interval_s: int = setting(env="SYNC_INTERVAL_S", ge=1)
+    # incremental syncs start this long before the last watermark
+    overlap_s: int = setting(env="SYNC_OVERLAP_S", le=86_400)
+    # a full sync of more objects than this uses a bulk operation
+    bulk_threshold: int = setting(env="SYNC_BULK_THRESHOLD")
+    products_page_size: int = setting(ge=1, le=250)
+    orders_page_size: int = setting(ge=1, le=250)
+    customers_page_size: int = setting(ge=1, le=250)
+    write_batch: int = setting(ge=1, le=10_000)  # rows per upsert statement on the bulk path
+    lease_s: int = setting(env="SYNC_LEASE_S", ge=1)  # renewed at every checkpoint
+    bulk_timeout_s: int = setting(ge=1)
+    bulk_poll_interval_s: float = setting()
+    # API list pages in Redis (versioned per shop; the TTL only frees memory)
+    cache_ttl_s: int = setting(ge=1)
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxConfig:
     """Durable intake: how committed work that no worker finished is found and retried."""
 
-    stale_after_s: float  # work not done this long after commit (or its last dispatch) is re-sent
-    sweep_interval_s: float  # how often each worker process looks for such work
-    max_attempts: int  # a delivery or pixel day failing this often is marked failed
-    retry_backoff_s: float  # first retry after this long, doubling...
-    retry_backoff_max_s: float  # ...up to this
-    payload_retention_s: int  # webhook payloads are purged this long after receipt
-    dedup_retention_s: int  # delivery rows (the dedup key) are deleted this long after receipt
+    # work not done this long after commit (or its last dispatch) is re-sent
+    stale_after_s: float = setting(env="OUTBOX_STALE_AFTER_S")
+    # how often each worker process looks for such work
+    sweep_interval_s: float = setting(env="OUTBOX_SWEEP_INTERVAL_S")
+    # a delivery or pixel day failing this often is marked failed
+    max_attempts: int = setting(env="OUTBOX_MAX_ATTEMPTS", ge=1)
+    retry_backoff_s: float = setting()  # first retry after this long, doubling...
+    retry_backoff_max_s: float = setting()  # ...up to this
+    # webhook payloads are purged this long after receipt
+    payload_retention_s: int = setting(env="WEBHOOK_PAYLOAD_RETENTION_S", ge=60)
+    # delivery rows (the dedup key) are deleted this long after receipt; at least the above
+    dedup_retention_s: int = setting(env="WEBHOOK_DEDUP_RETENTION_S", ge=60)
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionConfig:
     """How long what we store is kept (webhook payloads and delivery rows: OutboxConfig)."""
 
-    pixel_events_days: int  # raw pixel events; whole daily partitions are dropped
-    privacy_exports_days: int  # a customer's export stays downloadable this long
-    sync_tombstones_days: int  # deletes guard against late, older updates this long
+    # raw pixel events; whole daily partitions are dropped
+    pixel_events_days: int = setting(env="PIXEL_EVENTS_RETENTION_DAYS", ge=31)
+    # a customer's export stays downloadable this long
+    privacy_exports_days: int = setting(env="PRIVACY_EXPORTS_RETENTION_DAYS", ge=1)
+    # deletes guard against late, older updates this long
+    sync_tombstones_days: int = setting(env="SYNC_TOMBSTONES_RETENTION_DAYS", ge=1)
 
 
 BILLING_INTERVALS = ("EVERY_30_DAYS", "ANNUAL")
@@ -336,15 +605,23 @@ class BillingPlan:
         return self.price_per_1000_events is not None
 
 
+_HANDLE = (r"^[a-z0-9][a-z0-9_-]{0,63}$", "not an app handle ({value!r})")
+
+
 @dataclass(frozen=True, slots=True)
 class BillingConfig:
     """Charging merchants through Shopify's Billing API (server/billing/)."""
 
-    required: bool  # /api/* answers 402 for a shop without an active plan
-    test: bool  # charges are created as test charges, and test charges count as active
-    mode: str  # "api": the app creates charges; "managed": Shopify's managed pricing page
-    app_handle: str  # the app's handle in Shopify's admin URLs (managed pricing)
-    plans: tuple[BillingPlan, ...]
+    # /api/* answers 402 for a shop without an active plan
+    required: bool = setting(env="BILLING_REQUIRED")
+    # charges are created as test charges, and test charges count as active (default: true
+    # unless in production mode)
+    test: bool = setting(env="BILLING_TEST")
+    # "api": the app creates charges; "managed": Shopify's managed pricing page
+    mode: str = setting(env="BILLING_MODE", choices=BILLING_MODES)
+    # the app's handle in Shopify's admin URLs (required in managed mode)
+    app_handle: str = setting(env="BILLING_APP_HANDLE", required=False, pattern=_HANDLE)
+    plans: tuple[BillingPlan, ...] = setting(read=_billing_plans)
 
     def plan(self, handle: str) -> BillingPlan | None:
         """The plan with this handle, if configured."""
@@ -357,6 +634,8 @@ class BillingConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """Every section, each a `[section]` of config.toml."""
+
     app: AppConfig
     shopify: ShopifyConfig
     database: DatabaseConfig
@@ -397,110 +676,51 @@ class Config:
         return [v for v in values if v]
 
 
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One declared setting: where it lives, its type and its declaration."""
+
+    section: str
+    key: str
+    kind: Any
+    setting: Setting
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+# section name -> its dataclass, in Config's order
+_SECTIONS: Final[dict[str, Any]] = {
+    name: kind
+    for name, kind in get_type_hints(Config).items()
+    if name in Config.__dataclass_fields__
+}
+
+
+def _declared() -> tuple[Declared, ...]:
+    found: list[Declared] = []
+    for part in fields(Config):
+        cls = _SECTIONS[part.name]
+        kinds = get_type_hints(cls)
+        found.extend(
+            Declared(part.name, item.name, kinds[item.name], item.metadata["setting"])
+            for item in fields(cls)
+            if item.init
+        )
+    return tuple(found)
+
+
+# Every setting, in section order: what load_config reads and the docs are checked against.
+SETTINGS: Final[tuple[Declared, ...]] = _declared()
+# env name -> (section, key). DESIGN.md's names are a contract; the others are ours.
+ENV_OVERRIDES: Final[dict[str, tuple[str, str]]] = {
+    d.setting.env: (d.section, d.key) for d in SETTINGS if d.setting.env
+}
+_BY_KEY = {(d.section, d.key): d for d in SETTINGS}
+
+
 # ---------------------------------------------------------------- loading
-
-
-def _where(section: str, key: str) -> str:
-    env = _ENV_BY_KEY.get((section, key))
-    return f"{env} ({section}.{key})" if env else f"{section}.{key}"
-
-
-class _Reader:
-    """Reads typed values out of the merged raw settings, naming the key in every error."""
-
-    def __init__(self, raw: dict[str, dict[str, Any]]) -> None:
-        self.raw = raw
-
-    def get(self, section: str, key: str, default: Any = None) -> Any:
-        return self.raw.get(section, {}).get(key, default)
-
-    def str_(self, section: str, key: str, *, required: bool = True) -> str:
-        value = self.get(section, key, "")
-        if not isinstance(value, str):
-            raise ConfigError(f"{_where(section, key)}: expected a string")
-        value = value.strip()
-        if required and not value:
-            raise ConfigError(f"{_where(section, key)}: required but empty")
-        return value
-
-    def int_(self, section: str, key: str, *, minimum: int = 0, maximum: int | None = None) -> int:
-        value = self.get(section, key)
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"{_where(section, key)}: expected an integer, got {value!r}"
-            ) from None
-        if number < minimum or (maximum is not None and number > maximum):
-            bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-            raise ConfigError(f"{_where(section, key)}: must be {bounds}, got {number}")
-        return number
-
-    def float_(self, section: str, key: str) -> float:
-        value = self.get(section, key)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{_where(section, key)}: expected a number, got {value!r}") from None
-        if number <= 0:
-            raise ConfigError(f"{_where(section, key)}: must be > 0")
-        return number
-
-    def bool_(self, section: str, key: str) -> bool:
-        value = self.get(section, key)
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in {
-            "1",
-            "true",
-            "yes",
-            "on",
-            "0",
-            "false",
-            "no",
-            "off",
-        }:
-            return value.lower() in {"1", "true", "yes", "on"}
-        raise ConfigError(f"{_where(section, key)}: expected true or false, got {value!r}")
-
-    def url(self, section: str, key: str, *, schemes: set[str], required: bool = True) -> str:
-        value = self.str_(section, key, required=required)
-        if not value:
-            return value
-        parts = urlsplit(value)
-        host_optional = parts.scheme == "unix"
-        if parts.scheme not in schemes or not (parts.hostname or host_optional):
-            allowed = ", ".join(sorted(f"{s}://" for s in schemes))
-            raise ConfigError(f"{_where(section, key)}: not a valid URL (expected {allowed}...)")
-        try:
-            _ = parts.port
-        except ValueError:
-            raise ConfigError(f"{_where(section, key)}: not a valid URL (bad port)") from None
-        return value
-
-    def secret(self, section: str, key: str, *, required: bool) -> Secret:
-        value = self.str_(section, key, required=False)
-        if required and not value:
-            raise ConfigError(f"{_where(section, key)}: required in production mode")
-        return Secret(value)
-
-    def fernet_keys(self, section: str, key: str, *, required: bool) -> tuple[Secret, ...]:
-        value = self.get(section, key, "")
-        items = value if isinstance(value, list) else str(value).split(",")
-        keys = tuple(k.strip() for k in items if str(k).strip())
-        if required and not keys:
-            raise ConfigError(f"{_where(section, key)}: required in production mode")
-        for index, item in enumerate(keys, start=1):
-            try:
-                Fernet(item.encode())
-            except (ValueError, TypeError):
-                raise ConfigError(
-                    f"{_where(section, key)}: item {index} is not a valid Fernet key "
-                    "(32 url-safe base64-encoded bytes)"
-                ) from None
-        return tuple(Secret(k) for k in keys)
 
 
 def _read_toml(path: Path) -> dict[str, dict[str, Any]]:
@@ -532,9 +752,25 @@ def _dev_secrets(var_dir: Path) -> dict[str, str]:
     return values
 
 
-_VERSION_RE = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
-_SCOPE_RE = re.compile(r"^[a-z_]+$")
-_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+_DEV_SECRETS = (
+    ("shopify", "api_secret"),
+    ("security", "token_encryption_keys"),
+    ("security", "session_secret"),
+)
+
+
+def _fill_dev_secrets(raw: dict[str, dict[str, Any]], var_dir: Path) -> None:
+    """Development only: generate the missing secrets once into var/ (a developer can still
+    set any of them)."""
+    needs = [(s, k) for s, k in _DEV_SECRETS if not str(raw.get(s, {}).get(k, "")).strip()]
+    if needs:
+        dev = _dev_secrets(var_dir)
+        for section, key in needs:
+            raw.setdefault(section, {})[key] = dev[key]
+
+
+def _section(r: _Reader, name: str) -> Any:
+    return _SECTIONS[name](**{d.key: r.declared(d) for d in SETTINGS if d.section == name})
 
 
 def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None = None) -> Config:
@@ -546,260 +782,43 @@ def load_config(environ: Mapping[str, str] | None = None, *, path: Path | None =
         if name in env:
             raw.setdefault(section, {})[key] = env[name]
     r = _Reader(raw)
-    app = _app(r)
+    app: AppConfig = _section(r, "app")
+    r.production = app.production
     if not app.production:
-        _fill_dev_secrets(r, app.var_dir)
-    return Config(
-        app=app,
-        shopify=_shopify(r),
-        database=DatabaseConfig(
-            url=r.url("database", "url", schemes={"postgres", "postgresql"}, required=False),
-            pool_min=r.int_("database", "pool_min", minimum=1),
-            pool_max=r.int_("database", "pool_max", minimum=1),
-        ),
-        redis=RedisConfig(
-            url=r.url("redis", "url", schemes={"redis", "rediss", "unix"}, required=False)
-        ),
-        broker=_broker(r),
-        security=SecurityConfig(
-            token_encryption_keys=r.fernet_keys(
-                "security", "token_encryption_keys", required=app.production
-            ),
-            session_secret=_session_secret(r, required=app.production),
-            oauth_timestamp_window_s=r.int_("security", "oauth_timestamp_window_s", minimum=1),
-            proxy_timestamp_window_s=r.int_("security", "proxy_timestamp_window_s", minimum=1),
-        ),
-        pixel=_section(
-            r,
-            PixelConfig,
-            "pixel",
-            minimum=1,
-            bounds={
-                "max_string_chars": (16, None),
-                "max_future_skew_s": (0, None),
-                "flush_interval_ms": (0, 1000),
-                "flush_max_bytes": (1024, None),
-            },
-        ),
-        logging=_section(
-            r,
-            LoggingConfig,
-            "logging",
-            minimum=1024,
-            bounds={"file_backup_count": (1, None)},
-            level=_log_level(r),
-            file=r.str_("logging", "file", required=False),
-        ),
-        limits=_section(
-            r, LimitsConfig, "limits", minimum=1024, bounds={"max_headers": (16, None)}
-        ),
-        rate_limits=_section(r, RateLimitsConfig, "rate_limits", minimum=1),
-        cors=CorsConfig(api_origins=_origins(r)),
-        sync=_section(
-            r,
-            SyncConfig,
-            "sync",
-            minimum=1,
-            bounds={
-                "overlap_s": (0, 86_400),
-                "bulk_threshold": (0, None),
-                "products_page_size": (1, 250),
-                "orders_page_size": (1, 250),
-                "customers_page_size": (1, 250),
-                "write_batch": (1, 10_000),
-            },
-        ),
-        outbox=_outbox(r),
-        retention=_section(
-            r, RetentionConfig, "retention", minimum=1, bounds={"pixel_events_days": (31, None)}
-        ),
-        billing=_billing(r, production=app.production),
-    )
+        _fill_dev_secrets(raw, app.var_dir)
+    raw.setdefault("billing", {}).setdefault("test", not app.production)
+    sections = {"app": app, **{f.name: _section(r, f.name) for f in fields(Config)[1:]}}
+    config = Config(**sections)
+    _check(config)
+    return config
 
 
-def _section(
-    r: _Reader,
-    cls: type[_S],
-    section: str,
-    *,
-    minimum: int = 0,
-    bounds: dict[str, tuple[int, int | None]] | None = None,
-    **given: Any,
-) -> _S:
-    """A section read field by field from its dataclass: each field is the key of the same
-    name, read by its type (int, float, bool, str); an int is at least `minimum` unless
-    `bounds` gives its (minimum, maximum). `given` supplies fields read some other way."""
-    types = get_type_hints(cls)
-    values = dict(given)
-    for item in fields(cls):  # type: ignore[arg-type]
-        if item.name in values:
-            continue
-        kind = types[item.name]
-        if kind is bool:
-            values[item.name] = r.bool_(section, item.name)
-        elif kind is int:
-            low, high = (bounds or {}).get(item.name, (minimum, None))
-            values[item.name] = r.int_(section, item.name, minimum=low, maximum=high)
-        elif kind is float:
-            values[item.name] = r.float_(section, item.name)
-        elif kind is str:
-            values[item.name] = r.str_(section, item.name)
-        else:
-            raise TypeError(f"{cls.__name__}.{item.name}: read it yourself and pass it in")
-    return cls(**values)
-
-
-def _app(r: _Reader) -> AppConfig:
-    app_env = r.str_("app", "env")
-    if app_env not in {"development", "production"}:
-        raise ConfigError(f"{_where('app', 'env')}: must be development or production")
-    var_dir = Path(r.str_("app", "var_dir"))
-    return AppConfig(
-        env=app_env,
-        host=r.str_("app", "host"),
-        port=r.int_("app", "port", maximum=65535),
-        url=r.url("app", "url", schemes={"http", "https"}).rstrip("/"),
-        var_dir=var_dir if var_dir.is_absolute() else ROOT / var_dir,
-        shutdown_timeout_s=r.float_("app", "shutdown_timeout_s"),
-        web_processes=r.int_("app", "web_processes", maximum=256),
-    )
-
-
-def _fill_dev_secrets(r: _Reader, var_dir: Path) -> None:
-    """Development only: generate the missing secrets once into var/ (a developer can still
-    set any of them)."""
-    needs = [
-        (section, key)
-        for section, key in (
-            ("shopify", "api_secret"),
-            ("security", "token_encryption_keys"),
-            ("security", "session_secret"),
-        )
-        if not str(r.get(section, key, "")).strip()
-    ]
-    if needs:
-        dev = _dev_secrets(var_dir)
-        for section, key in needs:
-            r.raw.setdefault(section, {})[key] = dev[key]
-
-
-def _shopify(r: _Reader) -> ShopifyConfig:
-    scopes = tuple(s.strip() for s in r.str_("shopify", "scopes").split(",") if s.strip())
-    bad = [s for s in scopes if not _SCOPE_RE.match(s)]
-    if bad:
-        raise ConfigError(f"{_where('shopify', 'scopes')}: not a valid scope: {bad[0]!r}")
-    api_version = r.str_("shopify", "api_version")
-    if not _VERSION_RE.match(api_version):
-        raise ConfigError(
-            f"{_where('shopify', 'api_version')}: expected YYYY-MM, got {api_version!r}"
-        )
-    admin_origin = r.str_("shopify", "admin_origin")
-    if "{shop}" not in admin_origin:
-        raise ConfigError(f"{_where('shopify', 'admin_origin')}: must contain {{shop}}")
-    r.raw["shopify"]["_origin_check"] = admin_origin.replace("{shop}", "x.myshopify.com")
-    r.url("shopify", "_origin_check", schemes={"http", "https"})
-    previous = r.str_("shopify", "previous_api_secret", required=False)
-    return ShopifyConfig(
-        api_key=r.str_("shopify", "api_key"),
-        api_secret=r.secret("shopify", "api_secret", required=True),
-        previous_api_secret=Secret(previous) if previous else None,
-        scopes=scopes,
-        api_version=api_version,
-        admin_origin=admin_origin,
-        request_timeout_s=r.float_("shopify", "request_timeout_s"),
-        online_tokens=r.bool_("shopify", "online_tokens"),
-    )
-
-
-def _broker(r: _Reader) -> BrokerConfig:
-    queues = r.str_("broker", "queues", required=False).split(",")
-    return BrokerConfig(
-        url=r.url("broker", "url", schemes={"redis", "rediss", "amqp", "amqps"}, required=False),
-        processes=r.int_("broker", "processes", minimum=1),
-        threads=r.int_("broker", "threads", minimum=1),
-        queues=tuple(q.strip() for q in queues if q.strip()),
-        namespace=_namespace(r),
-    )
-
-
-def _log_level(r: _Reader) -> str:
-    level = r.str_("logging", "level").upper()
-    if level not in _LEVELS:
-        raise ConfigError(
-            f"{_where('logging', 'level')}: must be one of {', '.join(sorted(_LEVELS))}"
-        )
-    return level
-
-
-def _origins(r: _Reader) -> tuple[str, ...]:
-    value = r.get("cors", "api_origins", "")
-    items = value if isinstance(value, list) else str(value).split(",")
-    origins = []
-    for item in (str(i).strip().rstrip("/") for i in items):
-        if not item:
-            continue
-        parts = urlsplit(item)
-        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
-            raise ConfigError(
-                f"{_where('cors', 'api_origins')}: {item!r} is not an origin (https://host[:port])"
-            )
-        origins.append(item)
-    return tuple(origins)
-
-
-def _outbox(r: _Reader) -> OutboxConfig:
-    outbox = _section(
-        r,
-        OutboxConfig,
-        "outbox",
-        bounds={
-            "max_attempts": (1, None),
-            "payload_retention_s": (60, None),
-            "dedup_retention_s": (60, None),
-        },
-    )
+def _check(config: Config) -> None:
+    """The rules between settings."""
+    outbox, billing = config.outbox, config.billing
     if outbox.dedup_retention_s < outbox.payload_retention_s:
         raise ConfigError(
             f"{_where('outbox', 'dedup_retention_s')}: must be at least "
             "outbox.payload_retention_s (the dedup key outlives the payload)"
         )
-    if outbox.stale_after_s <= 0 or outbox.sweep_interval_s <= 0:
+    if billing.mode == "managed" and not billing.app_handle:
+        raise ConfigError(f"{_where('billing', 'app_handle')}: required with BILLING_MODE=managed")
+    recurring = any(p.kind == "recurring" for p in billing.plans)
+    if billing.required and billing.mode == "api" and not recurring:
         raise ConfigError(
-            f"{_where('outbox', 'stale_after_s')} and sweep_interval_s: must be positive"
+            f"{_where('billing', 'required')}: needs at least one recurring [[billing.plans]]"
         )
-    return outbox
 
 
-def _namespace(r: _Reader) -> str:
-    value = r.str_("broker", "namespace")
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
-        raise ConfigError(f"{_where('broker', 'namespace')}: letters, digits, _ . : - only")
-    return value
+# ---------------------------------------------------------------- [[billing.plans]]
 
-
-def _session_secret(r: _Reader, *, required: bool) -> Secret:
-    keys = r.fernet_keys("security", "session_secret", required=required)
-    if len(keys) > 1:
-        raise ConfigError(f"{_where('security', 'session_secret')}: expected one Fernet key")
-    return keys[0] if keys else Secret("")
-
-
-_HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_HANDLE_RE = re.compile(_HANDLE[0])
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _PLAN_KEYS = frozenset(f.name for f in fields(BillingPlan))
 MAX_TRIAL_DAYS = 1000  # Shopify's own bound on trialDays
 
 
-def _billing(r: _Reader, *, production: bool) -> BillingConfig:
-    if "test" not in r.raw.get("billing", {}):
-        r.raw.setdefault("billing", {})["test"] = not production
-    mode = r.str_("billing", "mode")
-    if mode not in BILLING_MODES:
-        raise ConfigError(f"{_where('billing', 'mode')}: must be api or managed, got {mode!r}")
-    app_handle = r.str_("billing", "app_handle", required=mode == "managed")
-    if app_handle and not _HANDLE_RE.match(app_handle):
-        raise ConfigError(f"{_where('billing', 'app_handle')}: not an app handle ({app_handle!r})")
-    raw_plans = r.get("billing", "plans", [])
+def _plans(raw_plans: Any) -> tuple[BillingPlan, ...]:
     if not isinstance(raw_plans, list) or not all(isinstance(p, dict) for p in raw_plans):
         raise ConfigError("billing.plans: expected [[billing.plans]] tables")
     plans = tuple(_plan(raw, f"billing.plans[{i}]") for i, raw in enumerate(raw_plans))
@@ -809,18 +828,7 @@ def _billing(r: _Reader, *, production: bool) -> BillingConfig:
             if value in seen:
                 raise ConfigError(f"billing.plans[{index}]: {value!r} is used by another plan")
             seen.add(value)
-    required = r.bool_("billing", "required")
-    if required and mode == "api" and not any(p.kind == "recurring" for p in plans):
-        raise ConfigError(
-            f"{_where('billing', 'required')}: needs at least one recurring [[billing.plans]]"
-        )
-    return BillingConfig(
-        required=required,
-        test=r.bool_("billing", "test"),
-        mode=mode,
-        app_handle=app_handle,
-        plans=plans,
-    )
+    return plans
 
 
 def _money(raw: dict[str, Any], where: str, key: str, *, positive: bool = True) -> Decimal:

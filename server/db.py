@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import contextvars
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +25,30 @@ MIGRATIONS_DIR = ROOT / "migrations"
 APPLICATION_NAMES = {"web": "shopify-app web", "worker": "shopify-app worker"}
 DEFAULT_APPLICATION_NAME = "shopify-app cli"
 
+# What must exist once the schema is migrated and that no migration can make once for all
+# (the pixel's daily partitions: server/pixel/partitions.py). A flow appends its step at
+# import; server/flows.py imports every flow.
+AFTER_MIGRATIONS: list[Callable[[], Awaitable[None]]] = []
+
+
+def dead_peer_settings(timeout_s: int) -> dict[str, str]:
+    """Session settings with which PostgreSQL ends a session about `timeout_s` after its
+    client's host went silent (power lost, network cut: no FIN ever arrives). Keepalive
+    probes find a silent peer of an idle session (a third of the time idle, then three
+    probes), TCP_USER_TIMEOUT one that leaves data unacknowledged (an answer sent to a
+    client that is gone). Its open transaction is rolled back, so the rows it had claimed
+    (`FOR UPDATE`) are free for another host's workers, and its slot of `max_connections`
+    too. A live client's kernel acknowledges whatever its process does: a long query or a
+    busy worker is never cut. 0: none (the server's or a pooler's own settings apply)."""
+    if timeout_s <= 0:
+        return {}
+    return {
+        "tcp_keepalives_idle": str(max(1, timeout_s // 3)),
+        "tcp_keepalives_interval": str(max(1, timeout_s // 9)),
+        "tcp_keepalives_count": "3",
+        "tcp_user_timeout": str(timeout_s * 1000),
+    }
+
 
 def tortoise_config(
     database_url: str,
@@ -32,6 +56,7 @@ def tortoise_config(
     pool_min: int = 1,
     pool_max: int = 10,
     application_name: str = DEFAULT_APPLICATION_NAME,
+    dead_peer_timeout_s: int | None = None,
 ) -> dict[str, Any]:
     """The Tortoise config dict for one PostgreSQL URL."""
     scheme = urlsplit(database_url).scheme
@@ -41,6 +66,8 @@ def tortoise_config(
     connection["credentials"].update(
         minsize=pool_min, maxsize=pool_max, application_name=application_name
     )
+    if dead_peer_timeout_s:
+        connection["credentials"]["server_settings"] = dead_peer_settings(dead_peer_timeout_s)
     return {
         "connections": {"default": connection},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
@@ -56,6 +83,7 @@ def config_for(config: Config, *, role: str = "") -> dict[str, Any]:
         pool_min=config.database.pool_min,
         pool_max=config.database.pool_max,
         application_name=APPLICATION_NAMES.get(role, DEFAULT_APPLICATION_NAME),
+        dead_peer_timeout_s=config.database.dead_peer_timeout_s,
     )
 
 
@@ -67,7 +95,11 @@ async def connect(config: Config, *, role: str, timeout_s: float) -> Any:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     name = APPLICATION_NAMES.get(role, DEFAULT_APPLICATION_NAME)
-    return await asyncpg.connect(url, timeout=timeout_s, server_settings={"application_name": name})
+    settings = {
+        "application_name": name,
+        **dead_peer_settings(config.database.dead_peer_timeout_s),
+    }
+    return await asyncpg.connect(url, timeout=timeout_s, server_settings=settings)
 
 
 async def init_db(config: Config, *, role: str = "") -> None:
@@ -110,20 +142,9 @@ async def _apply_migrations(database_url: str, location: Path) -> list[str]:
     )
     async with command:
         applied: list[str] = await command.upgrade(run_in_transaction=True)
-        await ensure_pixel_partitions()
+        for step in AFTER_MIGRATIONS:
+            await step()
     return applied
-
-
-async def ensure_pixel_partitions() -> None:
-    """The daily partitions of pixel_events every accepted event can land in, from today."""
-    from datetime import UTC, datetime
-
-    from tortoise.transactions import in_transaction
-
-    from server.pixel.partitions import ensure_partitions, needed_days
-
-    async with in_transaction() as transaction:
-        await ensure_partitions(transaction, needed_days(datetime.now(UTC).date()))
 
 
 def __getattr__(name: str) -> Any:

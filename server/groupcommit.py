@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 
 T = TypeVar("T")
 R = TypeVar("R")

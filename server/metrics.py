@@ -15,13 +15,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
-from server.shopify.deprecations import DEPRECATED_CALLS_KEY
-
 if TYPE_CHECKING:
     from dramatiq import Broker
 
 # Workers add to this hash (see actors/middleware.py); fields are "actor|queue|stat".
 ACTOR_STATS_KEY = "metrics:dramatiq:actors"
+# operation -> count of Admin API answers that carried the deprecation header
+# (server/shopify/deprecations.py counts them).
+DEPRECATED_CALLS_KEY = "metrics:shopify:deprecated_calls"
 # A worker process that has not beaten for this long counts as gone.
 HEARTBEAT_STALE_S = 30.0
 

@@ -1,96 +1,59 @@
-"""Inspecting and replaying the durable intake's failures (`python -m server deliveries`).
+"""What every outbox table shares: a try that failed, recorded with its backoff.
 
-Webhook deliveries and pixel aggregations that kept failing end in state `failed` with
-their last error. Listing shows them (or the pending backlog); a retry makes them pending
-and due now, so the workers' sweeper sends them again within `outbox.sweep_interval_s`.
+Webhook deliveries and Flow action runs are committed rows a worker claims, applies and
+marks done. A try that raises leaves the row pending, due again after a backoff that
+doubles per attempt (`outbox.retry_backoff_s` up to `outbox.retry_backoff_max_s`), or
+`failed` after `outbox.max_attempts`, or at once for an error no retry can fix.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from tortoise import Tortoise
 
-Kind = Literal["webhook", "pixel"]
-KINDS: tuple[Kind, ...] = ("webhook", "pixel")
+from server.config import OutboxConfig
 
-_LIST = {
-    "webhook": """
-        SELECT id, shop_domain AS shop, topic AS what, state, attempts, received_at AS at,
-               last_error
-        FROM webhook_deliveries WHERE state = $1 ORDER BY id LIMIT $2
-    """,
-    "pixel": """
-        SELECT id, shop_id::text AS shop, day::text || ' ' || name AS what, state, attempts,
-               created_at AS at, last_error
-        FROM pixel_pending WHERE state = $1 ORDER BY id LIMIT $2
-    """,
-}
+OutboxTable = Literal["webhook_deliveries", "flow_action_runs"]
 
-_RETRY = {
-    "webhook": """
-        UPDATE webhook_deliveries
-        SET state = 'pending', attempts = 0, next_attempt_at = now(), done_at = NULL
-        WHERE state = 'failed' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
-          AND payload IS NOT NULL
-        RETURNING id
-    """,
-    "pixel": """
-        UPDATE pixel_pending
-        SET state = 'pending', attempts = 0,
-            created_at = least(created_at, now() - make_interval(secs => $2))
-        WHERE state = 'failed' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
-        RETURNING id
-    """,
+_FAILED = """
+UPDATE {table} SET
+    attempts = attempts + 1,
+    last_error = $2,
+    state = CASE WHEN $3 OR attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,
+    next_attempt_at = now() + make_interval(secs => least($5 * power(2, attempts), $6))
+WHERE id = $1 AND state = 'pending'
+RETURNING state
+"""
+_FAILED_IN: dict[str, str] = {
+    table: _FAILED.format(table=table) for table in ("webhook_deliveries", "flow_action_runs")
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """One row of `deliveries list`."""
-
-    kind: Kind
-    id: int
-    shop: str
-    what: str  # the topic, or "<day> <event name>" of a pixel event summary
-    state: str
-    attempts: int
-    at: datetime
-    last_error: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "id": self.id,
-            "shop": self.shop,
-            "what": self.what,
-            "state": self.state,
-            "attempts": self.attempts,
-            "at": self.at.isoformat(),
-            "last_error": self.last_error,
-        }
+def describe_error(error: BaseException) -> str:
+    """What the database keeps of a failure: the type and a short message (never logged)."""
+    return f"{type(error).__name__}: {error}"[:255]
 
 
-async def list_work(kinds: tuple[Kind, ...], *, state: str, limit: int) -> list[Failure]:
-    """Rows of the given kinds in `state` (failed or pending), oldest first."""
-    connection = Tortoise.get_connection("default")
-    found: list[Failure] = []
-    for kind in kinds:
-        rows = await connection.execute_query_dict(_LIST[kind], [state, limit])
-        found.extend(Failure(kind=kind, **row) for row in rows)
-    return found
-
-
-async def retry_failed(kind: Kind, ids: list[int] | None, *, stale_after_s: float) -> list[int]:
-    """Make failed rows (all, or these ids) pending and due now; the ids made so.
-
-    A webhook delivery whose payload was purged cannot be replayed and stays failed.
-    """
-    connection = Tortoise.get_connection("default")
-    params: list[Any] = [ids]
-    if kind == "pixel":
-        params.append(stale_after_s)  # due for the sweeper at once
-    rows = await connection.execute_query_dict(_RETRY[kind], params)
-    return [int(r["id"]) for r in rows]
+async def record_failure(
+    table: OutboxTable,
+    row_id: int,
+    error: BaseException,
+    *,
+    permanent: bool,
+    outbox: OutboxConfig,
+) -> str:
+    """Record a failed try of a pending row; its state now: "pending" (retried after the
+    backoff; also when another worker finished it meanwhile) or "failed"."""
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        _FAILED_IN[table],
+        [
+            row_id,
+            describe_error(error),
+            permanent,
+            outbox.max_attempts,
+            outbox.retry_backoff_s,
+            outbox.retry_backoff_max_s,
+        ],
+    )
+    return str(rows[0]["state"]) if rows else "pending"

@@ -14,8 +14,22 @@ from collections.abc import Sequence
 
 import orjson
 
+from server.inputs import Field, Int, Str
+
 # BIGINT ids: anything outside is no id of ours.
 BIGINT_MAX = 2**63 - 1
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 250
+
+# The page size and cursor of every list's query (declared with server/inputs.py).
+LIMIT = Field(
+    "limit",
+    Int(ge=1, le=MAX_LIMIT),
+    f"limit must be an integer from 1 to {MAX_LIMIT}",
+    default=DEFAULT_LIMIT,
+    title="Invalid limit",
+)
+CURSOR = Field("cursor", Str(), description="next_cursor of the previous page (opaque)")
 
 
 class InvalidCursorError(ValueError):

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server import fallbacks
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 
 # Returns {granted, wait_ms}: granted >= min_tokens, or 0 and how long until min_tokens exist.
 _TAKE = """

@@ -1,4 +1,5 @@
-"""Handler registries: what the app adds to the app proxy, extension and Flow surfaces."""
+"""Handler registries: what the app adds to the app proxy, extension and Flow surfaces, and
+what flows add to shared steps (uninstall, the sweeper)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,7 @@ class HandlerRegistry(Generic[K, H]):
 
     def __iter__(self) -> Iterator[K]:
         return iter(sorted(self._handlers, key=str))
+
+    def handlers(self) -> list[H]:
+        """Every handler, in the order of their keys (never the order of registration)."""
+        return [self._handlers[key] for key in self]

@@ -14,9 +14,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import dramatiq
-
 from server import fallbacks
+from server.tasks import send
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +95,8 @@ class Waker:
         return self._send(actor, (ids,), {})
 
     def send(self, actor: str, *args: Any, **options: Any) -> None:
-        """Queue a send of the actor named `actor` (looked up on the current broker when
-        sent: domain code never imports actors); never raises."""
+        """Queue a send of the actor named `actor` (server/tasks.py's `send`, by name: code
+        below the actors never imports one); never raises."""
         self._submit(self._send, actor, args, options)
 
     def _submit(self, call: Any, *args: Any) -> bool:
@@ -112,7 +111,7 @@ class Waker:
 
     def _send(self, actor: str, args: tuple[Any, ...], options: Any) -> bool:
         try:
-            dramatiq.get_broker().get_actor(actor).send_with_options(args=args, **options)
+            send(actor, *args, **options)
         except Exception as e:
             # The work is committed; only the wake-up is lost (the sweeper resends it).
             log.warning("could not wake %s: %s", actor, type(e).__name__)

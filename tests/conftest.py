@@ -29,6 +29,7 @@ from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware
 
+import server.flows  # noqa: F401  (every flow registers its part, whatever a test imports)
 from server.config import Config, load_config
 from server.db import apply_migrations
 from tests.helpers import WorkerProcess, embedded_base_dir

@@ -192,6 +192,20 @@ class WorkerProcess:
         return self.output[-3000:]
 
 
+def spawn(argv: list[str], *, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
+    """`argv` from the repository's root in a session (and process group) of its own, as a
+    service manager starts it, stdin closed, its output to the file `log`."""
+    return subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 # What a poll may watch: it fails at once, with the process's output, once that has exited.
 Watched = WorkerProcess | subprocess.Popen[Any] | asyncio.subprocess.Process
 

@@ -413,7 +413,7 @@ def test_a_cookie_that_is_not_utf8_is_a_400_on_auth_routes(served):
 
 
 def test_openapi_documents_the_edge_errors_of_every_operation():
-    from server.openapi import document
+    from server.web.openapi import document
 
     paths = document()["paths"]
     for path, operations in paths.items():

@@ -192,12 +192,12 @@ async def test_a_lost_wake_up_is_sent_again_by_the_sweeper(make_client, make_con
         await client.app[FLOW_WAKER].idle()
         row = await FlowActionRun.get(action_run_id=body["action_run_id"])
         stub = setup_broker(config, stub=True)
-        assert (await sweep_once(config.outbox)).flow_runs == []  # not overdue yet
+        assert (await sweep_once(config.outbox)).sends == []  # not overdue yet
         await FlowActionRun.filter(id=row.id).update(
             next_attempt_at=row.next_attempt_at - timedelta(seconds=config.outbox.stale_after_s)
         )
         swept = await sweep_once(config.outbox)
-        assert swept.flow_runs == [row.id]
+        assert swept.sends == [("apply_flow_actions", ([row.id],))]
         assert send_swept(swept, stub) == 1
         [raw] = stub.queues["webhooks"].queue
         message = orjson.loads(raw)
@@ -229,7 +229,7 @@ async def test_finished_runs_past_retention_are_purged(client, config, stub_work
     pending = _body()
     assert (await _post(client, config, pending)).status == 200  # not applied: still owed
     await FlowActionRun.filter(action_run_id=pending["action_run_id"]).update(received_at=old)
-    swept = await sweep_once(config.outbox, purge=True)
-    assert swept.flow_runs_deleted == 1
+    swept = await sweep_once(config.outbox, retention=config.retention)
+    assert swept.retained["flow_runs_deleted"] == 1
     left = set(await FlowActionRun.all().values_list("action_run_id", flat=True))
     assert left == {bodies[1]["action_run_id"], pending["action_run_id"]}

@@ -24,8 +24,8 @@ from models import (
 from server.db import connect
 from server.groupcommit import CommitConnections
 from server.pixel import pipeline
+from server.pixel.pipeline import redact_pixel_clients
 from server.pixel.store import store_batches
-from server.privacy.requests import redact_pixel_clients
 from tests.helpers import bearer, run_cli
 from tests.pixel_helpers import (
     aggregate_step,

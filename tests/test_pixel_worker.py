@@ -52,7 +52,7 @@ async def test_a_real_worker_aggregates_what_the_web_process_committed(
 async def test_failing_messages_are_retried_then_dead_lettered_and_counted(
     config, redis_broker, redis_client, aiohttp_client, start_worker
 ):
-    from actors.webhooks import process_webhooks
+    from actors.webhooks import process_lifecycle_webhooks
     from server.web.app import create_app
 
     redis_broker.flush("webhooks")
@@ -65,7 +65,7 @@ async def test_failing_messages_are_retried_then_dead_lettered_and_counted(
     failing_before = await stat("dead_lettered")
     retried_before = await stat("retried")
     # A message no delivery id can be read from: fails every try, retried, then dead-lettered.
-    failing = process_webhooks.send_with_options(
+    failing = process_lifecycle_webhooks.send_with_options(
         args=(["not-an-id"],), max_retries=2, min_backoff=50, max_backoff=200
     )
     worker = start_worker(queues=("webhooks",))

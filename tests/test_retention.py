@@ -14,8 +14,8 @@ from tortoise import Tortoise
 
 from actors.sweeper import apply_retention
 from models import ComplianceRequest, PixelDayClient, PixelEvent, SyncTombstone
-from server.db import MIGRATIONS_DIR, apply_migrations, ensure_pixel_partitions
-from server.pixel.partitions import existing_days, partition_name
+from server.db import MIGRATIONS_DIR, apply_migrations
+from server.pixel.partitions import ensure_pixel_partitions, existing_days, partition_name
 from tests.helpers import bearer, install_shop
 from tests.pixel_helpers import envelope, pixel_shop
 
@@ -38,7 +38,7 @@ async def test_raw_events_go_by_whole_partitions_when_the_clock_moves(client, co
     try:
         # 100 days on: the 90-day retention takes today's partition, whole.
         later = today + timedelta(days=100)
-        done = await apply_retention(config.retention, today=later)
+        done = await apply_retention(config.outbox, config.retention, today=later)
         days = await existing_days(connection)
         assert min(days) >= later - timedelta(days=config.retention.pixel_events_days)
         assert later + timedelta(days=7) in days  # made ahead
@@ -91,7 +91,7 @@ async def test_exports_tombstones_and_first_seen_clients_expire(client, config):
             client_id="c",
         )
 
-    done = await apply_retention(config.retention)
+    done = await apply_retention(config.outbox, config.retention)
     assert done["exports_expired"] == 1
     assert done["tombstones_deleted"] == 1
     assert done["day_clients_deleted"] == 1

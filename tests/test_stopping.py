@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from tortoise import Tortoise
 from models import WebhookDelivery
 from server.db import tortoise_config
 from server.embedded import free_port
-from tests.helpers import PROCESS_OUTPUTS, eventually, ready_on
+from tests.helpers import PROCESS_OUTPUTS, eventually, ready_on, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -56,15 +55,7 @@ class Tree:
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         with log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server", *argv],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.proc = spawn([sys.executable, "-m", "server", *argv], env=env, log=log)
         self._kept = False
 
     def said(self, text: str) -> bool:

@@ -4,8 +4,8 @@ every operation against the 2026-10 schema)."""
 from __future__ import annotations
 
 from server.web import keys
+from server.webhook_topics import SUBSCRIBED_TOPICS, SUBSCRIPTION_OPTIONS, SubscriptionOptions
 from server.webhooks.subscriptions import sync_subscriptions
-from server.webhooks.topics import SUBSCRIBED_TOPICS, SUBSCRIPTION_OPTIONS, SubscriptionOptions
 from tests.helpers import bearer
 
 SHOP = "options-store.myshopify.com"

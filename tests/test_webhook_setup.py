@@ -14,16 +14,15 @@ from models.privacy import PrivacyRule
 from server.config import load_config
 from server.db import MODEL_MODULES
 from server.sync.changes import DATA_TOPICS
-from server.webhooks.subscriptions import AppTomlError, app_toml_options, plan_subscriptions
-from server.webhooks.topics import (
+from server.webhook_topics import (
     COMPLIANCE_TOPICS,
     SUBSCRIBED_TOPICS,
     SUBSCRIPTION_OPTIONS,
     TOPICS,
     SubscriptionOptions,
-    graphql_topic,
-    rest_topic,
 )
+from server.webhooks.subscriptions import AppTomlError, app_toml_options, plan_subscriptions
+from server.webhooks.topics import graphql_topic, rest_topic
 
 ROOT = Path(__file__).resolve().parent.parent
 URI = "https://app.example.test/webhooks"

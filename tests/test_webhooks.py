@@ -15,9 +15,9 @@ from actors.broker import setup_broker
 from actors.sweeper import send_swept, sweep_once
 from models import Customer, WebhookDelivery
 from server.sync.changes import DATA_TOPICS
+from server.webhook_topics import COMPLIANCE_TOPICS, TOPICS
 from server.webhooks.http import WEBHOOK_WAKER
 from server.webhooks.processing import process_deliveries
-from server.webhooks.topics import COMPLIANCE_TOPICS, KNOWN_TOPICS, TOPICS
 from tests.fake_shopify import WebhookSender, webhook_hmac
 from tests.helpers import DatabaseDown, install_shop, run_cli
 
@@ -96,7 +96,7 @@ async def test_app_uninstalled_goes_to_the_webhooks_queue(client, sender, stub_b
     assert message["actor_name"] == "process_webhooks"
 
 
-@pytest.mark.parametrize("topic", sorted([*KNOWN_TOPICS, "carts/update"]))
+@pytest.mark.parametrize("topic", sorted([*TOPICS, "carts/update"]))
 async def test_bad_hmac_is_401_on_every_topic_and_changes_nothing(
     client, sender, stub_broker, topic
 ):
@@ -279,17 +279,17 @@ async def test_broker_down_is_still_200_and_the_sweeper_sends_it_later(
         await client.app[WEBHOOK_WAKER].idle()  # the wake-up was tried and lost
 
         stub = setup_broker(config, stub=True)  # the broker is back, empty
-        assert (await sweep_once(config.outbox)).deliveries == []  # not overdue yet
+        assert (await sweep_once(config.outbox)).sends == []  # not overdue yet
         await WebhookDelivery.filter(id=row.id).update(  # outbox.stale_after_s goes by
             next_attempt_at=row.next_attempt_at - timedelta(seconds=config.outbox.stale_after_s)
         )
         swept = await sweep_once(config.outbox)
-        assert swept.deliveries == [(row.id, "shop/redact")]
+        assert swept.sends == [("process_privacy_webhooks", ([row.id],))]
         assert send_swept(swept, stub) == 1
         [raw] = stub.queues["privacy"].queue
         assert orjson.loads(raw)["args"] == [[row.id]]
         # Sent again once, then not before the stale bound passes again.
-        assert (await sweep_once(config.outbox)).deliveries == []
+        assert (await sweep_once(config.outbox)).sends == []
         # Shopify's retry of it is a duplicate: nothing is applied twice.
         retry = await sender.redeliver(url(client), delivery)
         assert (await retry.json()) == {"status": "duplicate"}
@@ -403,7 +403,7 @@ async def test_a_delivery_that_keeps_failing_ends_failed_and_can_be_replayed(
     await failed.refresh_from_db()
     assert failed.state == "pending" and failed.attempts == 0
     swept = await sweep_once(config.outbox)
-    assert swept.deliveries == [(failed.id, "orders/create")]
+    assert swept.sends == [("process_data_webhooks", ([failed.id],))]
 
 
 async def test_a_transient_failure_is_retried_with_backoff_then_given_up(
@@ -416,7 +416,7 @@ async def test_a_transient_failure_is_retried_with_backoff_then_given_up(
         calls.append(topic)
         raise RuntimeError("the handler broke")
 
-    from server.webhooks.topics import Topic
+    from server.webhook_topics import Topic
 
     route = TOPICS["app/uninstalled"]
     monkeypatch.setitem(TOPICS, "app/uninstalled", Topic(flaky, route.actor))

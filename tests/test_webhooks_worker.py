@@ -10,8 +10,9 @@ import pytest
 from models import ComplianceRequest, PrivacyAudit, Shop, WebhookDelivery
 from server.privacy.rules import CustomerIdentity, privacy_models, shop_filter
 from server.web import keys
+from server.webhook_topics import SUBSCRIBED_TOPICS
 from server.webhooks.subscriptions import sync_subscriptions
-from server.webhooks.topics import SUBSCRIBED_TOPICS, graphql_topic
+from server.webhooks.topics import graphql_topic
 from tests.fake_shopify import WebhookSender
 from tests.helpers import bearer, eventually
 

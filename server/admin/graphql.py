@@ -18,6 +18,7 @@ import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse
 
 from models import Shop
+from server.inputs import Body, Field, Obj, Str
 from server.problem import Problem
 from server.services import ShopifyServices
 from server.shopify.transport import ShopCredentials
@@ -25,6 +26,36 @@ from server.shopify.transport import ShopCredentials
 log = logging.getLogger(__name__)
 
 MAX_OPERATION_NAME_CHARS = 200
+
+
+def _non_blank(query: str) -> str:
+    if not query.strip():
+        raise ValueError(query)
+    return query
+
+
+# POST /api/graphql's body (Shopify's GraphQL request shape): parsed here, documented from here.
+GRAPHQL_BODY = Body(
+    (
+        Field(
+            "query",
+            Str(min_length=1),
+            "query must be a non-empty string",
+            required=True,
+            then=_non_blank,
+        ),
+        Field("variables", Obj(), "variables must be a JSON object", nullable=True),
+        Field(
+            "operationName",
+            Str(max_length=MAX_OPERATION_NAME_CHARS),
+            "operationName must be a short string",
+            nullable=True,
+        ),
+    ),
+    expected="the body must be a JSON object",
+    closed=False,
+    title="Malformed request",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +73,9 @@ def parse_proxy_request(body: bytes) -> ProxyRequest:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise Problem(400, "the body is not JSON", title="Malformed request") from None
-    if not isinstance(document, dict):
-        raise Problem(400, "the body must be a JSON object", title="Malformed request")
-    query = document.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise Problem(400, "query must be a non-empty string", title="Malformed request")
-    variables = document.get("variables")
-    if variables is None:
-        variables = {}
-    if not isinstance(variables, dict):
-        raise Problem(400, "variables must be a JSON object", title="Malformed request")
-    name = document.get("operationName")
-    if name is not None and (not isinstance(name, str) or len(name) > MAX_OPERATION_NAME_CHARS):
-        raise Problem(400, "operationName must be a short string", title="Malformed request")
+    given = GRAPHQL_BODY.parse(document)
+    query, name = given["query"], given["operationName"]
+    variables = {} if given["variables"] is None else given["variables"]
     try:
         parsed = parse(query, no_location=True)
     except GraphQLError as e:

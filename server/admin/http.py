@@ -24,7 +24,7 @@ from server.shopify.errors import (
 )
 from server.shopify.oauth import InvalidGrantError, OAuthError
 from server.shops.tokens import ShopTokenError
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 from server.web import keys
 from server.web.session_auth import token_problem, unauthorized, verify_session_token
 

@@ -15,21 +15,17 @@ from server.billing.plans import app_in_admin_url, managed_pricing_url
 from server.billing.state import ChargeOwnerError, has_active_plan, reconcile
 from server.billing.view import describe
 from server.config import BillingConfig
+from server.inputs import Body, Field, Parameters, Str
 from server.problem import Problem
 from server.security.hmac import normalize_shop
 from server.shopify import (
     ShopCredentials,
-    ShopifyAuthError,
-    ShopifyConnectionError,
     ShopifyError,
-    ShopifyServerError,
-    ShopifyThrottledError,
-    ShopifyUserError,
 )
 from server.shops.tokens import ShopTokenError
 from server.web import keys
 from server.web.responses import json_response
-from server.web.session_auth import API_PREFIX, RETRY_HEADER, token_problem
+from server.web.session_auth import API_PREFIX, shopify_problem, token_problem
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +35,12 @@ MAX_CHARGE_ID_CHARS = 128
 
 
 def billing_problem(error: ShopifyError) -> Problem:
-    """Shopify's answer to a billing call as our problem: userErrors 422 naming the field,
-    Shopify down 503 with Retry-After, a refused token 401."""
-    if isinstance(error, ShopifyUserError):
-        errors = [
-            {"field": e.get("field"), "message": e.get("message")}
-            for e in error.user_errors
-            if isinstance(e, dict)
-        ]
-        named = "; ".join(
-            f"{'.'.join(e['field'] or []) or 'charge'}: {e['message']}" for e in errors
-        )
-        return Problem(
-            422,
-            f"Shopify refused the charge: {named}",
-            title="Shopify user error",
-            user_errors=errors,
-        )
-    if isinstance(error, ShopifyAuthError):
-        return Problem(
-            401,
-            "Shopify rejected the app's access token; the shop must authorise the app again",
-            headers={RETRY_HEADER: "1"},
-        )
-    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
-        return Problem.unavailable("Shopify is unavailable; nothing was charged. Retry later")
-    return Problem(502, "Shopify answered the billing call with an error")
+    """Shopify's answer to a billing call as our problem (see shopify_problem)."""
+    return shopify_problem(
+        error,
+        what="the charge",
+        unavailable="Shopify is unavailable; nothing was charged. Retry later",
+    )
 
 
 async def _credentials(request: web.Request, shop: str) -> ShopCredentials:
@@ -91,21 +67,55 @@ async def get_billing(request: web.Request) -> web.Response:
     return json_response(await describe(shop, config.billing))
 
 
+# POST /api/billing/subscribe's body; under managed pricing the plan may be left out.
+SUBSCRIBE_BODY = Body(
+    (Field("plan", Str(), "plan must be a plan's handle (a string)", required=True),),
+    expected='expected {"plan": "<handle>"}',
+)
+
+
 async def _plan_from_body(request: web.Request, *, required: bool) -> str:
     if not request.can_read_body:
         if required:
-            raise Problem(400, 'expected {"plan": "<handle>"}', title="Invalid body")
+            raise Problem(400, SUBSCRIBE_BODY.expected, title=SUBSCRIBE_BODY.title)
         return ""
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         raise Problem(400, "the body is not valid JSON", title="Invalid body") from None
-    if not isinstance(body, dict) or set(body) - {"plan"}:
-        raise Problem(400, 'expected {"plan": "<handle>"}', title="Invalid body")
-    plan = body.get("plan", None if required else "")
-    if not isinstance(plan, str) or (required and not plan):
-        raise Problem(400, "plan must be a plan's handle (a string)", title="Invalid body")
+    plan: str = SUBSCRIBE_BODY.parse(body, partial=not required)["plan"] or ""
     return plan
+
+
+def _shop_domain(value: str) -> str:
+    shop = normalize_shop(value)
+    if shop is None:
+        raise ValueError(value)
+    return shop
+
+
+def _charge_id(value: str) -> str:
+    if not charges.charge_gids(value[:MAX_CHARGE_ID_CHARS]):
+        raise ValueError(value)
+    return value
+
+
+# GET /billing/return's query (Shopify's redirect; other parameters are let through).
+RETURN_QUERY = Parameters(
+    (
+        Field(
+            "shop", Str(), "shop must be a *.myshopify.com domain", required=True, then=_shop_domain
+        ),
+        Field(
+            "charge_id",
+            Str(),
+            "charge_id must be Shopify's charge id",
+            required=True,
+            then=_charge_id,
+        ),
+    ),
+    closed=False,
+)
 
 
 async def subscribe(request: web.Request) -> web.Response:
@@ -154,12 +164,8 @@ async def billing_return(request: web.Request) -> web.StreamResponse:
     query) and stored only if active; then the merchant goes back into the app.
     """
     config = request.app[keys.CONFIG]
-    shop_domain = normalize_shop(request.query.get("shop"))
-    if shop_domain is None:
-        raise Problem(400, "shop must be a *.myshopify.com domain", title="Invalid query")
-    charge_id = request.query.get("charge_id", "")
-    if not charges.charge_gids(charge_id[:MAX_CHARGE_ID_CHARS]):
-        raise Problem(400, "charge_id must be Shopify's charge id", title="Invalid query")
+    given = RETURN_QUERY.parse(request.query)
+    shop_domain, charge_id = given["shop"], given["charge_id"]
     shop = await Shop.get_or_none(domain=shop_domain)
     if shop is None or not shop.installed:
         raise Problem(400, f"{shop_domain} has not installed the app", title="Unknown shop")

@@ -24,9 +24,12 @@ from models.billing import (
     STATUS_ACTIVE,
     STATUS_CANCELLED,
 )
+from server.actor_names import PROCESS_LIFECYCLE_WEBHOOKS
 from server.config import BillingConfig
 from server.shopify import ShopCredentials, ShopifyClient
 from server.shopify.billing import ONE_TIME_GID, SUBSCRIPTION_GID
+from server.uninstall_steps import UNINSTALL_STEPS
+from server.webhook_topics import Topic, register_topics
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +240,25 @@ async def approaching_capped_amount(shop: str, payload: dict[str, Any]) -> None:
     ).update(**updates)
 
 
+async def _billing_topic(
+    topic: str, shop: str, payload: dict[str, Any], _d: dict[str, Any]
+) -> None:
+    if topic in STATUS_TOPICS:
+        await charge_status_updated(topic, shop, payload)
+    else:
+        await approaching_capped_amount(shop, payload)
+
+
+# The charges' status: applied beside the shop's lifecycle.
+register_topics(
+    {
+        topic: Topic(_billing_topic, PROCESS_LIFECYCLE_WEBHOOKS, permanent=(BillingPayloadError,))
+        for topic in (*STATUS_TOPICS, "app_subscriptions/approaching_capped_amount")
+    }
+)
+
+
+@UNINSTALL_STEPS.register("billing")
 async def end_shop_billing(shop: str) -> None:
     """An uninstall step: Shopify cancels the app's charges with the app; so do we."""
     of_shop = Subquery(Shop.filter(domain=shop).values("id"))

@@ -21,17 +21,18 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models.flow import FLOW_RUN_DONE, FLOW_RUN_FAILED, FLOW_RUN_PENDING
+from models.flow import FLOW_RUN_DONE, FLOW_RUN_FAILED
+from server.actor_names import APPLY_FLOW_ACTIONS
 from server.config import OutboxConfig
+from server.outbox import record_failure
 from server.registry import HandlerRegistry
-from server.stores import store_down
+from server.store_errors import store_down
+from server.sweep import RESEND_STEPS, RETENTION_STEPS, Message, Retention, claim_due, in_batches
 
 log = logging.getLogger(__name__)
-
-APPLY_ACTOR = "apply_flow_actions"
 
 
 class FlowActionError(Exception):
@@ -67,15 +68,6 @@ _DONE = """
 UPDATE flow_action_runs SET state = 'done', attempts = attempts + 1, last_error = NULL,
        done_at = now(), next_attempt_at = NULL
 WHERE id = $1
-"""
-_FAILED = """
-UPDATE flow_action_runs SET
-    attempts = attempts + 1,
-    last_error = $2,
-    state = CASE WHEN $3 OR attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,
-    next_attempt_at = now() + make_interval(secs => least($5 * power(2, attempts), $6))
-WHERE id = $1 AND state = 'pending'
-RETURNING state
 """
 
 
@@ -122,7 +114,9 @@ async def apply_run(run_id: int, *, outbox: OutboxConfig) -> str:
     except Exception as e:
         if store_down(e) or row is None:
             raise
-        state = await _record_failure(run_id, e, outbox=outbox)
+        state = await record_failure(
+            "flow_action_runs", run_id, e, permanent=isinstance(e, FlowActionError), outbox=outbox
+        )
         log.warning(
             "Flow action failed: %s",
             type(e).__name__,
@@ -132,23 +126,8 @@ async def apply_run(run_id: int, *, outbox: OutboxConfig) -> str:
     return FLOW_RUN_DONE
 
 
-async def _record_failure(run_id: int, error: BaseException, *, outbox: OutboxConfig) -> str:
-    rows = await Tortoise.get_connection("default").execute_query_dict(
-        _FAILED,
-        [
-            run_id,
-            f"{type(error).__name__}: {error}"[:255],
-            isinstance(error, FlowActionError),
-            outbox.max_attempts,
-            outbox.retry_backoff_s,
-            outbox.retry_backoff_max_s,
-        ],
-    )
-    return str(rows[0]["state"]) if rows else FLOW_RUN_PENDING
-
-
-# The sweeper's part (actors/sweeper.py): runs still pending past their due time.
-DUE_RUNS_SQL = """
+# The sweeper's part (server/sweep.py): runs still pending past their due time.
+_DUE_RUNS = """
 UPDATE flow_action_runs SET next_attempt_at = now() + make_interval(secs => $2)
 WHERE id IN (
     SELECT id FROM flow_action_runs
@@ -160,9 +139,9 @@ WHERE id IN (
 RETURNING id
 """
 
-# Retention (the sweeper, once a minute): finished runs past `outbox.dedup_retention_s`, the
-# same bound as webhook delivery rows (Flow resends a run well within it).
-PURGE_RUNS_SQL = """
+# Retention: finished runs past `outbox.dedup_retention_s`, the same bound as webhook
+# delivery rows (Flow resends a run well within it).
+_PURGE_RUNS = """
 DELETE FROM flow_action_runs
 WHERE id IN (
     SELECT id FROM (
@@ -171,3 +150,20 @@ WHERE id IN (
     WHERE received_at < now() - make_interval(secs => $2) AND state <> 'pending'
 )
 """
+
+
+@RESEND_STEPS.register("flow action runs")
+async def due_runs(connection: BaseDBAsyncClient, outbox: OutboxConfig) -> list[Message]:
+    """Claim the overdue runs: one message of their ids."""
+    rows = await claim_due(connection, _DUE_RUNS, stale_after_s=outbox.stale_after_s)
+    return [(APPLY_FLOW_ACTIONS, ([int(r["id"]) for r in rows],))] if rows else []
+
+
+@RETENTION_STEPS.register("flow action runs")
+async def purge_runs(connection: BaseDBAsyncClient, keep: Retention) -> dict[str, int]:
+    """Finished runs past their retention."""
+    return {
+        "flow_runs_deleted": await in_batches(
+            connection, _PURGE_RUNS, keep.outbox.dedup_retention_s
+        )
+    }

@@ -9,24 +9,22 @@ committed in PostgreSQL (server/flow/intake.py) before the 200; a copy of a stor
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from server.db import connect
 from server.flow.actions import FLOW_ACTIONS
 from server.flow.intake import DB_DOWN_ERRORS, STORE_TIMEOUT_S, Run, run_committer
-from server.groupcommit import CommitConnections, GroupCommitter
+from server.groupcommit import GroupCommitter
 from server.logs import shop_var
 from server.problem import Problem
 from server.security.hmac import normalize_shop, verify_webhook_hmac
 from server.wake import Waker
 from server.web import keys
+from server.web.committers import committer_ctx
 from server.web.limits import limit_verified_shop
 from server.web.responses import json_response
 
@@ -98,18 +96,11 @@ async def run_action(request: web.Request) -> web.Response:
     return json_response({"status": status})
 
 
-async def flow_committer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The group committer of Flow action runs and its waker, for the app's lifetime."""
-    config = app[keys.CONFIG]
-    waker = Waker(name="flow-wake")
-    connections = CommitConnections(
-        functools.partial(connect, config, role="web", timeout_s=STORE_TIMEOUT_S)
-    )
-    committer = run_committer(waker, connections, stale_after_s=config.outbox.stale_after_s)
-    committer.start()
-    app[FLOW_COMMITTER] = committer
-    app[FLOW_WAKER] = waker
-    yield
-    await committer.close()
-    await connections.close()
-    await waker.close()
+# The group committer of Flow action runs and its waker, for the app's lifetime.
+flow_committer_ctx = committer_ctx(
+    run_committer,
+    committer=FLOW_COMMITTER,
+    waker=FLOW_WAKER,
+    name="flow-wake",
+    timeout_s=STORE_TIMEOUT_S,
+)

@@ -17,7 +17,7 @@ from typing import Any
 
 from tortoise.exceptions import OperationalError
 
-from server.flow.actions import APPLY_ACTOR
+from server.actor_names import APPLY_FLOW_ACTIONS
 from server.groupcommit import (
     CommitConnections,
     CommitLost,
@@ -25,7 +25,7 @@ from server.groupcommit import (
     ShuttingDownError,
     resolving_loss,
 )
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 from server.wake import Waker
 
 STORE_TIMEOUT_S = 3.0
@@ -123,7 +123,7 @@ async def _flush(
         except STORE_DOWN_ERRORS as e:
             log.warning("duplicate flow runs not counted: %s", type(e).__name__)
     if inserted:
-        waker.send_ids(APPLY_ACTOR, sorted(inserted.values()))
+        waker.send_ids(APPLY_FLOW_ACTIONS, sorted(inserted.values()))
     outcomes = []
     for run in batch:
         if inserted.pop(run.action_run_id, None) is not None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 
 from models import Shop, WebPixel, WebPixelVersion
 from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE
@@ -17,6 +18,7 @@ from server.shopify import (
     ShopifyClient,
     ShopifyUserError,
 )
+from server.uninstall_steps import UNINSTALL_STEPS
 
 log = logging.getLogger(__name__)
 
@@ -157,3 +159,12 @@ async def describe(shop: Shop) -> dict[str, Any]:
             for v in versions
         ],
     }
+
+
+@UNINSTALL_STEPS.register("pixel")
+async def deactivate_pixel(shop: str) -> None:
+    """The shop's web pixel stops being active; its ingest key is refused from now on."""
+    of_shop = Subquery(Shop.filter(domain=shop).values("id"))
+    await WebPixel.filter(shop_id__in=of_shop, status=PIXEL_STATUS_ACTIVE).update(
+        status=PIXEL_STATUS_INACTIVE, deactivated_at=datetime.now(UTC)
+    )

@@ -38,7 +38,7 @@ from server.shopify import (
     ShopifyUserError,
 )
 from server.shops.tokens import ShopTokenError
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 from server.web import keys
 from server.web.bodies import read_capped
 from server.web.limits import client_address, too_many_requests
@@ -56,7 +56,7 @@ _COMMIT_ERRORS: tuple[type[BaseException], ...] = (*_STORE_ERRORS, ShuttingDownE
 
 async def pixel_ctx(app: web.Application) -> AsyncIterator[None]:
     """The ingest service (group commit into PostgreSQL, key cache, rate limiter)."""
-    from server.db import ensure_pixel_partitions
+    from server.pixel.partitions import ensure_pixel_partitions
 
     # Today's partitions exist before the first event comes, whatever the workers do. A
     # database that is down now does not stop the start (readiness says so; the workers'

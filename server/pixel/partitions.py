@@ -1,10 +1,12 @@
 """`pixel_events` is partitioned by UTC day of the event's own `timestamp`.
 
 Partitions are made ahead (the edge accepts events up to `pixel.max_future_skew_s` ahead
-and `MAX_EVENT_AGE` behind, so those days must exist) by the migration, by each web process
-at start-up and by the workers' sweeper once a minute; raw events past
+and `MAX_EVENT_AGE` behind, so those days must exist) after the migrations (a step of
+server/db.py's AFTER_MIGRATIONS), by each web process at start-up and by the workers'
+sweeper once a minute (a retention step of server/sweep.py); raw events past
 `pixel.retention_days` go by dropping whole partitions (detached first, without blocking
-ingest), never row by row.
+ingest), never row by row. The same step drops the pipeline's first-seen clients of days
+no event can arrive on any more.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from server.db import AFTER_MIGRATIONS
 from server.pixel.events import MAX_EVENT_AGE
+from server.sweep import RETENTION_STEPS, SWEEP_BATCH, Retention, in_batches
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +113,6 @@ async def maintain_partitions(
     connection: Any, *, today: date | None = None, retention_days: int
 ) -> tuple[list[str], list[str]]:
     """Create the partitions ahead and drop those past retention: (created, dropped)."""
-    from tortoise.transactions import in_transaction
-
     today = today or datetime.now(UTC).date()
     async with in_transaction() as transaction:
         created = await ensure_partitions(transaction, needed_days(today))
@@ -118,3 +123,38 @@ async def maintain_partitions(
             extra={"partitions_created": len(created), "partitions_dropped": len(dropped)},
         )
     return created, dropped
+
+
+async def ensure_pixel_partitions() -> None:
+    """The daily partitions of pixel_events every accepted event can land in, from today."""
+    async with in_transaction() as transaction:
+        await ensure_partitions(transaction, needed_days(datetime.now(UTC).date()))
+
+
+AFTER_MIGRATIONS.append(ensure_pixel_partitions)
+
+# First-seen clients of days no event can arrive on any more (MAX_EVENT_AGE).
+_DELETE_DAY_CLIENTS = """
+DELETE FROM pixel_day_clients WHERE id IN (
+    SELECT id FROM pixel_day_clients WHERE day < $2::date LIMIT $1
+)
+"""
+
+
+@RETENTION_STEPS.register("pixel events")
+async def pixel_retention(connection: BaseDBAsyncClient, keep: Retention) -> dict[str, int]:
+    """Raw event partitions made ahead and dropped past retention; old first-seen clients."""
+    created, dropped = await maintain_partitions(
+        connection, today=keep.today, retention_days=keep.days.pixel_events_days
+    )
+    clients = await in_batches(
+        connection,
+        _DELETE_DAY_CLIENTS,
+        keep.today - MAX_EVENT_AGE - timedelta(days=1),
+        batch=SWEEP_BATCH * 5,
+    )
+    return {
+        "partitions_created": len(created),
+        "partitions_dropped": len(dropped),
+        "day_clients_deleted": clients,
+    }

@@ -15,12 +15,18 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Collection
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.pixel import PIPELINE_FAILED
-from server.stores import store_down
+from server.actor_names import AGGREGATE_PIXEL_INBOX
+from server.config import OutboxConfig
+from server.redact_steps import CUSTOMER_REDACT_STEPS, RedactedCustomer
+from server.store_errors import store_down
+from server.sweep import RESEND_STEPS, Message
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +178,7 @@ async def _fold_one_by_one(outcomes: dict[str, int]) -> None:
 
 # The sweeper's question: is there owed work that no wake-up reached in time? (The oldest
 # pending row is the lowest id: one index probe, whatever the table holds.)
-STALE_INBOX_SQL = """
+_STALE_INBOX = """
 SELECT coalesce((
     SELECT created_at < now() - make_interval(secs => $1)
     FROM pixel_pending WHERE state = 'pending' ORDER BY id LIMIT 1
@@ -185,3 +191,52 @@ SELECT (("timestamp" AT TIME ZONE 'UTC')::date) AS day, name,
        count(*) AS count, count(DISTINCT client_id) AS clients
 FROM pixel_events WHERE shop_id = $1 GROUP BY 1, 2
 """
+
+
+@RESEND_STEPS.register("pixel inbox")
+async def stale_inbox(connection: BaseDBAsyncClient, outbox: OutboxConfig) -> list[Message]:
+    """A wake-up of the pipeline when pending work waited past `outbox.stale_after_s`."""
+    rows = await connection.execute_query_dict(_STALE_INBOX, [outbox.stale_after_s])
+    return [(AGGREGATE_PIXEL_INBOX, ())] if rows[0]["stale"] else []
+
+
+# The first-seen rows are found through their key's hash index (migrations/models/5_*), one
+# probe per (day, name, client): every first-seen row was inserted by the statement that
+# counted it into the aggregate row of its (shop, day, name), so the shop's aggregate rows,
+# from the oldest day first-seen still holds, list every (day, name) its rows can have.
+_REDACT_DAY_CLIENTS = """
+DELETE FROM pixel_day_clients d
+USING pixel_daily_aggregates a, unnest($2::text[]) AS c(client_id)
+WHERE a.shop_id = $1 AND a.day >= (SELECT min(day) FROM pixel_day_clients)
+  AND d.shop_id::text || ' ' || (d.day - DATE '2000-01-01')::text || ' '
+      || length(d.name)::text || ' ' || d.name || d.client_id
+    = $1::bigint::text || ' ' || (a.day - DATE '2000-01-01')::text || ' '
+      || length(a.name)::text || ' ' || a.name || c.client_id
+"""
+
+
+async def redact_pixel_clients(
+    conn: BaseDBAsyncClient, shop_id: int, linked: Collection[tuple[str, str]]
+) -> dict[str, int]:
+    """The customer's browsers leave the pipeline's tables too: the first-seen clients
+    (their counts stay: they are not the customer's) and the summaries not yet folded."""
+    clients = [value for kind, value in linked if kind == "client_id"]
+    if not clients:
+        return {}
+    seen, _ = await conn.execute_query(_REDACT_DAY_CLIENTS, [shop_id, clients])
+    pending, _ = await conn.execute_query(
+        "UPDATE pixel_pending SET client_id = NULL WHERE shop_id = $1"
+        " AND client_id = ANY($2::text[])",
+        [shop_id, clients],
+    )
+    return {"pixel_day_clients": int(seen), "pixel_pending": int(pending)}
+
+
+@CUSTOMER_REDACT_STEPS.register("pixel clients")
+async def redact_customer_clients(
+    conn: BaseDBAsyncClient, customer: RedactedCustomer
+) -> dict[str, int]:
+    """customers/redact's step: the browsers the privacy rules linked to the customer."""
+    if customer.shop_id is None:
+        return {}
+    return await redact_pixel_clients(conn, customer.shop_id, customer.linked)

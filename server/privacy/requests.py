@@ -20,6 +20,8 @@ from tortoise.transactions import in_transaction
 
 from models import ComplianceRequest, PrivacyAudit, Shop
 from models.compliance import COMPLIANCE_DEADLINE_DAYS
+from server.actor_names import PROCESS_PRIVACY_WEBHOOKS
+from server.page_cache import bump_version
 from server.privacy.rules import (
     CustomerIdentity,
     build_export,
@@ -33,8 +35,9 @@ from server.privacy.rules import (
     shop_filter,
     utcnow,
 )
-from server.sync.cache import bump_version
-from server.webhooks.delivery import requested_at
+from server.redact_steps import CUSTOMER_REDACT_STEPS, RedactedCustomer
+from server.sweep import RETENTION_STEPS, Retention
+from server.webhook_topics import Topic, register_topics, requested_at
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +152,17 @@ async def redact_customer(
                 counts[model._meta.db_table] = await rows.update(**rule.anonymise)
         if shop is not None:
             await remember_redacted(conn, shop, who, linked)
-            counts.update(await redact_pixel_clients(conn, shop.pk, linked))
-        counts["webhook_deliveries"] = await redact_webhook_payloads(conn, domain, who)
+        customer = RedactedCustomer(
+            domain=domain,
+            shop_id=shop.pk if shop is not None else None,
+            id=who.id,
+            email=who.email,
+            phone=who.phone,
+            order_ids=who.order_ids,
+            linked=frozenset(linked),
+        )
+        for step in CUSTOMER_REDACT_STEPS.handlers():
+            counts.update(await step(conn, customer))
         await record_audit(
             conn,
             domain=domain,
@@ -164,75 +176,6 @@ async def redact_customer(
         await bump_version(redis, shop.pk)
     log.info("customer redacted", extra={"shop": domain, "rows": sum(counts.values())})
     return counts
-
-
-# Stored webhook payloads of the shop that name the customer: purged, and a pending one is
-# never applied (it would bring the customer back). Matched in the raw JSON text, by e-mail
-# (case-insensitive), phone, the customer's id or an order to redact; a false match only
-# purges a payload early. The customers/redact delivery's own payload is among them.
-_REDACT_PAYLOADS = """
-UPDATE webhook_deliveries SET
-    payload = NULL,
-    last_error = NULL,
-    state = CASE WHEN state = 'pending' AND topic <> 'customers/redact'
-                 THEN 'redacted' ELSE state END
-WHERE shop_domain = $1 AND payload IS NOT NULL
-  AND (topic LIKE 'customers/%' OR topic LIKE 'orders/%')
-  AND (
-    ($2::text IS NOT NULL AND strpos(lower(payload), $2) > 0)
-    OR ($3::text IS NOT NULL AND strpos(payload, $3) > 0)
-    OR ($4::text IS NOT NULL AND payload ~ ('"id"\\s*:\\s*"?(' || $4 || ')([^0-9]|$)'))
-  )
-"""
-
-
-# The first-seen rows are found through their key's hash index (migrations/models/5_*), one
-# probe per (day, name, client): every first-seen row was inserted by the statement that
-# counted it into the aggregate row of its (shop, day, name), so the shop's aggregate rows,
-# from the oldest day first-seen still holds, list every (day, name) its rows can have.
-_REDACT_DAY_CLIENTS = """
-DELETE FROM pixel_day_clients d
-USING pixel_daily_aggregates a, unnest($2::text[]) AS c(client_id)
-WHERE a.shop_id = $1 AND a.day >= (SELECT min(day) FROM pixel_day_clients)
-  AND d.shop_id::text || ' ' || (d.day - DATE '2000-01-01')::text || ' '
-      || length(d.name)::text || ' ' || d.name || d.client_id
-    = $1::bigint::text || ' ' || (a.day - DATE '2000-01-01')::text || ' '
-      || length(a.name)::text || ' ' || a.name || c.client_id
-"""
-
-
-async def redact_pixel_clients(
-    conn: BaseDBAsyncClient, shop_id: int, linked: set[tuple[str, str]]
-) -> dict[str, int]:
-    """The customer's browsers leave the pipeline's tables too: the first-seen clients
-    (their counts stay: they are not the customer's) and the summaries not yet folded."""
-    clients = [value for kind, value in linked if kind == "client_id"]
-    if not clients:
-        return {}
-    seen, _ = await conn.execute_query(_REDACT_DAY_CLIENTS, [shop_id, clients])
-    pending, _ = await conn.execute_query(
-        "UPDATE pixel_pending SET client_id = NULL WHERE shop_id = $1"
-        " AND client_id = ANY($2::text[])",
-        [shop_id, clients],
-    )
-    return {"pixel_day_clients": int(seen), "pixel_pending": int(pending)}
-
-
-async def redact_webhook_payloads(
-    conn: BaseDBAsyncClient, domain: str, who: CustomerIdentity
-) -> int:
-    """Purge the shop's stored webhook payloads that name the customer; how many."""
-    ids = [str(i) for i in (who.id, *who.order_ids) if i is not None]
-    count, _ = await conn.execute_query(
-        _REDACT_PAYLOADS,
-        [
-            domain,
-            who.email.lower() if who.email else None,
-            who.phone or None,
-            "|".join(ids) or None,
-        ],
-    )
-    return int(count)
 
 
 async def redact_shop(
@@ -290,7 +233,7 @@ async def redact_shop(
 
 # The uninstall a redaction follows: the shop's last app/uninstalled the intake committed
 # before it (ids follow the commit order). Its earlier lifecycle deliveries are applied by
-# then (server/webhooks/topics.py, `in_order`), or failed for good.
+# then (server/webhook_topics.py, `in_order`), or failed for good.
 _UNINSTALL_FOLLOWED = """
 SELECT triggered_at, received_at FROM webhook_deliveries
 WHERE shop_domain = $1 AND topic = 'app/uninstalled' AND id < $2
@@ -314,3 +257,42 @@ async def _uninstall_followed(
 def _reinstalled_since(shop: Shop, uninstalled_at: datetime) -> bool:
     """An install was committed after the uninstall: the merchant came back."""
     return shop.installed and shop.installed_at is not None and shop.installed_at > uninstalled_at
+
+
+async def _data_request(_t: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await customer_data_request(shop, payload, d)
+
+
+async def _customer_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await redact_customer(shop, payload, d)
+
+
+async def _shop_redact(_t: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await redact_shop(shop, payload, d)
+
+
+# The mandatory privacy topics (not subscribed by API: shopify.app.toml's compliance_topics).
+register_topics(
+    {
+        "customers/data_request": Topic(_data_request, PROCESS_PRIVACY_WEBHOOKS, subscribed=False),
+        "customers/redact": Topic(
+            _customer_redact, PROCESS_PRIVACY_WEBHOOKS, subscribed=False, changes_shop_data=True
+        ),
+        "shop/redact": Topic(
+            _shop_redact, PROCESS_PRIVACY_WEBHOOKS, subscribed=False, in_order=True
+        ),
+    }
+)
+
+
+_EXPIRE_EXPORTS = """
+UPDATE compliance_requests SET export = NULL, status = 'expired'
+WHERE status = 'completed' AND completed_at < now() - make_interval(days => $1)
+"""
+
+
+@RETENTION_STEPS.register("privacy exports")
+async def expire_exports(connection: BaseDBAsyncClient, keep: Retention) -> dict[str, int]:
+    """Completed exports past `retention.privacy_exports_days` are emptied and expired."""
+    expired, _ = await connection.execute_query(_EXPIRE_EXPORTS, [keep.days.privacy_exports_days])
+    return {"exports_expired": int(expired)}

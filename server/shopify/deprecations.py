@@ -14,11 +14,11 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from server.metrics import DEPRECATED_CALLS_KEY
+
 logger = logging.getLogger(__name__)
 
 DEPRECATED_HEADER = "X-Shopify-API-Deprecated-Reason"
-# operation -> count of answers that carried the header (read by server/metrics.py).
-DEPRECATED_CALLS_KEY = "metrics:shopify:deprecated_calls"
 # "operation|version" members already logged once.
 LOGGED_KEY = "metrics:shopify:deprecated_logged"
 MAX_REASON_CHARS = 500

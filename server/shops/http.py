@@ -15,9 +15,10 @@ import orjson
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
-from actors.shops import shop_installed
 from models import Shop
+from server.actor_names import SHOP_INSTALLED
 from server.config import Config
+from server.inputs import Body, Bool, Field
 from server.logs import shop_var
 from server.problem import RETRY_AFTER_S, Problem
 from server.security.hmac import normalize_shop, verify_query_hmac
@@ -126,6 +127,13 @@ def _token_endpoint_failed(error: OAuthError) -> Problem:
 
 
 MAX_EXCHANGE_BODY_BYTES = 1024
+# POST /auth/token-exchange's body (optional): parsed here, documented from here.
+EXCHANGE_BODY = Body(
+    (Field("online", Bool(), "online must be true or false"),),
+    expected="the body must be a JSON object",
+    closed=False,
+    title="Malformed request",
+)
 
 
 async def _wants_online(request: web.Request) -> bool:
@@ -142,12 +150,8 @@ async def _wants_online(request: web.Request) -> bool:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise Problem(400, "the body is not JSON", title="Malformed request") from None
-    if not isinstance(document, dict):
-        raise Problem(400, "the body must be a JSON object", title="Malformed request")
-    online = document.get("online", default)
-    if not isinstance(online, bool):
-        raise Problem(400, "online must be true or false", title="Malformed request")
-    return online
+    online: bool | None = EXCHANGE_BODY.parse(document)["online"]
+    return default if online is None else online
 
 
 async def token_exchange(request: web.Request) -> web.Response:
@@ -212,7 +216,7 @@ async def _store_and_follow_up(
         )
     await request.app[keys.SHOP_TOKENS].store_grant(shop, grant, installing=installing)
     # What follows an install runs in workers (webhook registration, first sync).
-    await enqueue_or_503(shop_installed, shop)
+    await enqueue_or_503(SHOP_INSTALLED, shop)
     log.info(
         "shop authorized", extra={"shop": shop, "via": "oauth" if installing else "token_exchange"}
     )

@@ -23,7 +23,7 @@ from models import OnlineToken, Shop
 from server.retry import retry
 from server.security.crypto import TokenCipher
 from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthClient, OAuthError
-from server.stores import store_down
+from server.store_errors import store_down
 
 log = logging.getLogger(__name__)
 

@@ -1,30 +1,24 @@
-"""What `app/uninstalled` does, as a list of steps other features plug into.
+"""What `app/uninstalled` does: revoke the shop's access, then every flow's uninstall step.
 
-Each step takes the shop's domain, is idempotent (Shopify may deliver app/uninstalled more
-than once) and must not need the shop's token (it is revoked by the time we hear of it).
-Steps run in order; a failing step fails the message and the whole list is retried.
+The steps are server/uninstall_steps.py's registry (each flow registers its own; see there).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.expressions import Subquery
 
-from models.pixel import PIXEL_STATUS_ACTIVE, PIXEL_STATUS_INACTIVE, WebPixel
 from models.shop import Shop
 from models.staff import OnlineToken
-from server.billing.state import end_shop_billing
-from server.sync.runs import cancel_shop_syncs
-from server.webhooks.delivery import requested_at
+from server.actor_names import PROCESS_LIFECYCLE_WEBHOOKS
+from server.uninstall_steps import UNINSTALL_STEPS
+from server.webhook_topics import Topic, register_topics, requested_at
 
 log = logging.getLogger(__name__)
-
-UninstallStep = Callable[[str], Awaitable[None]]
 
 
 async def revoke_shop_access(shop: str, *, uninstalled_at: datetime) -> bool:
@@ -53,35 +47,27 @@ async def revoke_shop_access(shop: str, *, uninstalled_at: datetime) -> bool:
     return revoked > 0
 
 
-async def deactivate_pixel(shop: str) -> None:
-    """The shop's web pixel stops being active; its ingest key is refused from now on."""
-    of_shop = Subquery(Shop.filter(domain=shop).values("id"))
-    await WebPixel.filter(shop_id__in=of_shop, status=PIXEL_STATUS_ACTIVE).update(
-        status=PIXEL_STATUS_INACTIVE, deactivated_at=datetime.now(UTC)
-    )
-
-
+@UNINSTALL_STEPS.register("online tokens")
 async def drop_online_tokens(shop: str) -> None:
     """Staff members' online tokens go with the offline ones (Shopify revoked them all)."""
     of_shop = Subquery(Shop.filter(domain=shop).values("id"))
     await OnlineToken.filter(shop_id__in=of_shop).delete()
 
 
-# What follows the revocation (revoke_shop_access) of an uninstalled shop.
-UNINSTALL_STEPS: tuple[UninstallStep, ...] = (
-    drop_online_tokens,
-    cancel_shop_syncs,
-    deactivate_pixel,
-    end_shop_billing,
-)
-
-
 async def uninstall_shop(shop: str, delivery: dict[str, Any] | None) -> None:
-    """Revoke the shop's access and run UNINSTALL_STEPS, unless a reinstall superseded it."""
+    """Revoke the shop's access and run every UNINSTALL_STEPS, unless a reinstall superseded it."""
     if not await revoke_shop_access(shop, uninstalled_at=requested_at(delivery)):
         # No such shop, or a late copy of an uninstall that a reinstall already superseded.
         log.info("app/uninstalled changed nothing", extra={"shop": shop})
         return
-    for step in UNINSTALL_STEPS:
+    for step in UNINSTALL_STEPS.handlers():
         await step(shop)
     log.info("shop uninstalled", extra={"shop": shop})
+
+
+async def _uninstalled(_t: str, shop: str, _p: dict[str, Any], delivery: dict[str, Any]) -> None:
+    await uninstall_shop(shop, delivery)
+
+
+# The app's own lifecycle.
+register_topics({"app/uninstalled": Topic(_uninstalled, PROCESS_LIFECYCLE_WEBHOOKS, in_order=True)})

@@ -4,7 +4,8 @@ The flow, in one folder: `http.py` (the HTTP edge: data API lists, sync control)
 `queries.py` (the lists' reads), `runs.py` (run records), `engine.py` (running one run:
 paging or bulk, checkpointed, under a lease), `normalize.py` (Shopify objects to rows),
 `store.py` (upserts and deletes), `changes.py` (data webhooks to upserts/deletes),
-`cache.py` (API page cache) and `columns.py` (the one registry of synced columns).
+and `columns.py` (the synced columns, derived from the models); the API page cache is
+server/page_cache.py.
 Workers run it through the thin actors of actors/sync.py.
 """
 

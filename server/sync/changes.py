@@ -1,7 +1,7 @@
 """Data webhooks (products/orders/customers create, update, delete) applied to synced rows.
 
-`DATA_TOPICS` is the one list of the topics this flow applies; the webhook topic table
-(server/webhooks/topics.py) reads it. Older data never replaces newer (`updated_at` guard in
+`DATA_TOPICS` is the one list of the topics this flow applies; it registers them in the
+webhook topic table (server/webhook_topics.py). Older data never replaces newer (`updated_at` guard in
 the store); a delete leaves a tombstone so a late, older update cannot bring the object back.
 """
 
@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import Shop
+from server.actor_names import PROCESS_BUSY_DATA_WEBHOOKS, PROCESS_DATA_WEBHOOKS
+from server.sweep import RETENTION_STEPS, Retention
 from server.sync import Resource
-from server.sync.normalize import ROW_BUILDERS, PayloadError, shopify_id
+from server.sync.normalize import ROW_BUILDERS, shopify_id
 from server.sync.store import Item, SyncStore, delete_rows, upsert_rows
+from server.webhook_topics import Change, PayloadError, Topic, register_topics, requested_at
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +51,6 @@ def with_update_time(payload: dict[str, Any], at: datetime) -> dict[str, Any]:
     if payload.get("updated_at") or payload.get("updatedAt"):
         return payload
     return {**payload, "updated_at": at.isoformat()}
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One stored data delivery to apply: its id, topic, shop (None: not installed here),
-    payload, and the time that orders it when the payload has none."""
-
-    delivery_id: int
-    topic: str
-    shop_id: int | None
-    payload: dict[str, Any]
-    at: datetime
 
 
 async def apply_data_changes(
@@ -123,11 +113,35 @@ async def apply_data_change(
     log.info("webhook upsert", extra={"shop": shop, "topic": topic, "applied": result.applied})
 
 
-__all__ = [
-    "DATA_TOPICS",
-    "Change",
-    "PayloadError",
-    "UnknownTopicError",
-    "apply_data_change",
-    "apply_data_changes",
-]
+_DELETE_TOMBSTONES = """
+DELETE FROM sync_tombstones WHERE deleted_at < now() - make_interval(days => $1)
+"""
+
+
+@RETENTION_STEPS.register("sync tombstones")
+async def delete_tombstones(connection: BaseDBAsyncClient, keep: Retention) -> dict[str, int]:
+    """Tombstones past `retention.sync_tombstones_days`: no late update that old arrives."""
+    deleted, _ = await connection.execute_query(
+        _DELETE_TOMBSTONES, [keep.days.sync_tombstones_days]
+    )
+    return {"tombstones_deleted": int(deleted)}
+
+
+async def _data_change(topic: str, shop: str, payload: dict[str, Any], d: dict[str, Any]) -> None:
+    await apply_data_change(topic, shop, payload, at=requested_at(d))
+
+
+# products/*, orders/*, customers/*: the sync keeps its rows fresh from these.
+register_topics(
+    {
+        topic: Topic(
+            _data_change,
+            PROCESS_DATA_WEBHOOKS,
+            permanent=(PayloadError, UnknownTopicError),
+            changes_shop_data=True,
+            batch=apply_data_changes,
+            busy_actor=PROCESS_BUSY_DATA_WEBHOOKS,
+        )
+        for topic in DATA_TOPICS
+    }
+)

@@ -1,15 +1,25 @@
 """The synced columns, once: what the store writes, what the API serves, what OpenAPI says.
 
-Adding a synced column: add it to the table here and to its Tortoise model in
-models/shopdata.py (with a migration), and fill it in server/sync/normalize.py. The store's
-upsert column lists, the data API's item shape and the OpenAPI item schema all follow from
-this registry; tests/sync/test_sync_columns.py checks it against the models.
+The columns are the Tortoise models' (models/shopdata.py): every field but the row's key,
+its shop and the full sync's bookkeeping, in the model's order, typed by its field class.
+`API` below adds what a model cannot say: which tables the data API lists or nests under a
+parent, the columns stored but not served, the ones a REST webhook may lack, descriptions.
+
+Adding a synced column: add it to its model (with a migration) and fill it in
+server/sync/normalize.py. The store's upsert column lists, the data API's item shape and the
+OpenAPI item schema all follow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models import shopdata
 
 SqlType = Literal["bigint", "int", "text", "bool", "timestamptz", "jsonb", "numeric"]
 
@@ -43,126 +53,88 @@ class Table:
     listed: bool = False
 
 
-def _col(name: str, sql: SqlType, **options: Any) -> Column:
-    return Column(name, sql, **options)
+@dataclass(frozen=True, slots=True)
+class Api:
+    """What the data API does with one synced table, beyond its model's columns."""
+
+    listed: bool = False  # GET /api/<table>
+    parent: tuple[str, str] | None = None  # see Table.parent
+    nested_as: str | None = None  # see Table.nested_as
+    stored_only: tuple[str, ...] = ()  # not served (besides `data`, never served)
+    keep_when_missing: tuple[str, ...] = ()  # see Column.keep_when_missing
+    descriptions: Mapping[str, str] = field(default_factory=dict)
 
 
-_ID = _col("shopify_id", "bigint")
-_DATA = _col("data", "jsonb", served=False)
-_CREATED = _col("created_at", "timestamptz", null=True)
-_UPDATED = _col("updated_at", "timestamptz")
-
-TABLES: Final[dict[str, Table]] = {
-    t.name: t
-    for t in (
-        Table(
-            "products",
-            (
-                _ID,
-                _col("title", "text"),
-                _col("handle", "text"),
-                _col("status", "text"),
-                _col("vendor", "text"),
-                _col("product_type", "text"),
-                _col("tags", "jsonb"),
-                _CREATED,
-                _UPDATED,
-                _DATA,
-            ),
-            listed=True,
-        ),
-        Table(
-            "product_variants",
-            (
-                _ID,
-                _col("product_id", "bigint"),
-                _col("title", "text"),
-                _col("sku", "text"),
-                _col("price", "numeric", null=True),
-                _col("inventory_quantity", "int", null=True),
-                _col("updated_at", "timestamptz", null=True),
-                _DATA,
-            ),
-            parent=("products", "product_id"),
-            nested_as="variants",
-        ),
-        Table(
-            "orders",
-            (
-                _ID,
-                _col("name", "text"),
-                _col("email", "text", null=True),
-                _col("customer_id", "bigint", null=True),
-                _col("financial_status", "text"),
-                _col("fulfillment_status", "text"),
-                _col("currency", "text"),
-                _col("total_price", "numeric", null=True),
-                _CREATED,
-                _col("processed_at", "timestamptz", null=True),
-                _col("cancelled_at", "timestamptz", null=True),
-                _UPDATED,
-                _DATA,
-            ),
-            listed=True,
-        ),
-        Table(
-            "order_line_items",
-            (
-                _ID,
-                _col("order_id", "bigint"),
-                _col("customer_id", "bigint", null=True, served=False),
-                _col("title", "text"),
-                _col("quantity", "int"),
-                _col("sku", "text"),
-                _col("variant_id", "bigint", null=True),
-                _col("price", "numeric", null=True),
-                _DATA,
-            ),
-            parent=("orders", "order_id"),
-            nested_as="line_items",
-        ),
-        Table(
-            "transactions",
-            (
-                _ID,
-                _col("order_id", "bigint"),
-                _col("customer_id", "bigint", null=True),
-                _col("kind", "text"),
-                _col("status", "text"),
-                _col("gateway", "text"),
-                _col("amount", "numeric", null=True),
-                _col("currency", "text"),
-                _col("test", "bool"),
-                _col("parent_id", "bigint", null=True),
-                _CREATED,
-                _col("processed_at", "timestamptz", null=True),
-                _col("updated_at", "timestamptz", description="the order's updatedAt"),
-                _DATA,
-            ),
-            parent=("orders", "order_id"),
-            listed=True,
-        ),
-        Table(
-            "customers",
-            (
-                _ID,
-                _col("email", "text", null=True),
-                _col("first_name", "text"),
-                _col("last_name", "text"),
-                _col("state", "text"),
-                _col("tags", "jsonb"),
-                _col("orders_count", "bigint", null=True, keep_when_missing=True),
-                _col("amount_spent", "numeric", null=True, keep_when_missing=True),
-                _col("currency", "text", keep_when_missing=True),
-                _col("verified_email", "bool", null=True, keep_when_missing=True),
-                _CREATED,
-                _UPDATED,
-                _DATA,
-            ),
-            listed=True,
-        ),
-    )
+# Every synced table, in the order the OpenAPI document lists them.
+API: Final[dict[str, Api]] = {
+    "products": Api(listed=True),
+    "product_variants": Api(parent=("products", "product_id"), nested_as="variants"),
+    "orders": Api(listed=True),
+    "order_line_items": Api(
+        parent=("orders", "order_id"),
+        nested_as="line_items",
+        stored_only=("customer_id",),  # the order's, for privacy rules
+    ),
+    "transactions": Api(
+        listed=True,
+        parent=("orders", "order_id"),
+        descriptions={"updated_at": "the order's updatedAt"},
+    ),
+    "customers": Api(
+        listed=True,
+        keep_when_missing=("orders_count", "amount_spent", "currency", "verified_email"),
+    ),
 }
+
+_SQL_TYPES: dict[type[fields.Field], SqlType] = {  # type: ignore[type-arg]
+    fields.BigIntField: "bigint",
+    fields.IntField: "int",
+    fields.TextField: "text",
+    fields.CharField: "text",
+    fields.BooleanField: "bool",
+    fields.DatetimeField: "timestamptz",
+    fields.JSONField: "jsonb",
+    fields.DecimalField: "numeric",
+}
+# Model fields that are not synced columns: the key, the owner and the full sync's bookkeeping.
+NOT_SYNCED: Final = frozenset({"id", "shop", "shop_id", "seen_run_id", "synced_at"})
+
+
+def table_of(model: type[Model], api: Api) -> Table:
+    """The synced table of one model; a name in `api` that is not its column is an error."""
+    name = model._meta.db_table
+    synced = {n: f for n, f in model._meta.fields_map.items() if n not in NOT_SYNCED}
+    named = {*api.stored_only, *api.keep_when_missing, *api.descriptions}
+    if api.parent is not None:
+        named.add(api.parent[1])
+    unknown = sorted(named - set(synced))
+    if unknown:
+        raise ValueError(f"columns.API[{name!r}] names {unknown}, not columns of {model.__name__}")
+    columns = tuple(
+        Column(
+            column,
+            _SQL_TYPES[type(f)],
+            null=f.null,
+            served=column != "data" and column not in api.stored_only,
+            keep_when_missing=column in api.keep_when_missing,
+            description=api.descriptions.get(column),
+        )
+        for column, f in synced.items()
+    )
+    return Table(name, columns, parent=api.parent, nested_as=api.nested_as, listed=api.listed)
+
+
+def synced_models() -> dict[str, type[Model]]:
+    """models/shopdata.py's models by table name."""
+    return {
+        value._meta.db_table: value
+        for value in vars(shopdata).values()
+        if isinstance(value, type) and issubclass(value, Model) and value is not Model
+    }
+
+
+_MODELS = synced_models()
+TABLES: Final[dict[str, Table]] = {name: table_of(_MODELS[name], api) for name, api in API.items()}
 # The lists GET /api/<resource> serves, in the order the OpenAPI document lists them.
 LISTED: Final[tuple[str, ...]] = tuple(name for name, t in TABLES.items() if t.listed)
 
@@ -221,8 +193,10 @@ def item_schema(table: str) -> dict[str, Any]:
 
 
 __all__ = [
+    "API",
     "LISTED",
     "TABLES",
+    "Api",
     "Column",
     "Table",
     "children",

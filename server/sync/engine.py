@@ -31,8 +31,9 @@ from server.shopify.errors import BulkOperationError, ShopifyAuthError, ShopifyU
 from server.shopify.paging import LISTINGS, listing_pages
 from server.shops.tokens import ShopTokenError, TokenRefreshError
 from server.sync import Resource, runs
-from server.sync.normalize import ROW_BUILDERS, JsonObject, PayloadError, Row
+from server.sync.normalize import ROW_BUILDERS, JsonObject, Row
 from server.sync.store import SyncStore
+from server.webhook_topics import PayloadError
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Lists answer `{"items": [...], "next_cursor": "<opaque>" | null}` (server/sync/queries.py
 reads them). Pages are cached in Redis per shop under a version every write bumps
-(server/sync/cache.py).
+(server/page_cache.py).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import orjson
 from aiohttp import web
 from tortoise.exceptions import OperationalError
 
-from actors.sync import sync_shop
 from models import Shop
-from server.pagination import InvalidCursorError
+from server.actor_names import SYNC_SHOP
+from server.inputs import Body, Field, Parameters, Str, Strings
+from server.page_cache import PageCache
+from server.pagination import CURSOR, LIMIT, InvalidCursorError
 from server.problem import Problem
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 from server.sync import RESOURCES, Resource, columns, queries, runs
-from server.sync.cache import PageCache
 from server.sync.queries import Position, decode_position
 from server.tasks import BrokerUnavailableError, enqueue
 from server.web import keys
@@ -31,8 +32,7 @@ from server.web.session_auth import reauth_problem
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 250
+KINDS = ("full", "incremental")
 
 
 def _parse_cursor(resource: str, cursor: str | None) -> Position | None:
@@ -48,21 +48,7 @@ def _parse_cursor(resource: str, cursor: str | None) -> Position | None:
         ) from None
 
 
-def _parse_limit(value: str | None) -> int:
-    if value is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise Problem(400, f"limit must be an integer from 1 to {MAX_LIMIT}", title="Invalid limit")
-    return limit
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
+def _parse_since(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -82,6 +68,21 @@ def _parse_since(value: str | None) -> datetime | None:
     # Nothing was updated before 1970 or after 9999: clamping changes no answer and keeps
     # every value inside what the database and the cursor arithmetic take.
     return min(max(moment, queries.EPOCH), queries.LATEST)
+
+
+# GET /api/<resource>'s query: parsed here, documented from here (server/openapi.py).
+LIST_QUERY = Parameters(
+    (
+        LIMIT,
+        CURSOR,
+        Field(
+            "updated_since",
+            Str(format="date-time"),
+            description="ISO 8601 with a zone; updated_at >= it",
+            then=_parse_since,
+        ),
+    )
+)
 
 
 def _usable_shop(request: web.Request) -> Shop:
@@ -111,16 +112,9 @@ def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Respons
 
     async def handler(request: web.Request) -> web.Response:
         shop = _usable_shop(request)
-        query = request.query
-        unknown = set(query) - {"limit", "cursor", "updated_since"}
-        if unknown:
-            raise Problem(
-                400, f"unknown query parameter: {sorted(unknown)[0]}", title="Invalid query"
-            )
-        limit = _parse_limit(query.get("limit"))
-        cursor = query.get("cursor")
+        query = LIST_QUERY.parse(request.query)
+        limit, cursor, since = query["limit"], query["cursor"], query["updated_since"]
         after = _parse_cursor(resource, cursor)
-        since = _parse_since(query.get("updated_since"))
         cache = PageCache(request.app[keys.REDIS], ttl_s=request.app[keys.CONFIG].sync.cache_ttl_s)
         counter = request.app[keys.METRICS].api_cache
         version = await cache.version(shop.id)
@@ -153,34 +147,32 @@ def list_handler(resource: str) -> Callable[[web.Request], Awaitable[web.Respons
     return handler
 
 
+# POST /api/sync's body (optional; JSON null is no body).
+SYNC_BODY = Body(
+    (
+        Field("kind", Str(enum=KINDS), "kind must be full or incremental", default="incremental"),
+        Field(
+            "resources",
+            Strings(RESOURCES, min_items=1),
+            f"resources must be a non-empty list of {', '.join(RESOURCES)}",
+            then=lambda values: [r for r in RESOURCES if r in values],
+        ),
+    ),
+    expected='expected {"kind": "full"|"incremental", "resources": [...]}',
+)
+
+
 async def _read_sync_body(request: web.Request) -> tuple[str, list[Resource]]:
-    kind = "incremental"
-    chosen: list[Resource] = list(RESOURCES)
     if not request.can_read_body:
-        return kind, chosen
+        return "incremental", list(RESOURCES)
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         raise Problem(400, "the body is not valid JSON", title="Invalid body") from None
     if body is None:
-        return kind, chosen
-    if not isinstance(body, dict) or set(body) - {"kind", "resources"}:
-        raise Problem(
-            400, 'expected {"kind": "full"|"incremental", "resources": [...]}', title="Invalid body"
-        )
-    kind = body.get("kind", kind)
-    if kind not in ("full", "incremental"):
-        raise Problem(400, "kind must be full or incremental", title="Invalid body")
-    if "resources" in body:
-        values = body["resources"]
-        if not isinstance(values, list) or not values or any(v not in RESOURCES for v in values):
-            raise Problem(
-                400,
-                f"resources must be a non-empty list of {', '.join(RESOURCES)}",
-                title="Invalid body",
-            )
-        chosen = [r for r in RESOURCES if r in values]
-    return kind, chosen
+        return "incremental", list(RESOURCES)
+    values = SYNC_BODY.parse(body)
+    return values["kind"], values["resources"] or list(RESOURCES)
 
 
 async def start_sync(request: web.Request) -> web.Response:
@@ -195,7 +187,7 @@ async def start_sync(request: web.Request) -> web.Response:
     )
     run_ids = [r.id for r in started]
     try:
-        await enqueue(sync_shop, shop.domain, kind, "api", run_ids)
+        await enqueue(SYNC_SHOP, shop.domain, kind, "api", run_ids)
     except BrokerUnavailableError:
         created = [r.id for r in started if r.created]
         await _store_call(lambda: runs.cancel_runs(created, "the job queue was unavailable"))

@@ -12,13 +12,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from server.sync import Resource
+from server.webhook_topics import PayloadError
 
 Row = dict[str, Any]
 JsonObject = dict[str, Any]
-
-
-class PayloadError(ValueError):
-    """A Shopify object without the fields a row needs (an id, an update time)."""
+# PayloadError: a Shopify object without the fields a row needs (an id, an update time).
 
 
 def shopify_id(value: Any) -> int:

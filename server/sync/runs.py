@@ -16,6 +16,7 @@ from tortoise import Tortoise
 
 from models import Shop, SyncRun
 from server.sync import RESOURCES, Resource
+from server.uninstall_steps import UNINSTALL_STEPS
 
 ACTIVE = ("pending", "running")
 
@@ -222,6 +223,7 @@ async def cancel_runs(run_ids: Sequence[int], reason: str) -> None:
     )
 
 
+@UNINSTALL_STEPS.register("syncs")
 async def cancel_shop_syncs(shop: str) -> None:
     """Uninstall hook: cancel the shop's pending and running syncs.
 

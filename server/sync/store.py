@@ -21,8 +21,8 @@ import redis.asyncio as aioredis
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from server.page_cache import bump_version
 from server.sync import Resource, columns
-from server.sync.cache import bump_version
 from server.sync.normalize import Row
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from aiohttp_session import session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
+import server.flows  # noqa: F401  (every flow registers its part before a request comes)
 from server import fallbacks
 from server.admin.http import frame_ancestors, setup_templates
 from server.billing.http import billing_gate

@@ -8,8 +8,6 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -18,13 +16,12 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from server.logs import masker, request_id_var, shop_var
 from server.problem import Problem
-from server.stores import store_down, store_down_problem
+from server.store_errors import store_down, store_down_problem
 from server.web import keys
 from server.web.edge import bad_request_problem
 from server.web.responses import problem_response, render
 
 log = logging.getLogger(__name__)
-RequestT = TypeVar("RequestT", bound=web.BaseRequest)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -86,10 +83,18 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse what no handler can read (see shaped), then render every error as
+    """Refuse what no handler can read (see refused_shape), then render every error as
     application/problem+json; never a traceback."""
     try:
-        return await shaped(request, handler)
+        problem = refused_shape(request)
+        if problem is not None:
+            raise problem
+        try:
+            response = await handler(request)
+        except Problem as raised:
+            response = render(raised)
+        close_if_unread(request, response)
+        return response
     except Exception as exc:
         return error_response(request, exc)
 
@@ -190,18 +195,3 @@ def close_if_unread(request: web.BaseRequest, response: web.StreamResponse) -> N
         and not request.content.is_eof()
     ):
         response.force_close()
-
-
-async def shaped(
-    request: RequestT, handler: Callable[[RequestT], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """The handler's answer to a request whose shape it can read (see refused_shape)."""
-    problem = refused_shape(request)
-    if problem is not None:
-        raise problem
-    try:
-        response = await handler(request)
-    except Problem as raised:
-        response = render(raised)
-    close_if_unread(request, response)
-    return response

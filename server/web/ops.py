@@ -10,9 +10,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tortoise import Tortoise
 
-from server import openapi
 from server.problem import RETRY_AFTER_S, retry_after_header
-from server.web import keys
+from server.web import keys, openapi
 from server.web.responses import json_response, problem_response
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,14 @@ from server.security.session_token import (
     bearer_token,
     decode_session_token,
 )
+from server.shopify.errors import (
+    ShopifyAuthError,
+    ShopifyConnectionError,
+    ShopifyError,
+    ShopifyServerError,
+    ShopifyThrottledError,
+    ShopifyUserError,
+)
 from server.shops.tokens import ReauthRequiredError, ShopTokenError, TokenRefreshError
 from server.web import keys
 from server.web.responses import problem_response
@@ -88,3 +96,40 @@ def token_problem(error: ShopTokenError, *, app_url: str) -> Problem:
         # Shopify's token endpoint failed for now: not the merchant's problem.
         return Problem.unavailable("Shopify's token endpoint is unavailable; try again shortly")
     return Problem(401, f"{error.shop} has not installed the app", headers={RETRY_HEADER: "1"})
+
+
+def shopify_problem(error: ShopifyError, *, what: str, unavailable: str) -> Problem:
+    """Shopify's refusal of a change the app asked for (`what`: "the charge") as our
+    problem: userErrors 422 naming each field, a refused token 401 (App Bridge retries with
+    a fresh session), Shopify down 503 with Retry-After (`unavailable` says what that
+    left undone), anything else 502."""
+    if isinstance(error, ShopifyUserError):
+        errors = [
+            {key: e[key] for key in ("field", "code", "message") if key in e}
+            for e in error.user_errors
+            if isinstance(e, dict)
+        ]
+        named = "; ".join(
+            ": ".join(
+                part
+                for part in (".".join(map(str, e.get("field") or [])), e.get("message") or "")
+                if part
+            )
+            or str(e.get("code") or "error")
+            for e in errors
+        )
+        return Problem(
+            422,
+            f"Shopify refused {what}: {named or 'userErrors'}",
+            title="Shopify user error",
+            user_errors=errors,
+        )
+    if isinstance(error, ShopifyAuthError):
+        return Problem(
+            401,
+            "Shopify rejected the app's access token; the shop must authorise the app again",
+            headers={RETRY_HEADER: "1"},
+        )
+    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
+        return Problem.unavailable(unavailable)
+    return Problem(502, f"Shopify answered {what} with an error")

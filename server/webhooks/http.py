@@ -24,6 +24,7 @@ from server.wake import Waker
 from server.web import keys
 from server.web.bodies import read_capped
 from server.web.limits import EDGE_LIMITS
+from server.webhook_topics import TOPICS
 from server.webhooks.intake import (
     DB_DOWN_ERRORS,
     STORE_TIMEOUT_S,
@@ -31,7 +32,6 @@ from server.webhooks.intake import (
     DeliveryRefused,
     delivery_committer,
 )
-from server.webhooks.topics import TOPICS
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from server.groupcommit import (
     ShuttingDownError,
     resolving_loss,
 )
-from server.stores import STORE_DOWN_ERRORS
+from server.store_errors import STORE_DOWN_ERRORS
 from server.wake import Waker
 from server.webhooks.topics import BusyShops, group_by_actor
 

@@ -25,11 +25,17 @@ from tortoise.transactions import in_transaction
 
 from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
 from server.config import OutboxConfig
-from server.stores import store_down
-from server.sync.cache import bump_version, bump_versions
-from server.sync.changes import Change, PayloadError
+from server.page_cache import bump_version, bump_versions
+from server.store_errors import store_down
+from server.webhook_topics import (
+    IN_ORDER_TOPICS,
+    TOPICS,
+    BatchHandler,
+    Change,
+    PayloadError,
+    Topic,
+)
 from server.webhooks.delivery import delivery_meta
-from server.webhooks.topics import IN_ORDER_TOPICS, TOPICS, BatchHandler, Topic
 
 log = logging.getLogger(__name__)
 

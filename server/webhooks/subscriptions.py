@@ -5,18 +5,18 @@ metafield_namespaces); and the same subscriptions as `shopify.app.toml` declares
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from server.services import ShopifyServices
-from server.webhooks.topics import (
+from server.webhook_topics import (
     NO_OPTIONS,
     SUBSCRIBED_TOPICS,
     SUBSCRIPTION_OPTIONS,
     SubscriptionOptions,
-    graphql_topic,
 )
+from server.webhooks.topics import graphql_topic
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class SubscriptionPlan:
 def plan_subscriptions(
     existing: list[dict[str, Any]],
     *,
-    topics: tuple[str, ...],
+    topics: Sequence[str],
     uri: str,
     options: Mapping[str, SubscriptionOptions] | None = None,
 ) -> SubscriptionPlan:
@@ -71,7 +71,7 @@ async def sync_subscriptions(
     client = services.shopify
     creds = await services.credentials(shop)
     uri = f"{app_url}/webhooks"
-    topics = SUBSCRIBED_TOPICS
+    topics = tuple(SUBSCRIBED_TOPICS)
     existing = await client.list_webhook_subscriptions(creds)
     plan = plan_subscriptions(existing, topics=topics, uri=uri, options=options)
     by_enum = {graphql_topic(t): options.get(t, NO_OPTIONS) for t in topics}

@@ -11,7 +11,9 @@ from server.problem import Problem
 # Connection-level failures of PostgreSQL (asyncpg, raw or wrapped by Tortoise) and Redis,
 # plus the transient ones a retry resolves (deadlock, serialization).
 STORE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # includes ConnectionError: refused, reset
+    # Includes ConnectionError (refused, reset) and the plain OSError asyncio raises when
+    # every address of a host failed; store_down() leaves out the ones naming a file.
+    OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
@@ -33,11 +35,17 @@ def store_down(error: BaseException) -> bool:
     seen = 0
     current: BaseException | None = error
     while current is not None and seen < 6:
-        if isinstance(current, STORE_DOWN_ERRORS):
+        if isinstance(current, STORE_DOWN_ERRORS) and not _names_a_file(current):
             return True
         current = current.__cause__ or current.__context__
         seen += 1
     return False
+
+
+def _names_a_file(error: BaseException) -> bool:
+    # open() or stat() of a path that is missing or refused: the program's or the disk's
+    # fault, not a store's (a socket's connect error carries no file name).
+    return isinstance(error, OSError) and error.filename is not None
 
 
 def store_down_problem() -> Problem:

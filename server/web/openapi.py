@@ -1,10 +1,20 @@
-"""The OpenAPI document of the app's routes (GET /openapi.json)."""
+"""The OpenAPI document of the app's routes (GET /openapi.json).
+
+A route's parameters and body come from the declarations its handler parses them with
+(server/inputs.py); the list items from the synced columns (server/sync/columns.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from server.admin.graphql import GRAPHQL_BODY
+from server.billing.http import RETURN_QUERY, SUBSCRIBE_BODY
+from server.privacy.http import LIST_QUERY as COMPLIANCE_QUERY
+from server.shops.http import EXCHANGE_BODY
 from server.sync import columns
+from server.sync.http import LIST_QUERY, SYNC_BODY
+from server.web.intake_inputs import PIXEL_ENVELOPE, WEBHOOK_HEADERS
 
 PROBLEM: dict[str, Any] = {
     "description": "Problem details (RFC 9457)",
@@ -141,17 +151,7 @@ PATHS: dict[str, Any] = {
             "summary": "Exchange a session token (Bearer) for an expiring offline token, and "
             "with online (default: shopify.online_tokens) for the staff member's online token",
             "security": [{"sessionToken": []}],
-            "requestBody": {
-                "required": False,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"online": {"type": "boolean"}},
-                        }
-                    }
-                },
-            },
+            "requestBody": EXCHANGE_BODY.request_body(required=False),
             "responses": {
                 "200": {
                     "description": "shop and granted scopes; with online, the staff member's "
@@ -193,18 +193,7 @@ PATHS: dict[str, Any] = {
             "summary": "Shopify webhook delivery (HMAC over the raw body; dedup on event id). "
             "Each header may also come without the X- prefix (Shopify-Topic, ...), "
             "under the same rules",
-            "parameters": [
-                {"name": h, "in": "header", "required": req, "schema": {"type": "string"}}
-                for h, req in (
-                    ("X-Shopify-Hmac-Sha256", True),
-                    ("X-Shopify-Topic", True),
-                    ("X-Shopify-Shop-Domain", True),
-                    ("X-Shopify-Event-Id", False),
-                    ("X-Shopify-Webhook-Id", False),
-                    ("X-Shopify-Triggered-At", False),
-                    ("X-Shopify-API-Version", False),
-                )
-            ],
+            "parameters": WEBHOOK_HEADERS.parameters(),
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": {"type": "object"}}},
@@ -222,10 +211,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The shop's customers/data_request exports (status, due date), newest first",
             "security": [{"sessionToken": []}],
-            "parameters": [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 250}},
-                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-            ],
+            "parameters": COMPLIANCE_QUERY.parameters(),
             "responses": {
                 "200": _json('{"items": [...], "next_cursor": "<opaque>" | null}'),
                 "400": PROBLEM,
@@ -281,6 +267,7 @@ PATHS: dict[str, Any] = {
     "/pixel/events": {
         "post": {
             "summary": "Web Pixel events (public, CORS open): {accountID, version?, events[<=500]}",
+            "requestBody": PIXEL_ENVELOPE.request_body(required=True),
             "responses": {
                 "202": _json("queued: {accepted, rejected: [{index, reason}]}"),
                 "400": PROBLEM,
@@ -320,22 +307,7 @@ PATHS: dict[str, Any] = {
             "summary": "The app home's GraphQL to the Admin API with the staff member's online "
             "token, else the shop's offline token, under the shop's cost throttle; Shopify's "
             "answer as Shopify sent it (errors included)",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["query"],
-                            "properties": {
-                                "query": {"type": "string", "minLength": 1},
-                                "variables": {"type": ["object", "null"]},
-                                "operationName": {"type": ["string", "null"]},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": GRAPHQL_BODY.request_body(required=True),
             "responses": {
                 "200": {
                     "description": "Shopify's answer (data, errors, extensions.cost); "
@@ -375,7 +347,6 @@ PATHS: dict[str, Any] = {
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
-_TIME = {"type": "string", "format": "date-time"}
 _NTIME = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -386,32 +357,13 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 # Item schemas come from the column registry (server/sync/columns.py).
 ITEM_SCHEMAS: dict[str, dict[str, Any]] = {r: columns.item_schema(r) for r in columns.LISTED}
 
-_LIST_PARAMETERS = [
-    {
-        "name": "limit",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 250, "default": 50},
-    },
-    {
-        "name": "cursor",
-        "in": "query",
-        "schema": _STR,
-        "description": "next_cursor of the previous page (opaque)",
-    },
-    {
-        "name": "updated_since",
-        "in": "query",
-        "schema": _TIME,
-        "description": "ISO 8601 with a zone; updated_at >= it",
-    },
-]
 _AUTH_ERRORS = {"400": PROBLEM, "401": PROBLEM, "403": PROBLEM, "503": PROBLEM}
 
 for _resource, _schema in ITEM_SCHEMAS.items():
     PATHS[f"/api/{_resource}"] = {
         "get": {
             "summary": f"Synced {_resource}, ordered by updated_at then id (session token)",
-            "parameters": _LIST_PARAMETERS,
+            "parameters": LIST_QUERY.parameters(),
             "responses": {
                 "200": {
                     "description": "one page",
@@ -430,22 +382,7 @@ for _resource, _schema in ITEM_SCHEMAS.items():
 PATHS["/api/sync"] = {
     "post": {
         "summary": "Start (or join) a sync of the shop; body optional",
-        "requestBody": {
-            "required": False,
-            "content": {
-                "application/json": {
-                    "schema": _object(
-                        {
-                            "kind": {"enum": ["full", "incremental"]},
-                            "resources": {
-                                "type": "array",
-                                "items": {"enum": ["products", "orders", "customers"]},
-                            },
-                        }
-                    )
-                }
-            },
-        },
+        "requestBody": SYNC_BODY.request_body(required=False),
         "responses": {"202": _json("queued: run_id and the runs per resource"), **_AUTH_ERRORS},
     },
     "get": {
@@ -548,12 +485,7 @@ PATHS["/api/billing/subscribe"] = {
         "summary": "Create the plan's charge on Shopify (appSubscriptionCreate or "
         "appPurchaseOneTimeCreate); the URL the merchant approves it on (managed pricing: "
         "Shopify's plan-selection page)",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {**_object({"plan": _STR}), "required": ["plan"]}}
-            },
-        },
+        "requestBody": SUBSCRIBE_BODY.request_body(required=True),
         "responses": {
             "200": _json("{confirmation_url}"),
             "422": {**PROBLEM, "description": "Shopify's userErrors, naming the field"},
@@ -576,10 +508,7 @@ PATHS["/billing/return"] = {
     "get": {
         "summary": "Shopify's redirect after the approval page: the charge is read back from "
         "Shopify, stored if active, and the merchant sent into the app in the shop's admin",
-        "parameters": [
-            {"name": name, "in": "query", "required": True, "schema": _STR}
-            for name in ("shop", "charge_id")
-        ],
+        "parameters": RETURN_QUERY.parameters(),
         "responses": {
             "302": _REDIRECT,
             "400": {
