@@ -55,12 +55,17 @@ class OrphanGuard(Middleware):
     """
 
     def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        import multiprocessing
         import os
         import signal
 
         from server.processes import set_parent_death_signal
 
-        set_parent_death_signal(signal.SIGKILL, parent=os.getppid())
+        # The pool's main process as it was when it started this one: if it died while this
+        # process was still booting, the current parent is already whoever adopted us.
+        pool = multiprocessing.parent_process()
+        parent = pool.pid if pool is not None and pool.pid is not None else os.getppid()
+        set_parent_death_signal(signal.SIGKILL, parent=parent)
 
 
 class BackgroundThread(Middleware):

@@ -275,6 +275,7 @@ async def main() -> int:
 
 
 async def _bench(server_url: str, args: argparse.Namespace, sizes: list[int]) -> int:
+    import server.flows  # noqa: F401  (every flow's steps after migrating: pixel partitions)
     from server.db import apply_migrations
 
     name = f"bench_scale_{uuid.uuid4().hex[:8]}"

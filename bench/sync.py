@@ -38,6 +38,7 @@ async def _run(args: argparse.Namespace, database_url: str, redis_url: str) -> N
     from cryptography.fernet import Fernet
     from redis.asyncio import Redis
 
+    import server.flows  # noqa: F401  (every flow's steps after migrating: pixel partitions)
     from models import Customer, Order, Product, Transaction
     from server.config import load_config
     from server.db import apply_migrations, close_db, init_db

@@ -237,10 +237,7 @@ def test_the_registered_names_are_those_of_actor_names(stub_broker):
 
 # Actor names typed as strings in files being rewritten elsewhere (the hot paths); the
 # test fails once one goes, so the exception goes with it.
-NAME_STRINGS_ALLOWED = {
-    # PIPELINE_ACTOR = "aggregate_pixel_inbox": to become actor_names.AGGREGATE_PIXEL_INBOX.
-    ("server/pixel/ingest.py", "aggregate_pixel_inbox"),
-}
+NAME_STRINGS_ALLOWED: set[tuple[str, str]] = set()
 
 
 def test_actor_names_are_typed_once():

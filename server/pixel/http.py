@@ -30,12 +30,7 @@ from server.problem import Problem
 from server.ratelimit import Rate, RateLimited
 from server.shopify import (
     ShopCredentials,
-    ShopifyAuthError,
-    ShopifyConnectionError,
     ShopifyError,
-    ShopifyServerError,
-    ShopifyThrottledError,
-    ShopifyUserError,
 )
 from server.shops.tokens import ShopTokenError
 from server.store_errors import STORE_DOWN_ERRORS
@@ -43,7 +38,7 @@ from server.web import keys
 from server.web.bodies import read_capped
 from server.web.limits import client_address, too_many_requests
 from server.web.responses import json_response
-from server.web.session_auth import token_problem
+from server.web.session_auth import shopify_problem, token_problem
 
 log = logging.getLogger(__name__)
 
@@ -200,31 +195,9 @@ async def _credentials(request: web.Request, shop: Shop) -> ShopCredentials:
 
 
 def _shopify_problem(error: ShopifyError) -> Problem:
-    if isinstance(error, ShopifyUserError):
-        messages = "; ".join(
-            str(e.get("message") or e.get("code") or "error")
-            for e in error.user_errors
-            if isinstance(e, dict)
-        )
-        return Problem(
-            422,
-            f"Shopify refused the web pixel change: {messages or 'userErrors'}",
-            title="Shopify user error",
-            user_errors=[
-                {"field": e.get("field"), "code": e.get("code"), "message": e.get("message")}
-                for e in error.user_errors
-                if isinstance(e, dict)
-            ],
-        )
-    if isinstance(error, ShopifyAuthError):
-        return Problem(
-            401,
-            "Shopify rejected the app's access token; the shop must authorise the app again",
-            headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
-        )
-    if isinstance(error, ShopifyServerError | ShopifyConnectionError | ShopifyThrottledError):
-        return Problem.unavailable("Shopify is unavailable; retry later")
-    return Problem(502, "Shopify answered the web pixel change with an error")
+    return shopify_problem(
+        error, what="the web pixel change", unavailable="Shopify is unavailable; retry later"
+    )
 
 
 async def get_extension(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ import orjson
 from redis.asyncio import Redis
 from tortoise import Tortoise
 
+from server.actor_names import AGGREGATE_PIXEL_INBOX
 from server.config import PixelConfig
 from server.groupcommit import CommitConnections, GroupCommitter
 from server.pixel.events import Limits
@@ -18,11 +19,10 @@ from server.pixel.store import store_batches
 from server.ratelimit import Rate, RateLimiter
 from server.wake import Debounced, Waker
 
-# The pipeline is woken at most this often per web process (and always after the last
-# flush): one aggregation step then takes everything owed.
+# The pipeline step's actor (AGGREGATE_PIXEL_INBOX, actors/pixel.py) is woken by name at
+# most this often per web process (and always after the last flush): one aggregation step
+# then takes everything owed.
 WAKE_INTERVAL_S = 1.0
-# The pipeline step's actor (actors/pixel.py), woken by name after each commit.
-PIPELINE_ACTOR = "aggregate_pixel_inbox"
 # What PostgreSQL says of a value it refuses: that request's fault, not its neighbours'.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.DataError,
@@ -100,7 +100,7 @@ class PixelIngest:
         self.shop_rate = Rate("shop", config.shop_events_per_s, config.shop_burst_events)
         self.ip_rate = Rate("ip", config.ip_requests_per_s, config.ip_burst_requests)
         self._waker = Waker(name="pixel-wake")
-        self._wake = Debounced(self._waker, PIPELINE_ACTOR, interval_s=WAKE_INTERVAL_S)
+        self._wake = Debounced(self._waker, AGGREGATE_PIXEL_INBOX, interval_s=WAKE_INTERVAL_S)
         self.committer: GroupCommitter[str, int] = GroupCommitter(
             self._flush,
             interval_s=config.flush_interval_ms / 1000,

@@ -4,7 +4,7 @@ These two routes take nearly all of the traffic and need none of what the middle
 and the router do for the rest (sessions, session tokens, route matching, response signals,
 aiohttp-cors' per-response lookup). The server built by `server/web/edge.py` hands a POST to
 a lane's path straight to `Lanes.serve`, which does what the chain would have done for it,
-once: the request id (response header and log context), the request's shape (`shaped`),
+once: the request id (response header and log context), the request's shape (`refused_shape`),
 one error renderer (`error_response`), the CORS headers the policy gives the route, and the
 request counted and timed. A server built otherwise (a plain aiohttp runner) still serves
 them, through the route table and the whole chain, with the same handler.

@@ -6,23 +6,21 @@ that is down is a 503 with Retry-After (Shopify retries); bad input is a 4xx pro
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from server.db import connect
-from server.groupcommit import CommitConnections, GroupCommitter
+from server.groupcommit import GroupCommitter
 from server.logs import shop_var
 from server.problem import Problem
 from server.security.hmac import normalize_shop, verify_webhook_hmac
 from server.wake import Waker
 from server.web import keys
 from server.web.bodies import read_capped
+from server.web.committers import committer_ctx
 from server.web.limits import EDGE_LIMITS
 from server.webhook_topics import TOPICS
 from server.webhooks.intake import (
@@ -186,18 +184,11 @@ WEBHOOK_COMMITTER = web.AppKey("webhook_committer", GroupCommitter[Delivery, str
 WEBHOOK_WAKER = web.AppKey("webhook_waker", Waker)
 
 
-async def webhook_committer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The group committer of webhook deliveries and its waker, for the app's lifetime."""
-    config = app[keys.CONFIG]
-    waker = Waker(name="webhook-wake")
-    connections = CommitConnections(
-        functools.partial(connect, config, role="web", timeout_s=STORE_TIMEOUT_S)
-    )
-    committer = delivery_committer(waker, connections, stale_after_s=config.outbox.stale_after_s)
-    committer.start()
-    app[WEBHOOK_COMMITTER] = committer
-    app[WEBHOOK_WAKER] = waker
-    yield
-    await committer.close()
-    await connections.close()
-    await waker.close()
+# The group committer of webhook deliveries and its waker, for the app's lifetime.
+webhook_committer_ctx = committer_ctx(
+    delivery_committer,
+    committer=WEBHOOK_COMMITTER,
+    waker=WEBHOOK_WAKER,
+    name="webhook-wake",
+    timeout_s=STORE_TIMEOUT_S,
+)

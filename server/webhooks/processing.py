@@ -19,12 +19,12 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 from redis.asyncio import Redis
-from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED, DELIVERY_PENDING
+from models.webhooks import DELIVERY_DONE, DELIVERY_FAILED
 from server.config import OutboxConfig
+from server.outbox import record_failure
 from server.page_cache import bump_version, bump_versions
 from server.store_errors import store_down
 from server.webhook_topics import (
@@ -78,17 +78,6 @@ SET state = $2, attempts = attempts + 1, last_error = $3, done_at = now(),
 WHERE id = $1
 """
 
-# A failure: pending again after a backoff (doubling per attempt), or failed for good.
-_FAILED = """
-UPDATE webhook_deliveries SET
-    attempts = attempts + 1,
-    last_error = $2,
-    state = CASE WHEN $3 OR attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,
-    next_attempt_at = now() + make_interval(secs => least($5 * power(2, attempts), $6))
-WHERE id = $1 AND state = 'pending'
-RETURNING state
-"""
-
 
 # A lifecycle delivery's earlier ones (same shop, in-order topics, lower id) still pending,
 # oldest first. FOR UPDATE waits for one a worker is applying right now: it comes back once
@@ -122,11 +111,6 @@ def _without_nul(payload: Any, text: str) -> Any:
     """The payload with NUL characters dropped from its strings (PostgreSQL text refuses
     them, and a delivery must not fail forever for one)."""
     return _strip_nul(payload) if "\\u0000" in text else payload
-
-
-def describe_error(error: BaseException) -> str:
-    """What the database keeps of a failure: the type and a short message (never logged)."""
-    return f"{type(error).__name__}: {error}"[:255]
 
 
 async def process_deliveries(
@@ -320,15 +304,6 @@ async def _apply_earlier(conn: BaseDBAsyncClient, row: dict[str, Any]) -> None:
 async def _record_failure(
     delivery_id: int, error: BaseException, *, permanent: bool, outbox: OutboxConfig
 ) -> str:
-    rows = await Tortoise.get_connection("default").execute_query_dict(
-        _FAILED,
-        [
-            delivery_id,
-            describe_error(error),
-            permanent,
-            outbox.max_attempts,
-            outbox.retry_backoff_s,
-            outbox.retry_backoff_max_s,
-        ],
+    return await record_failure(
+        "webhook_deliveries", delivery_id, error, permanent=permanent, outbox=outbox
     )
-    return str(rows[0]["state"]) if rows else DELIVERY_PENDING
