@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+import orjson
 import pytest
 
 from models import Shop
@@ -130,6 +131,7 @@ async def test_shopify_signed_links_are_checked(client, config):
     _assert_framable_by(response, "other-store.myshopify.com")
 
 
+@pytest.mark.slow  # fault injection: the database refuses connections
 async def test_a_database_that_is_down_is_an_html_503(client, clean_database):
     async with DatabaseDown(clean_database):
         response = await client.get("/", params={"shop": SHOP, "embedded": "1"})
@@ -151,3 +153,24 @@ async def test_the_html_routes_are_in_openapi(client):
     assert "text/html" in home["responses"]["200"]["content"]
     assert "Content-Security-Policy" in home["responses"]["200"]["headers"]
     assert "get" in paths["/admin/static/{name}"]
+
+
+async def test_every_value_a_page_shows_is_escaped(make_client, make_config):
+    # Autoescaping is on: a value with markup (here an API key) cannot leave the attribute
+    # it sits in; the page's JSON config is JSON (not HTML-escaped) inside its <script>.
+    hostile = 'key"><script>alert(1)</script>'
+    config = make_config(SHOPIFY_API_KEY=hostile)
+    client = await make_client(config)
+    await install_shop(config, SHOP)
+    page = await (await client.get("/", params={"shop": SHOP, "embedded": "1"})).text()
+    assert hostile not in page
+    assert (
+        '<meta name="shopify-api-key" content="key&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">'
+        in page
+    )
+    config_json = re.search(r'<script type="application/json" id="app-config">(.*?)</script>', page)
+    assert config_json
+    assert orjson.loads(config_json.group(1)) == {
+        "shop": SHOP,
+        "installUrl": f"/auth/install?shop={SHOP}",
+    }

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import orjson
+import pytest
 
 from models import (
     ComplianceRequest,
@@ -34,6 +35,9 @@ from server.sync.engine import SyncContext, run_sync
 from server.web import keys
 from tests.browser import IN_PROCESS_FRAMES, Chromium, Page, Reply, png_colours
 from tests.helpers import install_shop, make_session_token
+
+# drives headless Chromium
+pytestmark = pytest.mark.slow
 
 STAND_INS = Path(__file__).resolve().parent / "admin_stand_ins"
 PATTERNS = [

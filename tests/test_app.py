@@ -171,6 +171,7 @@ async def test_head_is_allowed_on_probes(client, path):
     assert (await client.head(path)).status == 200
 
 
+@pytest.mark.slow  # fault injection: the database refuses connections
 async def test_a_database_that_is_down_is_503_on_every_route_family(
     client, config, clean_database, redis_client
 ):

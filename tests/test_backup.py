@@ -22,6 +22,9 @@ from server.security.crypto import TokenCipher
 from tests.helpers import embedded_base_dir, install_shop, run_cli
 from tests.pixel_helpers import clear_rate_limits, envelope, pixel_shop, run_pixel_pipeline
 
+# pg_dump and pg_restore processes
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -370,6 +370,7 @@ async def test_shopify_user_errors_are_422_naming_the_field(make_billing, fake):
     assert problem["user_errors"] == [{"field": ["returnUrl"], "message": "Return url is invalid"}]
 
 
+@pytest.mark.slow  # fault injection: Shopify down
 async def test_shopify_down_is_503_with_retry_after(make_billing, fake):
     client, config = await make_billing()
     shop = await billed_shop(fake, config)
@@ -513,6 +514,7 @@ async def test_a_usage_charge_survives_a_worker_sigkill_between_shopify_and_the_
     assert await BillingUsageCharge.filter(shop_id=row.id).count() == 1
 
 
+@pytest.mark.slow  # fault injection: Shopify does not answer
 async def test_a_usage_charge_shopify_does_not_answer_stays_pending_and_is_sent_later(
     make_billing, fake, base_env, billing_env
 ):

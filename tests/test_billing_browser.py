@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.billing_helpers import billing_config_file, merchant_decides, path_of
 from tests.browser import CDPError, Chromium
 from tests.helpers import eventually, install_shop
 from tests.test_admin_browser import Shopify, _home_url, _open
+
+# drives headless Chromium
+pytestmark = pytest.mark.slow
 
 DOMAIN = "browser-billing.myshopify.com"
 

@@ -172,6 +172,7 @@ async def test_a_refused_run_ends_failed_with_its_error(client, config, stub_wor
     assert row.last_error == "FlowActionError: the customer reference is not one of this shop's"
 
 
+@pytest.mark.slow  # fault injection: the database refuses connections
 async def test_database_down_is_503_and_nothing_is_taken(client, config, clean_database):
     async with DatabaseDown(clean_database):
         response = await _post(client, config, _body())

@@ -25,6 +25,9 @@ from tests.helpers import install_shop, make_session_token
 from tests.served import ServedApp, unlimited
 from tests.shopify_signing import js_app_proxy_signature, query_string
 
+# Hypothesis fuzzing of the edge, hundreds of examples per test
+pytestmark = pytest.mark.slow
+
 SETTINGS = settings(
     max_examples=500,
     derandomize=True,

@@ -31,6 +31,9 @@ from schemathesis.specs.openapi.checks import (
 from tests.helpers import install_shop, make_session_token
 from tests.served import ServedApp, unlimited
 
+# schemathesis over every route: minutes
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 150
 CHECKS = [
     not_a_server_error,

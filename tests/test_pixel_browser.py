@@ -78,11 +78,14 @@ setTimeout(async () => {
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed and ./test could not install it here "
-    "(apt-get install chromium, as root)",
-)
+pytestmark = [
+    pytest.mark.slow,  # drives headless Chromium
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed and ./test could not install it here "
+        "(apt-get install chromium, as root)",
+    ),
+]
 
 
 def _pixel_script() -> str:

@@ -315,6 +315,7 @@ async def test_redis_down_is_still_202_limited_per_process_and_counted(
     assert fallbacks and fallbacks[0] >= 6  # per request: the IP's limit and the shop's
 
 
+@pytest.mark.slow  # fault injection: the database refuses connections
 async def test_database_down_is_503_and_accepts_nothing(client, config, clean_database):
     from tests.helpers import DatabaseDown
 

@@ -24,6 +24,7 @@ def _pg(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
+@pytest.mark.slow  # creates and drops partitions
 async def test_raw_events_go_by_whole_partitions_when_the_clock_moves(client, config):
     _, pixel = await pixel_shop(config)
     response = await client.post(
@@ -123,6 +124,7 @@ async def empty_database(database_url: str):
         await admin.close()
 
 
+@pytest.mark.slow  # migrates a database of its own
 async def test_the_migration_moves_existing_events_into_partitions(empty_database, tmp_path):
     # A database as the version before partitioning left it, holding events.
     before = tmp_path / "migrations"

@@ -228,6 +228,7 @@ async def test_rotate_keys_reencrypts_every_token_with_the_newest_key(
     assert await _raw_tokens(clean_database) == rows
 
 
+@pytest.mark.slow  # migrates a database of its own
 async def test_data_migration_encrypts_legacy_plaintext_rows(
     store_servers, tmp_path, monkeypatch, secrets_env
 ):

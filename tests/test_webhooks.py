@@ -297,6 +297,7 @@ async def test_broker_down_is_still_200_and_the_sweeper_sends_it_later(
         broker.close()
 
 
+@pytest.mark.slow  # fault injection: the database refuses connections
 async def test_database_down_is_503(client, sender, clean_database):
     async with DatabaseDown(clean_database):
         _, response = await sender.send(url(client), "shop/redact", SHOP, {})

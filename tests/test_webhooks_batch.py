@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
 from models import Customer, Product, ProductVariant, WebhookDelivery
 from server.webhooks.http import WEBHOOK_WAKER
@@ -134,6 +135,7 @@ async def test_a_sample_delivery_without_an_update_time_is_ordered_by_when_it_wa
     assert row.updated_at == stored.triggered_at
 
 
+@pytest.mark.slow  # a flood of deliveries
 async def test_a_flooding_shop_does_not_stand_in_front_of_another_shops_delivery(
     client, config, stub_broker, stub_worker
 ):

@@ -34,6 +34,7 @@ def test_check_without_heartbeats_or_with_stale_ones_is_unhealthy(tmp_path):
     assert not healthy and "120 s ago" in line
 
 
+@pytest.mark.slow  # starts a process of ours
 def test_worker_check_exits_1_when_no_worker_runs(pure_env):
     result = run_cli("worker", "--check", env=pure_env)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
-import string
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -84,11 +82,6 @@ def install_path(shop: str) -> str:
 
 
 @functools.cache
-def _template(name: str) -> string.Template:
-    return string.Template((TEMPLATES / name).read_text(encoding="utf-8"))
-
-
-@functools.cache
 def static_version(name: str) -> str:
     """A short content hash, so a static URL changes whenever the file does."""
     return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
@@ -99,40 +92,22 @@ def static_url(name: str) -> str:
     return f"/admin/static/{name}?v={static_version(name)}"
 
 
-def _json_for_script(value: object) -> str:
-    # Inside <script type="application/json">: `<` escaped so no `</script>` can end it.
-    return orjson.dumps(value).decode().replace("<", "\\u003c").replace(">", "\\u003e")
+def json_for_script(value: object) -> str:
+    """JSON for a page (Jinja's `tojson` escapes `<`, `>`, `&` and `'` in it after this, so
+    no `</script>` can end the script element it sits in)."""
+    return orjson.dumps(value).decode()
 
 
-def render(name: str, **values: str) -> str:
-    """A template with every value HTML-escaped (the page config is JSON, escaped for it)."""
-    escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
-    return _template(name).substitute(
-        escaped, app_js=static_url("app.js"), app_css=static_url("app.css")
-    )
+def home_context(*, api_key: str, shop: str) -> dict[str, object]:
+    """What home.html shows: the app home for an installed shop."""
+    return {"api_key": api_key, "config": {"shop": shop, "installUrl": install_path(shop)}}
 
 
-def home_page(*, api_key: str, shop: str) -> str:
-    """The app home for an installed shop."""
-    config = {"shop": shop, "installUrl": install_path(shop)}
-    return _template("home.html").substitute(
-        api_key=html.escape(api_key, quote=True),
-        app_bridge_url=APP_BRIDGE_URL,
-        polaris_url=POLARIS_URL,
-        app_js=static_url("app.js"),
-        app_css=static_url("app.css"),
-        config=_json_for_script(config),
-    )
-
-
-def exit_iframe_page(*, api_key: str, shop: str) -> str:
-    """Loads App Bridge and sends the top frame (the admin, not our iframe) to the install."""
-    config = {"shop": shop, "redirect": install_path(shop)}
-    return _template("exit_iframe.html").substitute(
-        api_key=html.escape(api_key, quote=True),
-        app_bridge_url=APP_BRIDGE_URL,
-        install_url=html.escape(install_path(shop), quote=True),
-        app_js=static_url("app.js"),
-        app_css=static_url("app.css"),
-        config=_json_for_script(config),
-    )
+def exit_iframe_context(*, api_key: str, shop: str) -> dict[str, object]:
+    """What exit_iframe.html shows: App Bridge sends the top frame (the admin, not our
+    iframe) to the install."""
+    return {
+        "api_key": api_key,
+        "install_url": install_path(shop),
+        "config": {"shop": shop, "redirect": install_path(shop)},
+    }

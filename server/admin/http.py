@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from tortoise.exceptions import OperationalError
 
@@ -35,15 +38,46 @@ ACTING_AS_HEADER = "X-Acting-As"
 _DB_ERRORS: tuple[type[BaseException], ...] = (*STORE_DOWN_ERRORS, OperationalError)
 
 
-def _html(text: str, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        text=text, status=status, content_type=HTML, charset="utf-8", headers=headers
+def setup_templates(app: web.Application) -> None:
+    """The app home's Jinja environment: autoescaped (every value is HTML-escaped unless a
+    template says otherwise), templates compiled once (they ship with the code)."""
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(admin.TEMPLATES),
+        autoescape=True,
+        auto_reload=False,
+        undefined=jinja2.StrictUndefined,
+        default_helpers=False,
     )
+    env.globals.update(
+        static_url=admin.static_url,
+        app_bridge_url=admin.APP_BRIDGE_URL,
+        polaris_url=admin.POLARIS_URL,
+    )
+    # `tojson` with orjson, compact; Jinja then escapes it for a <script> element.
+    env.policies["json.dumps_function"] = admin.json_for_script
+    env.policies["json.dumps_kwargs"] = {}
 
 
-def _error_page(status: int, title: str, message: str, **headers: str) -> web.Response:
-    page = admin.render("error.html", title=title, message=message, status=str(status))
-    return _html(page, status=status, headers=headers or None)
+def _page(
+    request: web.Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    response = aiohttp_jinja2.render_template(name, request, context, status=status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _error_page(
+    request: web.Request, status: int, title: str, message: str, **headers: str
+) -> web.Response:
+    context = {"title": title, "message": message, "status": status}
+    return _page(request, "error.html", context, status=status, headers=headers)
 
 
 async def home(request: web.Request) -> web.Response:
@@ -52,6 +86,7 @@ async def home(request: web.Request) -> web.Response:
     query = request.query
     if "hmac" in query and not verify_query_hmac(query.items(), config.shopify.api_secrets()):
         return _error_page(
+            request,
             401,
             "Link not valid",
             "This link's signature does not verify. Open the app again from your Shopify admin.",
@@ -60,6 +95,7 @@ async def home(request: web.Request) -> web.Response:
         decision = await admin.decide(query.get("shop"))
     except ValueError:
         return _error_page(
+            request,
             400,
             "Not a Shopify store",
             "The shop parameter must be a store's *.myshopify.com domain.",
@@ -67,23 +103,25 @@ async def home(request: web.Request) -> web.Response:
     except _DB_ERRORS as e:
         log.error("store unavailable on the app home: %s", type(e).__name__)
         return _error_page(
+            request,
             503,
             "Temporarily unavailable",
             "The app cannot reach its database right now. Reload this page in a few seconds.",
             **retry_after_header(RETRY_AFTER_S),
         )
     if decision.kind is admin.HomeKind.ABOUT:
-        return _html(admin.render("about.html"))
+        return _page(request, "about.html", {})
     assert decision.shop is not None
     if decision.kind is admin.HomeKind.INSTALL:
         log.info("app home for a shop that must install", extra={"shop": decision.shop})
         if query.get("embedded") == "1":
             # Inside the admin's iframe Shopify's authorize page cannot load (it refuses to
             # be framed): App Bridge sends the top frame there instead.
-            page = admin.exit_iframe_page(api_key=config.shopify.api_key, shop=decision.shop)
-            return _html(page)
+            context = admin.exit_iframe_context(api_key=config.shopify.api_key, shop=decision.shop)
+            return _page(request, "exit_iframe.html", context)
         raise web.HTTPFound(admin.install_path(decision.shop))
-    return _html(admin.home_page(api_key=config.shopify.api_key, shop=decision.shop))
+    context = admin.home_context(api_key=config.shopify.api_key, shop=decision.shop)
+    return _page(request, "home.html", context)
 
 
 async def static(request: web.Request) -> web.StreamResponse:

@@ -6,7 +6,6 @@ Every call names its shop and token (`ShopCredentials`); the token goes only int
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import random
@@ -17,7 +16,9 @@ from typing import Any
 import aiohttp
 import orjson
 import redis.asyncio as aioredis
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never
 
+from server.retry import retry
 from server.shopify.cost import estimate_query_cost, operation_name
 from server.shopify.deprecations import DEPRECATED_HEADER, DeprecationNotices
 from server.shopify.errors import (
@@ -85,6 +86,30 @@ class _Call:
     estimate: float
     failures: int = 0
     throttled: int = 0
+
+
+class _Again(Exception):
+    """An attempt whose call is to be sent again after `delay_s` (its budgets allow it)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(delay_s)
+        self.delay_s = delay_s
+
+
+def _the_delay_the_attempt_chose(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome is not None else None
+    return error.delay_s if isinstance(error, _Again) else 0.0
+
+
+# The retry policy of a GraphQL call is the attempt's own (`_Call` keeps its budgets: failed
+# sends, THROTTLED answers; the delay is Shopify's Retry-After, the throttle's deficit or
+# backoff with full jitter): tenacity sends it again for as long as an attempt says so.
+_SENT_AGAIN_WHILE_TOLD = AsyncRetrying(
+    retry=retry_if_exception_type(_Again),
+    wait=_the_delay_the_attempt_chose,
+    stop=stop_never,
+    reraise=True,
+)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -220,39 +245,44 @@ class GraphQLTransport:
             "Accept": "application/json",
         }
         url = self.graphql_url(creds.shop)
-        while True:
-            if not await self.bucket.take(
-                call.shop,
-                call.estimate,
-                max_wait_s=self._max_throttle_wait_s,
-                max_total_wait_s=self._max_bucket_wait_s,
-            ):
-                raise ShopifyThrottledError(
-                    f"cost bucket would need more than {self._max_bucket_wait_s}s to allow"
-                    f" {call.estimate:.0f} points",
-                    shop=call.shop,
-                    operation=call.operation,
-                )
-            try:
-                async with self._session.post(
-                    url, data=body, headers=headers, timeout=self._timeout, ssl=True
-                ) as resp:
-                    status = resp.status
-                    retry_after = resp.headers.get("Retry-After")
-                    deprecated = resp.headers.get(DEPRECATED_HEADER)
-                    raw = await resp.read()
-            except (aiohttp.ClientError, TimeoutError) as e:
-                outcome: GraphQLResult | float = self._connection_failed(call, e)
+        return await retry(_SENT_AGAIN_WHILE_TOLD, self._attempt, call, url, body, headers)
+
+    async def _attempt(
+        self, call: _Call, url: str, body: bytes, headers: dict[str, str]
+    ) -> GraphQLResult:
+        """One try: its result, a typed error, or _Again with how long to wait first."""
+        if not await self.bucket.take(
+            call.shop,
+            call.estimate,
+            max_wait_s=self._max_throttle_wait_s,
+            max_total_wait_s=self._max_bucket_wait_s,
+        ):
+            raise ShopifyThrottledError(
+                f"cost bucket would need more than {self._max_bucket_wait_s}s to allow"
+                f" {call.estimate:.0f} points",
+                shop=call.shop,
+                operation=call.operation,
+            )
+        try:
+            async with self._session.post(
+                url, data=body, headers=headers, timeout=self._timeout, ssl=True
+            ) as resp:
+                status = resp.status
+                retry_after = resp.headers.get("Retry-After")
+                deprecated = resp.headers.get(DEPRECATED_HEADER)
+                raw = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as e:
+            outcome: GraphQLResult | float = self._connection_failed(call, e)
+        else:
+            if deprecated:
+                await self.deprecations.record(call.operation, deprecated)
+            if status == 200:
+                outcome = await self._handle_body(call, raw)
             else:
-                if deprecated:
-                    await self.deprecations.record(call.operation, deprecated)
-                if status == 200:
-                    outcome = await self._handle_body(call, raw)
-                else:
-                    outcome = await self._handle_status(call, status, retry_after)
-            if isinstance(outcome, GraphQLResult):
-                return outcome
-            await asyncio.sleep(outcome)
+                outcome = await self._handle_status(call, status, retry_after)
+        if isinstance(outcome, GraphQLResult):
+            return outcome
+        raise _Again(outcome)
 
     def _connection_failed(self, call: _Call, error: Exception) -> float:
         # Whether Shopify charged the call is unknown: keep the reservation (safe side).

@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_incrementing
 from tortoise import Tortoise
 
 from models import OnlineToken, Shop
+from server.retry import retry
 from server.security.crypto import TokenCipher
 from server.shopify.oauth import AccessTokenResponse, InvalidGrantError, OAuthClient, OAuthError
 from server.store_errors import store_down
@@ -33,6 +35,14 @@ LOCK_TTL_S = 30.0
 LOCK_WAIT_S = 35.0
 LOCK_POLL_S = 0.05
 STORE_NEW_PAIR_ATTEMPTS = 4
+# A refreshed pair is the only copy of the new refresh token: a store hiccup gets 4 tries,
+# 0.2, 0.4 then 0.6 s apart; any other error is not retried.
+STORING_THE_NEW_PAIR = AsyncRetrying(
+    retry=retry_if_exception(store_down),
+    stop=stop_after_attempt(STORE_NEW_PAIR_ATTEMPTS),
+    wait=wait_incrementing(start=0.2, increment=0.2),
+    reraise=True,
+)
 # An online token with less than this left counts as gone (a call may take that long).
 ONLINE_MARGIN = timedelta(seconds=60)
 
@@ -252,22 +262,12 @@ class ShopTokens:
             values["refresh_token_enc"] = self.cipher.encrypt(grant.refresh_token)
             values["refresh_token_expires_at"] = _expiry(now, grant.refresh_token_expires_in)
         # Shopify has rotated the pair: the old refresh token is dead, so this write is the
-        # only copy of the new one. A store hiccup gets a few tries before we give up.
-        for attempt in range(STORE_NEW_PAIR_ATTEMPTS):
-            try:
-                await Shop.filter(id=row.id).update(**values)
-                break
-            except Exception as e:
-                if not store_down(e) or attempt == STORE_NEW_PAIR_ATTEMPTS - 1:
-                    log.error(
-                        "refreshed token pair could not be stored for %s: %s",
-                        shop,
-                        type(e).__name__,
-                    )
-                    raise TokenRefreshError(
-                        shop, "the refreshed token could not be stored"
-                    ) from None
-                await asyncio.sleep(0.2 * (attempt + 1))
+        # only copy of the new one (STORING_THE_NEW_PAIR: a store hiccup gets a few tries).
+        try:
+            await retry(STORING_THE_NEW_PAIR, Shop.filter(id=row.id).update, **values)
+        except Exception as e:
+            log.error("refreshed token pair could not be stored for %s: %s", shop, type(e).__name__)
+            raise TokenRefreshError(shop, "the refreshed token could not be stored") from None
         log.info("access token refreshed", extra={"shop": shop})
         return grant.access_token
 

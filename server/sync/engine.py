@@ -19,10 +19,12 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from models import Shop, SyncRun
 from server.aio import cancel_and_wait
 from server.config import SyncConfig
+from server.retry import retry
 from server.services import ShopifyServices
 from server.shopify.client import ShopCredentials, ShopifyClient
 from server.shopify.errors import BulkOperationError, ShopifyAuthError, ShopifyUserError
@@ -274,19 +276,25 @@ async def _pages(job: _Job) -> None:
             await job.write(rows, cursor=page.end_cursor, max_updated_at=newest)
 
 
+def _another_bulk_query_runs(error: BaseException) -> bool:
+    return isinstance(error, ShopifyUserError) and any(
+        err.get("code") == "OPERATION_IN_PROGRESS" for err in error.user_errors
+    )
+
+
 async def _start_bulk(ctx: SyncContext, creds: ShopCredentials, query: str) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ctx.config.bulk_timeout_s
-    while True:
-        try:
-            operation = await ctx.client.run_bulk_query(creds, query, group_objects=True)
-            return str(operation["id"])
-        except ShopifyUserError as e:
-            # Another bulk query of this app on this shop is running: wait for a slot.
-            busy = any((err.get("code") == "OPERATION_IN_PROGRESS") for err in e.user_errors)
-            if not busy or loop.time() > deadline:
-                raise
-        await asyncio.sleep(ctx.config.bulk_poll_interval_s)
+    # Another bulk query of this app on this shop is running: wait for a slot, polling, for
+    # up to bulk_timeout_s; any other error is raised at once.
+    waiting_for_a_slot = AsyncRetrying(
+        retry=retry_if_exception(_another_bulk_query_runs),
+        stop=stop_after_delay(ctx.config.bulk_timeout_s),
+        wait=wait_fixed(ctx.config.bulk_poll_interval_s),
+        reraise=True,
+    )
+    operation = await retry(
+        waiting_for_a_slot, ctx.client.run_bulk_query, creds, query, group_objects=True
+    )
+    return str(operation["id"])
 
 
 async def _wait_bulk(

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 
 import server.flows  # noqa: F401  (every flow registers its part before a request comes)
 from server import fallbacks
-from server.admin.http import frame_ancestors
+from server.admin.http import frame_ancestors, setup_templates
 from server.billing.http import billing_gate
 from server.config import Config
 from server.flow.http import flow_committer_ctx
@@ -129,6 +129,7 @@ def create_app(config: Config, *, broker: Broker | None = None) -> web.Applicati
         ]
     )
     setup_routes(app)
+    setup_templates(app)
     app[keys.DISPATCH] = Lanes(app, LANES).dispatcher
     setup_cors(app, config)
     # Every HTML answer (the app home, its error pages) says who may frame it.

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from server.shopify.throttle import CostBucket
 from tests.helpers import eventually
 
 SHOP = "bucket-shop.myshopify.com"
 
 
+@pytest.mark.slow  # waits out a real restore rate
 async def test_a_costly_call_is_not_starved_by_a_stream_of_cheap_ones(redis_client, redis_prefix):
     bucket = CostBucket(
         redis_client, key_prefix=redis_prefix, default_max=100.0, default_restore_rate=200.0
@@ -37,6 +40,7 @@ async def test_a_costly_call_is_not_starved_by_a_stream_of_cheap_ones(redis_clie
         await asyncio.gather(*streams)
 
 
+@pytest.mark.slow  # waits out a real restore rate
 async def test_reservations_never_exceed_the_restore_rate(redis_client, redis_prefix):
     bucket = CostBucket(
         redis_client, key_prefix=redis_prefix, default_max=50.0, default_restore_rate=500.0

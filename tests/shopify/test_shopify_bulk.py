@@ -50,6 +50,7 @@ async def test_a_second_bulk_query_while_one_runs_is_a_user_error(
     assert done["status"] == "COMPLETED"
 
 
+@pytest.mark.slow  # 25,000 rows
 async def test_bulk_result_of_25000_rows_is_streamed_with_bounded_memory(
     shopify_client: ShopifyClient, fake_shopify: FakeShopify
 ) -> None:

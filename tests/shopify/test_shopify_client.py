@@ -136,6 +136,7 @@ async def _drain_customers(client: ShopifyClient, creds: ShopCredentials) -> int
     return len(await _read(client, creds, "customers", first=50))
 
 
+@pytest.mark.slow  # waits out a real restore rate
 async def test_four_concurrent_callers_stay_within_the_restore_rate(
     http_session: aiohttp.ClientSession,
     redis_client: aioredis.Redis,
@@ -166,6 +167,7 @@ async def test_four_concurrent_callers_stay_within_the_restore_rate(
             assert spent <= 200 + 1000 * (charged[j][0] - start) + 1
 
 
+@pytest.mark.slow  # waits out a real restore rate
 async def test_separate_buckets_do_get_throttled(
     http_session: aiohttp.ClientSession,
     redis_client: aioredis.Redis,

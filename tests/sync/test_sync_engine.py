@@ -258,6 +258,7 @@ def test_rest_and_graphql_shapes_normalise_alike():
     assert customer["orders_count"] is None and customer["state"] == "enabled"
 
 
+@pytest.mark.slow  # waits out the retries of a failing Shopify
 async def test_a_run_that_keeps_failing_is_failed_for_good(ctx, shop_config, fake):
     from server.shopify.errors import ShopifyServerError
     from server.sync.engine import MAX_RESUMES

@@ -10,6 +10,7 @@ import pytest
 from server.sync.engine import Lease, LeaseLostError, _with_lease_kept
 
 
+@pytest.mark.slow  # waits out lease renewals
 async def test_a_long_wait_keeps_the_lease(redis_client):
     shop_id = uuid.uuid4().int % 10**9
     lease = Lease(redis_client, shop_id, "products", ttl_s=1)
