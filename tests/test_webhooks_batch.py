@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from models import Customer, Product, ProductVariant, WebhookDelivery
+from models import Customer, Product, ProductVariant, Shop, WebhookDelivery
 from server.webhooks.http import WEBHOOK_WAKER
 from server.webhooks.processing import process_deliveries
 from tests.fake_shopify import WebhookSender
@@ -141,10 +141,13 @@ async def test_a_flooding_shop_does_not_stand_in_front_of_another_shops_delivery
 ):
     # A bulk edit in one shop's admin: thousands of products/update at once. Its deliveries
     # wake the busy queue; another shop's delivery, sent after the flood, wakes the usual
-    # one, and is applied while the flood still waits.
+    # one, and is applied while the flood still waits; so are another shop's privacy
+    # request and a third shop's uninstall (queues of their own).
     loud, quiet = SHOPS
+    leaving = "batch-three.myshopify.com"
     await install_shop(config, loud)
     await install_shop(config, quiet)
+    await install_shop(config, leaving)
     sender = WebhookSender(client.session, secret=config.shopify.api_secret.reveal())
     url = str(client.make_url("/webhooks"))
     at = datetime.now(UTC) - timedelta(minutes=5)
@@ -162,6 +165,16 @@ async def test_a_flooding_shop_does_not_stand_in_front_of_another_shops_delivery
     assert set(statuses) == {200}
     _, sent = await sender.send(url, "products/update", quiet, product(5, title="quiet", at=at))
     assert sent.status == 200
+    request = {
+        "shop_domain": quiet,
+        "orders_requested": [],
+        "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+        "data_request": {"id": 9999},
+    }
+    _, sent = await sender.send(url, "customers/data_request", quiet, request)
+    assert sent.status == 200
+    _, sent = await sender.send(url, "app/uninstalled", leaving, {"domain": leaving})
+    assert sent.status == 200
     await client.app[WEBHOOK_WAKER].idle()
     busy = [
         i for raw in stub_broker.queues["sync_busy"].queue for i in orjson.loads(raw)["args"][0]
@@ -169,11 +182,22 @@ async def test_a_flooding_shop_does_not_stand_in_front_of_another_shops_delivery
     assert len(busy) > flood * 0.9  # the flood, once it was seen as one
 
     await stub_worker.drain("sync", only=True)
+    await stub_worker.drain("privacy", only=True)
+    await stub_worker.drain("webhooks", only=True)
 
     quiet_row = await Product.get(shopify_id=5)
     assert quiet_row.title == "quiet"
+    others = await WebhookDelivery.filter(shop_domain__in=[quiet, leaving]).values_list(
+        "topic", "state"
+    )
+    assert sorted(others) == [
+        ("app/uninstalled", "done"),
+        ("customers/data_request", "done"),
+        ("products/update", "done"),
+    ]
+    assert (await Shop.get(domain=leaving)).uninstalled_at is not None
     pending = await WebhookDelivery.filter(shop_domain=loud, state="pending").count()
-    assert pending >= len(busy)  # none of the busy queue's deliveries ran before it
+    assert pending >= len(busy)  # none of the busy queue's deliveries ran before them
     await stub_worker.drain("sync_busy")
     assert await WebhookDelivery.filter(state="pending").count() == 0
     assert await Product.filter(title="bulk").count() == flood
