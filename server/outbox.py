@@ -30,6 +30,26 @@ _FAILED_IN: dict[str, str] = {
 }
 
 
+# The sweeper's claim of pending rows past their due time (server/sweep.py: claim_due):
+# pushed back by `$2` seconds, `$1` at most, rows a worker holds skipped.
+_DUE = """
+UPDATE {table} SET next_attempt_at = now() + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM {table}
+    WHERE state = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING {returning}
+"""
+
+
+def due_sql(table: OutboxTable, *, returning: str = "id") -> str:
+    """The re-send claim of `table`'s pending rows that are due, returning `returning`."""
+    return _DUE.format(table=table, returning=returning)
+
+
 def describe_error(error: BaseException) -> str:
     """What the database keeps of a failure: the type and a short message (never logged)."""
     return f"{type(error).__name__}: {error}"[:255]

@@ -252,10 +252,25 @@ async def test_webhook_ceiling_counts_verified_deliveries_only(make_client, make
     # charge_stored): the refusal comes once that task has heard from Redis, so keep
     # sending (20 a second, past the ceiling's 1 a second) until one is refused.
 
+    started = time.monotonic()
+    taken_after: list[str] = []
+    refused_ids: list[str] = []
+
     async def refused() -> bool:
-        return (await client.post("/webhooks", **delivery(signed=True))).status == 429
+        sent = delivery(signed=True)
+        status = (await client.post("/webhooks", **sent)).status
+        event_id = sent["headers"]["X-Shopify-Event-Id"]
+        (refused_ids if status == 429 else taken_after).append(event_id)
+        return status == 429
 
     await eventually(refused, what="a delivery past the ceiling refused", timeout_s=5)
+    # Past the burst, no more than the refill (1 a second) got in, plus the one delivery
+    # that can arrive before the charge that empties the bucket is known...
+    assert len(taken_after) <= 1 + int(time.monotonic() - started) + 1, taken_after
+    # ...and what was refused was not stored.
+    from models import WebhookDelivery
+
+    assert not await WebhookDelivery.filter(event_id__in=refused_ids).exists()
 
 
 async def test_a_redis_that_is_down_leaves_fail_open_routes_working(make_client, make_config):

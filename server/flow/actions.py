@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 from models.flow import FLOW_RUN_DONE, FLOW_RUN_FAILED
 from server.actor_names import APPLY_FLOW_ACTIONS
 from server.config import OutboxConfig
-from server.outbox import record_failure
+from server.outbox import due_sql, record_failure
 from server.registry import HandlerRegistry
 from server.store_errors import store_down
 from server.sweep import RESEND_STEPS, RETENTION_STEPS, Message, Retention, claim_due, in_batches
@@ -127,17 +127,7 @@ async def apply_run(run_id: int, *, outbox: OutboxConfig) -> str:
 
 
 # The sweeper's part (server/sweep.py): runs still pending past their due time.
-_DUE_RUNS = """
-UPDATE flow_action_runs SET next_attempt_at = now() + make_interval(secs => $2)
-WHERE id IN (
-    SELECT id FROM flow_action_runs
-    WHERE state = 'pending' AND next_attempt_at <= now()
-    ORDER BY next_attempt_at
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
+_DUE_RUNS = due_sql("flow_action_runs")
 
 # Retention: finished runs past `outbox.dedup_retention_s`, the same bound as webhook
 # delivery rows (Flow resends a run well within it).

@@ -12,6 +12,7 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server.config import OutboxConfig
+from server.outbox import due_sql
 from server.redact_steps import CUSTOMER_REDACT_STEPS, RedactedCustomer
 from server.sweep import (
     RESEND_STEPS,
@@ -23,17 +24,7 @@ from server.sweep import (
 )
 from server.webhooks.topics import group_by_actor
 
-_DUE_DELIVERIES = """
-UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2)
-WHERE id IN (
-    SELECT id FROM webhook_deliveries
-    WHERE state = 'pending' AND next_attempt_at <= now()
-    ORDER BY next_attempt_at
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id, topic
-"""
+_DUE_DELIVERIES = due_sql("webhook_deliveries", returning="id, topic")
 
 _PURGE_PAYLOADS = """
 UPDATE webhook_deliveries SET payload = NULL
